@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Native code generation for the hot loops. Without these flags `SIMD16<Float>` lowers to
+/// scalar `fmaf` calls; with them the compiler emits AVX-512/FMA. The Swift sources stay
+/// portable: the same code is correct (only slower) when built without the flags.
+let nativeFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-march=native"]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "SelectAttention",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "attnd", targets: ["attnd"]),
+        .executable(name: "attn", targets: ["attn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        // The hot loops: matmul, softmax, layer norm, GELU. Nothing else.
+        .target(name: "Kernels", swiftSettings: nativeFlags),
+        // Checkpoints, config, tokenizer, forward pass.
+        .target(name: "GPT2", dependencies: ["Kernels"], swiftSettings: nativeFlags),
+        // Block masks, divergence metrics, studies. No I/O.
+        .target(name: "AttentionAnalysis", dependencies: ["GPT2", "Kernels"], swiftSettings: nativeFlags),
+        // SQLite run history.
+        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // Framing, messages, connection.
+        .target(name: "JSONRPC"),
+        // Session and method handlers.
+        .target(name: "AttnServer", dependencies: [
+            "GPT2", "AttentionAnalysis", "RunStore", "JSONRPC",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "attnd", dependencies: [
+            "AttnServer", "JSONRPC",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "attn", dependencies: [
+            "JSONRPC",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Clients/attn"),
+        .executableTarget(name: "gpt2-bench", dependencies: ["GPT2", "AttentionAnalysis", "Kernels"],
+                          path: "Benchmarks/GPT2Bench", swiftSettings: nativeFlags),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "GPT2Tests", dependencies: ["GPT2"], resources: []),
+        .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2"]),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "AttnServerTests", dependencies: ["AttnServer"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
