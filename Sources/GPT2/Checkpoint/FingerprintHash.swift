@@ -88,7 +88,12 @@ enum FingerprintHash {
 ///
 /// Stable across loads of the same files and across machines (byte order is fixed
 /// little-endian); changes when any weight byte, the header or the config bytes change
-/// (including whitespace in config.json). Cost: one pass over the mapped file at memory speed.
+/// (including whitespace in config.json). Detects accidental change (another checkpoint, one
+/// edited weight bit, an edited config); not meant to resist deliberate collisions.
+///
+/// Cost: one pass over the mapped file on the calling thread. Measured (2 vCPU AVX-512 VM,
+/// release, `-march=native`): a 498 MB GPT-2-small-shaped file hashes in 0.023–0.032 s warm
+/// (16–21 GB/s); a debug build manages about 0.3 GB/s.
 public enum ModelFingerprint {
     /// 32 lowercase hex digits.
     public static func compute(configJSON: UnsafeRawBufferPointer, safetensors: UnsafeRawBufferPointer) -> String {
