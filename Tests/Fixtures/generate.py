@@ -14,7 +14,9 @@ Everything is deterministic (fixed seeds, single-threaded torch). Outputs:
     reference/<model>/<case>.safetensors           logits (T, V), attentions (L, H, T, T),
                                                    hidden_states (L+1, T, C), all F32
     reference/<model>/index.json                   case -> {text, tokens}
-    reference/tokenizer_cases.json                 [{text, ids, offsets: [[start, end), ...] in UTF-8 bytes}]
+    reference/tokenizer_cases.json                 [{text, ids, offsets, pretokens}]: offsets are each
+                                                   token's UTF-8 byte span [start, end); pretokens the
+                                                   byte spans of HF's pre-tokeniser on the whole text
 
 Every bias and every LayerNorm weight/bias is perturbed with random noise, so a loader that
 drops or mixes up any of them cannot reproduce the reference outputs.
@@ -170,6 +172,12 @@ HAND_CASES = [
     "e\u0301",
     "\U0001F3FB lone skin tone",
     "\ufe0f lone variation selector",
+    # A space before a scalar decides whether that scalar is \s: " X" joins as one pre-token
+    # only when X is not whitespace.
+    " \u00a0b", " \u3000x", " \u2003\u2003x", " \u0085x", " \u000bx", " \u000cx", " \u2028x",
+    " \u1680x", " \u202fx", " \u205fx", " \u2000x", " \u200ax",
+    " \x1cx", " \x1fx", " \u180ex", " \u200bx", " \ufeffx", " \u00adx", " \u2060x",
+    " \u0301x", " \u00b2x", " \u2160x", " \u02b0x", " \u01c5x", " \u00aax", " \u3007x",
 ]
 
 RANDOM_POOL = (
@@ -248,12 +256,27 @@ def byte_offsets(tokenizer: GPT2TokenizerFast, text: str, ids: list) -> list:
     return spans
 
 
+def pretoken_spans(tokenizer: GPT2TokenizerFast, text: str) -> list:
+    """UTF-8 byte spans of HF's pre-tokens (the pattern alone, applied to the whole text: no
+    special-token split), so the pre-tokeniser is checked independently of the merges."""
+    char_to_byte = [0]
+    for ch in text:
+        char_to_byte.append(char_to_byte[-1] + len(ch.encode("utf-8")))
+    spans = [[char_to_byte[s], char_to_byte[e]]
+             for _, (s, e) in tokenizer.backend_tokenizer.pre_tokenizer.pre_tokenize_str(text)]
+    ends = [0] + [end for _, end in spans]
+    starts = [start for start, _ in spans] + [len(text.encode("utf-8"))]
+    assert ends == starts, f"pre-tokens do not tile {text!r}"
+    return spans
+
+
 def write_tokenizer_cases(tokenizer: GPT2TokenizerFast, path: Path) -> None:
     cases = []
     for text in HAND_CASES + random_cases(200):
         ids = tokenizer.encode(text, add_special_tokens=False)
         assert tokenizer.decode(ids) == text, f"HF does not round-trip {text!r}"
-        cases.append({"text": text, "ids": ids, "offsets": byte_offsets(tokenizer, text, ids)})
+        cases.append({"text": text, "ids": ids, "offsets": byte_offsets(tokenizer, text, ids),
+                      "pretokens": pretoken_spans(tokenizer, text)})
     path.write_text(json.dumps(cases, ensure_ascii=False, indent=None) + "\n", encoding="utf-8")
     print(f"tokenizer cases: {len(cases)}")
 
