@@ -158,7 +158,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     @discardableResult
-    public func send(_ message: Message) -> Bool {
+    public func send(_ message: RPCMessage) -> Bool {
         send(message.jsonValue)
     }
 

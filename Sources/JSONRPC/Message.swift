@@ -29,7 +29,7 @@ public enum RequestID: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-public struct Request: Equatable, Sendable {
+public struct RPCRequest: Equatable, Sendable {
     public var id: RequestID
     public var method: String
     /// `nil` when the message had no `params` member.
@@ -42,7 +42,7 @@ public struct Request: Equatable, Sendable {
     }
 }
 
-public struct Notification: Equatable, Sendable {
+public struct RPCNotification: Equatable, Sendable {
     public var method: String
     public var params: JSONValue?
 
@@ -52,7 +52,7 @@ public struct Notification: Equatable, Sendable {
     }
 }
 
-public struct Response: Equatable, Sendable {
+public struct RPCResponse: Equatable, Sendable {
     /// `nil` is sent as `"id": null` (the request's id could not be read).
     public var id: RequestID?
     public var outcome: Result<JSONValue, RPCError>
@@ -67,10 +67,10 @@ public struct Response: Equatable, Sendable {
 }
 
 /// One JSON-RPC 2.0 message, as read from or written to the wire.
-public enum Message: Equatable, Sendable {
-    case request(Request)
-    case notification(Notification)
-    case response(Response)
+public enum RPCMessage: Equatable, Sendable {
+    case request(RPCRequest)
+    case notification(RPCNotification)
+    case response(RPCResponse)
     /// Not a valid message: answered with -32600 (with `id` when it could be read).
     case invalid(id: RequestID?, reason: String)
 
@@ -103,18 +103,18 @@ public enum Message: Equatable, Sendable {
                 return
             }
             if members["id"] == nil {
-                self = .notification(Notification(method: method, params: params))
+                self = .notification(RPCNotification(method: method, params: params))
             } else if let id {
-                self = .request(Request(id: id, method: method, params: params))
+                self = .request(RPCRequest(id: id, method: method, params: params))
             } else {
                 self = .invalid(id: nil, reason: "a request's `id` must not be null")
             }
             return
         }
         if let result = members["result"], members["error"] == nil {
-            self = .response(Response(id: id, result: result))
+            self = .response(RPCResponse(id: id, result: result))
         } else if let rawError = members["error"], members["result"] == nil, let error = RPCError(json: rawError) {
-            self = .response(Response(id: id, error: error))
+            self = .response(RPCResponse(id: id, error: error))
         } else {
             self = .invalid(id: id, reason: "a message needs `method` (request) or exactly one of `result`/`error` (response)")
         }
@@ -146,13 +146,13 @@ public enum Message: Equatable, Sendable {
 }
 
 /// A decoded message body: one message or a batch (JSON array) of them.
-public enum Payload: Equatable, Sendable {
-    case single(Message)
+public enum RPCPayload: Equatable, Sendable {
+    case single(RPCMessage)
     /// A non-empty batch; an empty array is `.single(.invalid)` per JSON-RPC 2.0.
-    case batch([Message])
+    case batch([RPCMessage])
 
     /// Parses a framed body. A body that is not JSON throws -32700 (`parseError`).
-    public static func decode(_ body: Data) throws -> Payload {
+    public static func decode(_ body: Data) throws -> RPCPayload {
         let json: JSONValue
         do {
             json = try JSONParser.parse(body)
@@ -161,8 +161,8 @@ public enum Payload: Equatable, Sendable {
         }
         if let elements = json.arrayValue {
             if elements.isEmpty { return .single(.invalid(id: nil, reason: "an empty batch is not a request")) }
-            return .batch(elements.map(Message.init(json:)))
+            return .batch(elements.map(RPCMessage.init(json:)))
         }
-        return .single(Message(json: json))
+        return .single(RPCMessage(json: json))
     }
 }

@@ -59,6 +59,10 @@ public struct MessageFramer {
         return false
     }
 
+    /// Bytes currently held (partial header line plus partial body). An oversized message
+    /// being skipped holds none: its bytes are dropped as they arrive.
+    public var bufferedByteCount: Int { line.count + body.count }
+
     /// Wraps a body in an LSP frame: `Content-Length: N\r\n\r\n` + body.
     public static func frame(_ body: Data) -> Data {
         var framed = Data("Content-Length: \(body.count)\r\n\r\n".utf8)

@@ -34,8 +34,8 @@ public final class RPCClient: @unchecked Sendable {
     private var nextID: Int64 = 1
     private var pending: [RequestID: (method: String, completion: (Result<JSONValue, RPCError>) -> Void)] = [:]
     private var ended = false
-    private let onNotification: (Notification) -> Void
-    private let onUnmatchedResponse: (Response) -> Void
+    private let onNotification: (RPCNotification) -> Void
+    private let onUnmatchedResponse: (RPCResponse) -> Void
 
     /// Starts reading `connection` at once.
     /// - Parameters:
@@ -43,8 +43,8 @@ public final class RPCClient: @unchecked Sendable {
     ///   - onUnmatchedResponse: responses whose id matches no pending request (e.g. `id: null`
     ///     errors for malformed frames).
     public init(connection: Connection, process: Process? = nil,
-                onNotification: @escaping (Notification) -> Void = { _ in },
-                onUnmatchedResponse: @escaping (Response) -> Void = { _ in }) {
+                onNotification: @escaping (RPCNotification) -> Void = { _ in },
+                onUnmatchedResponse: @escaping (RPCResponse) -> Void = { _ in }) {
         self.connection = connection
         self.process = process
         self.onNotification = onNotification
@@ -57,8 +57,8 @@ public final class RPCClient: @unchecked Sendable {
     /// over its stdin/stdout. The daemon's stderr goes to `stderr` (inherited when nil).
     public static func spawn(executable: URL, arguments: [String] = ["--stdio"], environment: [String: String]? = nil,
                              stderr: FileHandle? = nil,
-                             onNotification: @escaping (Notification) -> Void = { _ in },
-                             onUnmatchedResponse: @escaping (Response) -> Void = { _ in }) throws -> RPCClient {
+                             onNotification: @escaping (RPCNotification) -> Void = { _ in },
+                             onUnmatchedResponse: @escaping (RPCResponse) -> Void = { _ in }) throws -> RPCClient {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -90,8 +90,8 @@ public final class RPCClient: @unchecked Sendable {
 
     /// Connects to a daemon listening on a Unix socket.
     public static func connect(socketPath: String,
-                               onNotification: @escaping (Notification) -> Void = { _ in },
-                               onUnmatchedResponse: @escaping (Response) -> Void = { _ in }) throws -> RPCClient {
+                               onNotification: @escaping (RPCNotification) -> Void = { _ in },
+                               onUnmatchedResponse: @escaping (RPCResponse) -> Void = { _ in }) throws -> RPCClient {
         let fd = try UnixSocket.connect(path: socketPath)
         return RPCClient(connection: Connection(readFD: fd, writeFD: fd, label: socketPath),
                          onNotification: onNotification, onUnmatchedResponse: onUnmatchedResponse)
@@ -120,7 +120,7 @@ public final class RPCClient: @unchecked Sendable {
         }
         pending[id] = (method, completion)
         lock.unlock()
-        if !connection.send(.request(Request(id: id, method: method, params: params))) {
+        if !connection.send(.request(RPCRequest(id: id, method: method, params: params))) {
             if let entry = removePending(id) {
                 entry.completion(.failure(RPCError(.internalError, Failure.connectionClosed(method: method).description)))
             }
@@ -153,7 +153,7 @@ public final class RPCClient: @unchecked Sendable {
     }
 
     public func notify(_ method: String, params: JSONValue? = nil) {
-        connection.send(.notification(Notification(method: method, params: params)))
+        connection.send(.notification(RPCNotification(method: method, params: params)))
     }
 
     /// Sends `$/cancelRequest` for `id`; the request is still answered (with -32800 when cancelled in time).
@@ -197,14 +197,14 @@ public final class RPCClient: @unchecked Sendable {
     }
 
     private func handle(_ event: FramerEvent) {
-        guard case .message(let body) = event, let payload = try? Payload.decode(body) else { return }
+        guard case .message(let body) = event, let payload = try? RPCPayload.decode(body) else { return }
         switch payload {
         case .single(let message): handle(message)
         case .batch(let messages): messages.forEach(handle)
         }
     }
 
-    private func handle(_ message: Message) {
+    private func handle(_ message: RPCMessage) {
         switch message {
         case .notification(let notification):
             onNotification(notification)
