@@ -51,14 +51,21 @@ final class AttndProcessTests: XCTestCase {
         XCTAssertEqual(client.waitForExit(timeout: 10), 0)
     }
 
-    func testBadFlagsAreRefused() throws {
+    /// Runs attnd with `arguments` until it exits; returns the exit status.
+    private func runToExit(_ arguments: [String]) throws -> Int32 {
         let process = Process()
         process.executableURL = try attnd()
-        process.arguments = ["--stdio", "--listen", "/tmp/x.sock"]
+        process.arguments = arguments
         process.standardError = quietStderr
         try process.run()
         process.waitUntilExit()
-        XCTAssertNotEqual(process.terminationStatus, 0)
+        return process.terminationStatus
+    }
+
+    func testBadFlagsAreRefused() throws {
+        XCTAssertNotEqual(try runToExit(["--stdio", "--listen", "/tmp/x.sock"]), 0)
+        XCTAssertNotEqual(try runToExit([]), 0, "one of --stdio / --listen is required")
+        XCTAssertNotEqual(try runToExit(["--stdio", "--log-level", "loud"]), 0)
     }
 
     // MARK: Unix socket
@@ -135,13 +142,7 @@ final class AttndProcessTests: XCTestCase {
         second.close()
 
         // A second daemon on the same live path refuses to start.
-        let rival = Process()
-        rival.executableURL = try attnd()
-        rival.arguments = ["--listen", path]
-        rival.standardError = quietStderr
-        try rival.run()
-        rival.waitUntilExit()
-        XCTAssertNotEqual(rival.terminationStatus, 0)
+        XCTAssertNotEqual(try runToExit(["--listen", path]), 0)
         XCTAssertEqual(UnixSocket.probe(path: path), .live, "the first daemon still serves")
 
         daemon.terminate()
@@ -166,13 +167,7 @@ final class AttndProcessTests: XCTestCase {
         let path = socketPath()
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("keep me".utf8)))
         defer { unlink(path) }
-        let process = Process()
-        process.executableURL = try attnd()
-        process.arguments = ["--listen", path]
-        process.standardError = quietStderr
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertNotEqual(process.terminationStatus, 0)
+        XCTAssertNotEqual(try runToExit(["--listen", path]), 0)
         XCTAssertEqual(FileManager.default.contents(atPath: path), Data("keep me".utf8))
     }
 }
