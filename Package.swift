@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
-        .testTarget(name: "AttnServerTests", dependencies: ["AttnServer"]),
+        .testTarget(name: "AttnServerTests", dependencies: ["AttnServer", "JSONRPC"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC"]),
     ],
     swiftLanguageModes: [.v5]

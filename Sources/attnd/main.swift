@@ -1,1 +1,2 @@
-print("attnd")
+// Entry point: parse the flags and run (see AttnDaemon.swift).
+AttnDaemon.main()

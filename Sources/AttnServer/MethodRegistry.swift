@@ -1,0 +1,112 @@
+import Foundation
+import JSONRPC
+
+/// Where a method's handler runs.
+public enum MethodKind: Sendable, Equatable {
+    /// Answered at once on the connection's reader thread, even while compute work runs
+    /// (`tokenize`, `model/info`, `runs/*`). Must be quick. Runs under the session gate's
+    /// shared side, so never concurrently with an `.exclusive` handler.
+    case immediate
+    /// Queued on the one shared compute queue and run in arrival order; cancellable while
+    /// queued or running; a full queue answers -32000 (serverBusy).
+    case compute
+    /// A compute method that must run alone: it starts when the work ahead of it has finished
+    /// and holds the gate exclusively, so no `.immediate` handler runs meanwhile (`model/load`
+    /// swapping the model).
+    case exclusive
+}
+
+/// An error type that knows its wire form; handlers may throw these instead of `RPCError`.
+public protocol RPCErrorConvertible: Error {
+    var rpcError: RPCError { get }
+}
+
+/// A method ready to run: params already read and validated.
+typealias PreparedCall = (RequestContext) throws -> JSONValue
+
+/// Method name → params reader and handler.
+///
+/// Threading: register everything before the server starts serving; lookups happen on
+/// connection threads afterwards (guarded by a lock, so late registration is safe but racy
+/// for clients that already called `initialize`).
+public final class MethodRegistry: @unchecked Sendable {
+    struct Entry {
+        let kind: MethodKind
+        /// Runs on the connection thread: reads params (then `finish()`), returns the call.
+        let prepare: (ParamReader) throws -> PreparedCall
+    }
+
+    struct InitializeExtension {
+        let prepare: (ParamReader) throws -> (kind: MethodKind, call: (RequestContext) throws -> [String: JSONValue])
+    }
+
+    /// Names handled by the framework itself; registering them has no effect.
+    public static let lifecycleMethods: Set<String> = ["initialize", "initialized", "shutdown", "exit", "$/cancelRequest"]
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private var initializeExtension: InitializeExtension?
+
+    public init() {}
+
+    /// Registers `method`.
+    ///
+    /// - Parameters:
+    ///   - parse: reads and validates the params on the connection thread, before the request
+    ///     is queued, so bad params are answered at once. Use the `ParamReader` getters; the
+    ///     framework calls `finish()` afterwards (unknown fields → -32602). `workDoneToken` is
+    ///     removed before `parse` sees the params.
+    ///   - handle: does the work (on the compute queue for `.compute`/`.exclusive`, on the
+    ///     connection thread for `.immediate`). Throw `RPCError` (or an `RPCErrorConvertible`)
+    ///     for protocol errors; any other error becomes -32603 with its description.
+    public func register<Params, Result: Encodable>(_ method: String, kind: MethodKind,
+                                                    parse: @escaping (ParamReader) throws -> Params,
+                                                    handle: @escaping (Params, RequestContext) throws -> Result) {
+        guard !MethodRegistry.lifecycleMethods.contains(method) else { return }
+        let entry = Entry(kind: kind) { reader in
+            let params = try parse(reader)
+            try reader.finish()
+            return { context in try JSONValue(encoding: handle(params, context)) }
+        }
+        lock.withLock { entries[method] = entry }
+    }
+
+    /// Registers a method that takes no params (any field given is refused with -32602).
+    public func register<Result: Encodable>(_ method: String, kind: MethodKind,
+                                            handle: @escaping (RequestContext) throws -> Result) {
+        register(method, kind: kind, parse: { _ in () }, handle: { _, context in try handle(context) })
+    }
+
+    /// Adds fields to the `initialize` request and result (e.g. `model` in, `model` info out).
+    ///
+    /// - Parameters:
+    ///   - parse: reads the extra params (the framework has already read the LSP fields
+    ///     `processId`, `clientInfo`, `rootUri`, `rootPath`, `capabilities`, `trace`, `locale`,
+    ///     `initializationOptions`, `workspaceFolders`).
+    ///   - kind: where to run `handle` for these params: `.immediate` when nothing is loaded,
+    ///     `.exclusive` when `initialize` loads a model.
+    ///   - handle: returns extra result members, merged into the standard result.
+    public func extendInitialize<Params>(parse: @escaping (ParamReader) throws -> Params,
+                                         kind: @escaping (Params) -> MethodKind,
+                                         handle: @escaping (Params, RequestContext) throws -> [String: JSONValue]) {
+        let initializeExtension = InitializeExtension { reader in
+            let params = try parse(reader)
+            return (kind(params), { context in try handle(params, context) })
+        }
+        lock.withLock { self.initializeExtension = initializeExtension }
+    }
+
+    /// Registered method names, sorted (the `capabilities.methods` of `initialize`, with the
+    /// lifecycle requests added by the server).
+    public var methodNames: [String] {
+        lock.withLock { entries.keys.sorted() }
+    }
+
+    func entry(_ method: String) -> Entry? {
+        lock.withLock { entries[method] }
+    }
+
+    func initializeHook() -> InitializeExtension? {
+        lock.withLock { initializeExtension }
+    }
+}

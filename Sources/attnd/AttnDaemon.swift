@@ -1,0 +1,80 @@
+import ArgumentParser
+import AttnServer
+import Foundation
+import JSONRPC
+import Logging
+
+/// `attnd`: holds one GPT-2 model and answers attention-analysis requests over JSON-RPC 2.0
+/// with LSP framing, on stdio (one client) or a Unix socket (many clients).
+struct AttnDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attnd",
+        abstract: "The SelectAttention daemon: GPT-2 attention analyses over JSON-RPC (LSP framing).")
+
+    @Flag(help: "Serve one client on stdin/stdout (what editors spawn).")
+    var stdio = false
+
+    @Option(name: .customLong("listen"), help: ArgumentHelp("Serve any number of clients on this Unix socket path (created mode 0600).", valueName: "path"))
+    var socketPath: String?
+
+    @Option(help: ArgumentHelp("Model folder or HuggingFace cache name to load at start.", valueName: "path-or-name"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Run-history SQLite database file.", valueName: "path"))
+    var db: String?
+
+    @Flag(help: "Do not store runs in the history database.")
+    var noHistory = false
+
+    @Option(help: "Compute requests that may wait behind the running one; more are refused with -32000.")
+    var maxQueue = ServerConfiguration.defaultMaxQueue
+
+    @Option(help: "Largest accepted message body, in bytes; larger ones are skipped unread and refused with -32007.")
+    var maxMessageBytes = ServerConfiguration.defaultMaxMessageBytes
+
+    @Option(help: "Memory budget of the dense-pass cache, in bytes.")
+    var cacheBudgetBytes = ServerConfiguration.defaultCacheBudgetBytes
+
+    @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        if stdio == (socketPath != nil) {
+            throw ValidationError("give exactly one of --stdio or --listen PATH")
+        }
+        if maxQueue < 0 { throw ValidationError("--max-queue must be ≥ 0 (got \(maxQueue))") }
+        if maxMessageBytes < 1 { throw ValidationError("--max-message-bytes must be ≥ 1 (got \(maxMessageBytes))") }
+        if cacheBudgetBytes < 0 { throw ValidationError("--cache-budget-bytes must be ≥ 0 (got \(cacheBudgetBytes))") }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(logLevel))")
+        }
+    }
+
+    func run() throws {
+        let protocolOutput = StandardStreams.divertStandardOutput()
+        Connection.ignoreSIGPIPE()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "attnd")
+
+        let configuration = ServerConfiguration(
+            model: model, databasePath: db, historyEnabled: !noHistory, maxQueue: maxQueue,
+            maxMessageBytes: maxMessageBytes, cacheBudgetBytes: cacheBudgetBytes)
+        let registry = MethodRegistry()
+        registerAnalysisMethods(into: registry, configuration: configuration)
+        let server = RPCServer(configuration: configuration, registry: registry, logger: logger)
+
+        if let socketPath {
+            let listener = try SocketListener.open(path: socketPath, logger: logger)
+            logger.info("attnd listening on \(socketPath) (pid \(getpid()))")
+            listener.serve(server, maxMessageBytes: maxMessageBytes)
+        } else {
+            logger.info("attnd serving on stdio (pid \(getpid()))")
+            StdioTransport.serve(server, protocolOutput: protocolOutput, maxMessageBytes: maxMessageBytes)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class AttnServerTestsPlaceholder: XCTestCase { func testPlaceholder() {} }

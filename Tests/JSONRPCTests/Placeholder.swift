@@ -1,2 +1,0 @@
-import XCTest
-final class JSONRPCTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
