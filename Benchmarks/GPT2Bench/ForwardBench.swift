@@ -1,0 +1,1 @@
+func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], keepAttention: Bool) {}

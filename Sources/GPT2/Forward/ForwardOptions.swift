@@ -1,0 +1,20 @@
+/// What a forward pass computes and which hooks it calls.
+///
+/// Hooks run on the thread that called `GPT2Model.forward`, one layer at a time, in layer order.
+public struct ForwardOptions {
+    /// False: skip the LM head matmul; `ForwardOutput.logits` is nil.
+    public var computeLogits: Bool = true
+    /// True: return HuggingFace's `hidden_states`: L+1 entries of (T, C) — the embeddings, the
+    /// input of blocks 1…L-1 (outputs of blocks 0…L-2), and last `ln_f` applied to block L-1's output.
+    public var keepHiddenStates: Bool = false
+    /// Rewrites layer `l`'s probabilities (H, T, T) after softmax, before they multiply V.
+    /// Entries above the diagonal (key > query) are ignored by the weighted sum.
+    public var attentionIntervention: ((_ layer: Int, _ probs: UnsafeMutableBufferPointer<Float>) throws -> Void)?
+    /// Sees layer `l`'s probabilities (H, T, T) as they multiply V (after any intervention).
+    /// The buffer is reused for the next layer: copy what must outlive the call.
+    public var attentionObserver: ((_ layer: Int, _ probs: UnsafeBufferPointer<Float>) throws -> Void)?
+    /// Called between layers; throw (e.g. CancellationError) to stop.
+    public var checkCancellation: (() throws -> Void)?
+
+    public init() {}
+}

@@ -1,0 +1,60 @@
+import Kernels
+
+// The forward pass's layer kinds, one function each, in the order a block uses them
+// (after karpathy/llm.c's train_gpt2.c). Shapes: T tokens, C = n_embd, H heads, D = C / H.
+// The hot loops live in the Kernels module; these functions only lay out the tensors.
+
+/// residual (T, C) = wte[tokens[t]] + wpe[t]. Tokens are already validated.
+func encoderForward(residual: UnsafeMutablePointer<Float>, tokens: [Int], wte: FloatTensor, wpe: FloatTensor, channels c: Int) {
+    for (t, token) in tokens.enumerated() {
+        let out = residual + t * c
+        out.update(from: wte.pointer + token * c, count: c)
+        addInPlace(out, wpe.pointer + t * c, count: c)
+    }
+}
+
+/// out (T, C) = LayerNorm(input (T, C)) with this layer's weight and bias (C).
+func layerNormForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tokens t: Int, channels c: Int,
+                      weight: FloatTensor, bias: FloatTensor, epsilon: Float) {
+    LayerNorm.forward(out: out, input: input, rows: t, cols: c, weight: weight.pointer, bias: bias.pointer, epsilon: epsilon)
+}
+
+/// out (T, N) = input (T, K) · W (K, N) + bias (N), or `out += …` when `addToOutput` (the
+/// residual connection, fused). W is packed.
+func matmulForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tokens t: Int, weight: PackedMatrix,
+                   bias: FloatTensor?, addToOutput: Bool, threads: Int) {
+    Gemm.multiply(m: t, a: input, lda: weight.k, b: weight, c: out, ldc: weight.n, bias: bias?.pointer,
+                  output: addToOutput ? .accumulate : .overwrite, threads: threads)
+}
+
+/// Causal self-attention of one layer: out (T, C) from qkv (T, 3C), through probs (H, T, T).
+///
+/// Passes, per head h (heads run in parallel):
+/// 1. scores = Q_h K_hᵀ (T, T), scaled by 1/√D; tiles wholly above the diagonal are skipped;
+/// 2. causal mask + softmax per row: keys k > q get probability exactly 0 (they are the
+///    future, and a 0 — not a tiny number — is what lets analyses count them as masked);
+/// then, for all heads at once, the caller's intervention may rewrite probs and the observer
+/// sees them; and
+/// 3. weighted sum: out[:, hD…(h+1)D) = probs_h · V_h, reading only keys ≤ each query.
+func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+                      tokens t: Int, config: GPT2Config, layer: Int, options: ForwardOptions,
+                      scratch: [AlignedFloats], threads: Int) throws {
+    let c = config.nEmbd, h = config.nHead, d = config.headDim
+    let scale = 1 / Float(d).squareRoot()
+    ParallelChunks.run(chunks: h, threads: threads) { worker, head in
+        CausalAttentionKernels.probabilities(q: qkv + head * d, k: qkv + c + head * d, ld: 3 * c, tokens: t, headDim: d,
+                                             scale: scale, probs: probs + head * t * t, scratch: scratch[worker].base)
+    }
+    let all = UnsafeMutableBufferPointer(start: probs, count: h * t * t)   // (H, T, T)
+    try options.attentionIntervention?(layer, all)
+    try options.attentionObserver?(layer, UnsafeBufferPointer(all))
+    ParallelChunks.run(chunks: h, threads: threads) { worker, head in
+        CausalAttentionKernels.weightedValues(probs: probs + head * t * t, v: qkv + 2 * c + head * d, ld: 3 * c, tokens: t,
+                                              headDim: d, out: out + head * d, ldOut: c, scratch: scratch[worker].base)
+    }
+}
+
+/// x (T, I) ← gelu_new(x), in place.
+func geluForward(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    GELU.forwardInPlace(x, count: count)
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class KernelsTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
