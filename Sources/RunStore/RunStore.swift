@@ -31,13 +31,24 @@ public struct RunStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
-        let pool: DatabasePool
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-        } catch {
-            throw RunStoreError.translating(error, path: path, busyTimeout: busyTimeout)
-        }
+        let pool = try Self.openPool(path: path, configuration: configuration, busyTimeout: busyTimeout)
         try self.init(writer: pool, path: path, busyTimeout: busyTimeout, ownerID: ownerID)
+    }
+
+    /// Opens the pool, retrying while another process holds the lock: SQLite answers
+    /// `PRAGMA journal_mode = WAL` on a new file with SQLITE_BUSY at once, without waiting
+    /// through the busy handler, when two processes open the file together.
+    private static func openPool(path: String, configuration: Configuration, busyTimeout: TimeInterval) throws(RunStoreError) -> DatabasePool {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(useconds_t.random(in: 5_000...50_000))
+            } catch {
+                throw RunStoreError.translating(error, path: path, busyTimeout: busyTimeout)
+            }
+        }
     }
 
     /// A fresh, empty, migrated in-memory store (tests).
