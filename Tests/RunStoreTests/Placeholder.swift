@@ -1,2 +1,0 @@
-import XCTest
-final class RunStoreTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
