@@ -229,6 +229,21 @@ class LoadNpyTests(unittest.TestCase):
         self.assertEqual(float(array[0, 1, 2, 3]), 23.0)
 
 
+class NotebookTests(unittest.TestCase):
+    def test_notebook_is_nbformat_4_without_outputs_and_its_code_compiles(self):
+        with open(os.path.join(HERE, "examples", "sparsity.ipynb"), encoding="utf-8") as f:
+            notebook = json.load(f)
+        self.assertEqual(notebook["nbformat"], 4)
+        code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+        self.assertGreaterEqual(len(code), 5)
+        for cell in code:
+            self.assertEqual((cell["outputs"], cell["execution_count"]), ([], None))
+            compile("".join(cell["source"]), cell["id"], "exec")
+        source = "".join("".join(cell["source"]) for cell in code)
+        for call in ("profile_attention(", "prune_sweep(", "per_position_kl(", "end_to_end=True", "block_sizes=[16, 32]"):
+            self.assertIn(call, source)
+
+
 @unittest.skipUnless(os.environ.get("ATTND"), "set ATTND to a built attnd binary to run the real-daemon tests")
 class RealDaemonTests(unittest.TestCase):
     TOKENS = [84, 104, 101, 32, 113, 117, 105, 99, 107, 32, 98, 114]
