@@ -1,0 +1,400 @@
+"""SelectAttention: a dependency-free Python client for the `attnd` daemon.
+
+    from selectattention import Client
+    with Client.spawn(model="gpt2") as attn:            # or Client.connect("/run/user/1000/attnd.sock")
+        sweep = attn.prune_sweep(text="The quick brown fox jumps over the lazy dog",
+                                 thresholds=[0.01, 0.002], block_sizes=[16, 32], end_to_end=True)
+        for point in sweep["points"]:
+            print(point["blockSize"], point["threshold"], point["prunedBlockFraction"], point["attentionKL"])
+
+Standard library only (Python 3.8+). Results are plain dicts exactly as the protocol defines them
+(Protocol/README.md): field names stay camelCase there; keyword arguments are snake_case and are
+mapped to camelCase (`block_sizes` → `blockSizes`). An argument left at None is not sent, so the
+daemon's default applies.
+
+- `progress=callable` sends a workDoneToken and calls `callable(value)` with each `$/progress`
+  value dict (`{"kind": "begin"|"report"|"end", "percentage"?: int, "message"?: str, ...}`).
+- Ctrl-C (KeyboardInterrupt) during a call sends `$/cancelRequest`, waits for the daemon's
+  -32800 answer, then re-raises KeyboardInterrupt. A second Ctrl-C stops waiting.
+- Errors from the daemon raise `SelectAttentionError(code, message, data)`.
+
+A Client serves one call at a time (calls from several threads are serialised by a lock).
+"""
+
+import itertools
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+__all__ = ["Client", "SelectAttentionError", "load_npy", "ErrorCode"]
+__version__ = "1.0.0"
+PROTOCOL_VERSION = "1.0"
+
+
+class ErrorCode:
+    """The protocol's error codes (Protocol/README.md §14)."""
+    PARSE_ERROR = -32700
+    INVALID_REQUEST = -32600
+    METHOD_NOT_FOUND = -32601
+    INVALID_PARAMS = -32602
+    INTERNAL_ERROR = -32603
+    SERVER_NOT_INITIALIZED = -32002
+    REQUEST_CANCELLED = -32800
+    SERVER_BUSY = -32000
+    NO_MODEL_LOADED = -32001
+    MODEL_LOAD_FAILED = -32003
+    HISTORY_UNAVAILABLE = -32004
+    RUN_NOT_FOUND = -32005
+    EXPORT_FAILED = -32006
+    MESSAGE_TOO_LARGE = -32007
+    DOWNLOAD_FAILED = -32008
+
+
+class SelectAttentionError(Exception):
+    """An error answered by the daemon (or a broken connection, code None).
+
+    `code` is the JSON-RPC error code, `message` its one-line text, `data` its data object (for
+    -32602: {"field", "value", "accepted"}), or None.
+    """
+
+    def __init__(self, code, message, data=None):
+        self.code = code
+        self.message = message
+        self.data = data
+        detail = message
+        if isinstance(data, dict) and "field" in data and "accepted" in data and str(data["accepted"]) not in message:
+            detail = "%s (%s: accepted %s)" % (message, data["field"], data["accepted"])
+        super().__init__("[%s] %s" % (code, detail) if code is not None else detail)
+
+
+def load_npy(path):
+    """Loads an `.npy` file written by `profile_attention(export_path=...)` with NumPy.
+
+    Returns a float32 array of shape (L, H, T, T). Needs NumPy; the client itself does not.
+    """
+    try:
+        import numpy
+    except ImportError as error:
+        raise ImportError("load_npy needs NumPy (pip install numpy); the selectattention client itself "
+                          "needs only the standard library") from error
+    return numpy.load(path, allow_pickle=False)
+
+
+def _camel(name):
+    """`block_sizes` → `blockSizes`; `kl` becomes `KL` (`max_output_kl` → `maxOutputKL`)."""
+    head, *rest = name.split("_")
+    return head + "".join("KL" if part == "kl" else part[:1].upper() + part[1:] for part in rest)
+
+
+def _params(**arguments):
+    """snake_case keyword arguments → camelCase params, dropping those left at None."""
+    return {_camel(key): value for key, value in arguments.items() if value is not None}
+
+
+# ---------------------------------------------------------------------------------------------
+# Transports: a byte stream with read(n) → bytes (b"" at end) and write(bytes).
+
+class _PipeTransport:
+    def __init__(self, process):
+        self.process = process
+
+    def read(self):
+        return os.read(self.process.stdout.fileno(), 65536)
+
+    def write(self, data):
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def close(self, timeout=5.0):
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+
+
+class _SocketTransport:
+    def __init__(self, sock):
+        self.sock = sock
+
+    def read(self):
+        return self.sock.recv(65536)
+
+    def write(self, data):
+        self.sock.sendall(data)
+
+    def close(self, timeout=5.0):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class _FrameReader:
+    """LSP framing: accumulates bytes and returns one decoded JSON message at a time."""
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.buffer = b""
+
+    def next_message(self):
+        while True:
+            message = self._take()
+            if message is not None:
+                return message
+            chunk = self.transport.read()
+            if not chunk:
+                raise SelectAttentionError(None, "attnd closed the connection")
+            self.buffer += chunk
+
+    def _take(self):
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        length = None
+        for line in self.buffer[:end].split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        if length is None:
+            raise SelectAttentionError(None, "attnd sent a frame without Content-Length")
+        start = end + 4
+        if len(self.buffer) < start + length:
+            return None
+        body = self.buffer[start:start + length]
+        self.buffer = self.buffer[start + length:]
+        return json.loads(body.decode("utf-8"))
+
+
+def _frame(message):
+    body = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+# ---------------------------------------------------------------------------------------------
+
+class Client:
+    """A connection to attnd. Use `Client.spawn(...)` or `Client.connect(path)`."""
+
+    #: How long to wait for the -32800 answer after Ctrl-C before giving up, seconds.
+    cancel_timeout = 10.0
+
+    def __init__(self, transport, model=None, client_name="selectattention.py"):
+        self._transport = transport
+        self._reader = _FrameReader(transport)
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._stray = {}  # responses that arrived for other ids (should not happen: one call at a time)
+        self._closed = False
+        params = {"clientInfo": {"name": client_name, "version": __version__}}
+        if model is not None:
+            params["model"] = _model_ref(model)
+        try:
+            self.server = self._request("initialize", params)
+            self._notify("initialized", {})
+        except BaseException:
+            transport.close(timeout=1.0)
+            raise
+        #: The ModelInfo dict of the loaded model, or None.
+        self.model = self.server.get("model")
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def spawn(cls, attnd="attnd", model=None, args=(), stderr=None):
+        """Starts `attnd --stdio [--model MODEL] ARGS` for this client alone.
+
+        `model` is a model folder or a HuggingFace cache name (`gpt2`). The daemon runs in its own
+        session so a terminal's Ctrl-C reaches only Python (which cancels the call). `stderr`:
+        where the daemon's logs go (default: inherited).
+        """
+        command = [attnd, "--stdio"]
+        if model is not None:
+            command += ["--model", os.path.abspath(model) if os.path.isdir(model) else model]
+        command += list(args)
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                   start_new_session=True)
+        return cls(_PipeTransport(process))
+
+    @classmethod
+    def connect(cls, socket_path, model=None):
+        """Connects to `attnd --listen SOCKET_PATH`. With `model`, asks the daemon to load it
+        (this replaces the model for every client of that daemon)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(socket_path)
+        return cls(_SocketTransport(sock), model=model)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    def close(self):
+        """Sends shutdown and exit, then closes the connection (and waits for a spawned daemon)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._request("shutdown", None)
+            self._notify("exit", None)
+        except (SelectAttentionError, OSError):
+            pass
+        finally:
+            self._transport.close()
+
+    # -- the wire ----------------------------------------------------------------------------
+    def call(self, method, params=None, progress=None):
+        """Sends any request and returns its result. `progress(value)` gets $/progress values."""
+        if self._closed:
+            raise SelectAttentionError(None, "the client is closed")
+        return self._request(method, params, progress)
+
+    def _notify(self, method, params):
+        message = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        self._transport.write(_frame(message))
+
+    def _request(self, method, params, progress=None):
+        with self._lock:
+            ident = next(self._ids)
+            message = {"jsonrpc": "2.0", "id": ident, "method": method}
+            params = dict(params) if params is not None else None
+            token = None
+            if progress is not None:
+                token = "py-%d" % ident
+                params = dict(params or {}, workDoneToken=token)
+            if params is not None:
+                message["params"] = params
+            self._transport.write(_frame(message))
+            try:
+                response = self._await(ident, token, progress)
+            except KeyboardInterrupt:
+                self._cancel(ident, token, progress)
+                raise
+            return self._unwrap(response)
+
+    def _await(self, ident, token, progress):
+        while ident not in self._stray:
+            message = self._reader.next_message()
+            self._dispatch(message, token, progress)
+        return self._stray.pop(ident)
+
+    def _dispatch(self, message, token, progress):
+        if isinstance(message, list):
+            for item in message:
+                self._dispatch(item, token, progress)
+        elif "id" in message and "method" not in message:
+            self._stray[message["id"]] = message
+        elif message.get("method") == "$/progress" and progress is not None:
+            params = message.get("params") or {}
+            if params.get("token") == token:
+                progress(params.get("value", {}))
+
+    def _cancel(self, ident, token, progress):
+        """After Ctrl-C: ask the daemon to cancel and wait (bounded) for its answer."""
+        try:
+            self._notify("$/cancelRequest", {"id": ident})
+            deadline = time.monotonic() + self.cancel_timeout
+            while ident not in self._stray and time.monotonic() < deadline:
+                self._dispatch(self._reader.next_message(), token, progress)
+            self._stray.pop(ident, None)
+        except (KeyboardInterrupt, SelectAttentionError, OSError):
+            pass  # a second Ctrl-C or a dead daemon: stop waiting
+
+    @staticmethod
+    def _unwrap(response):
+        if "error" in response:
+            error = response["error"] or {}
+            raise SelectAttentionError(error.get("code"), error.get("message", "error"), error.get("data"))
+        return response.get("result")
+
+    # -- methods -----------------------------------------------------------------------------
+    def model_info(self):
+        """The loaded model: {name, path, fingerprint, nLayer, nHead, nEmbd, nPositions, vocabSize, parameterCount}."""
+        return self.call("model/info")
+
+    def load_model(self, path=None, name=None, download=None, progress=None):
+        """Loads a model folder (`path`) or a HuggingFace cache name (`name`, with `download=True`
+        to fetch it when missing). Relative paths are made absolute here. Returns ModelInfo."""
+        if path is not None:
+            path = os.path.abspath(path)
+        self.model = self.call("model/load", _params(path=path, name=name, download=download), progress)
+        return self.model
+
+    def tokenize(self, text):
+        """{tokens, pieces, offsets} — offsets are [start, end) UTF-8 byte offsets."""
+        return self.call("tokenize", {"text": text})
+
+    def forward(self, text=None, tokens=None, *, top_k=None, include_logits=None, force=None, progress=None):
+        """Next-token predictions: {argmax, top, nll, perplexity, logits?} plus the run fields."""
+        return self.call("forward", _params(text=text, tokens=tokens, top_k=top_k, include_logits=include_logits,
+                                            force=force), progress)
+
+    def profile_attention(self, text=None, tokens=None, texts=None, *, block_size=None, thresholds=None,
+                          entry_threshold=None, coverage_levels=None, include_attention=None, export_path=None,
+                          overwrite=None, force=None, progress=None):
+        """Per layer/head attention statistics. `export_path` (made absolute here) writes the
+        (L, H, T, T) attention as .npy; read it back with `load_npy`."""
+        if export_path is not None:
+            export_path = os.path.abspath(export_path)
+        return self.call("profileAttention", _params(
+            text=text, tokens=tokens, texts=texts, block_size=block_size, thresholds=thresholds,
+            entry_threshold=entry_threshold, coverage_levels=coverage_levels, include_attention=include_attention,
+            export_path=export_path, overwrite=overwrite, force=force), progress)
+
+    def prune_sweep(self, text=None, tokens=None, texts=None, *, selection=None, thresholds=None, block_sizes=None,
+                    keep_sink=None, keep_local=None, end_to_end=None, seed_epsilon=None, max_attention_kl=None,
+                    max_output_kl=None, force=None, progress=None):
+        """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate)."""
+        return self.call("pruneSweep", _params(
+            text=text, tokens=tokens, texts=texts, selection=selection, thresholds=thresholds, block_sizes=block_sizes,
+            keep_sink=keep_sink, keep_local=keep_local, end_to_end=end_to_end, seed_epsilon=seed_epsilon,
+            max_attention_kl=max_attention_kl, max_output_kl=max_output_kl, force=force), progress)
+
+    def per_position_kl(self, text=None, tokens=None, *, selection=None, threshold=None, block_size=None, metric=None,
+                        keep_sink=None, keep_local=None, seed_epsilon=None, segment_size=None, force=None, progress=None):
+        """Per layer and position, the mean over heads of `metric`: {metric, layers: [{layer, values, segments?}]}."""
+        return self.call("perPositionKL", _params(
+            text=text, tokens=tokens, selection=selection, threshold=threshold, block_size=block_size, metric=metric,
+            keep_sink=keep_sink, keep_local=keep_local, seed_epsilon=seed_epsilon, segment_size=segment_size,
+            force=force), progress)
+
+    def runs_list(self, *, method=None, status=None, model=None, since=None, limit=None, before=None):
+        """{runs: [...], next?} newest first; pass `next` as `before` for the next page."""
+        return self.call("runs/list", _params(method=method, status=status, model=model, since=since, limit=limit,
+                                              before=before))
+
+    def runs_get(self, id):
+        return self.call("runs/get", {"id": id})
+
+    def runs_delete(self, id):
+        return self.call("runs/delete", {"id": id})
+
+    def runs_prune(self, *, older_than=None, keep=None, dry_run=None):
+        return self.call("runs/prune", _params(older_than=older_than, keep=keep, dry_run=dry_run))
+
+    def report(self, ids, *, title=None, path=None):
+        """The HTML report of completed runs. With `path`, also writes it there. Returns the HTML."""
+        html = self.call("runs/report", _params(ids=list(ids), title=title))["html"]
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(html)
+        return html
+
+
+def _model_ref(model):
+    """A folder → {"path": absolute}; anything else → {"name": model}."""
+    if os.path.isdir(model):
+        return {"path": os.path.abspath(model)}
+    return {"name": model}
