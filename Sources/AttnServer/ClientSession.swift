@@ -22,6 +22,8 @@ final class ClientSession: @unchecked Sendable {
 
     private let lock = NSLock()
     private var state: LifecycleState = .uninitialized
+    /// `clientInfo.name` from `initialize`; recorded with runs.
+    private var clientName: String?
     private var inFlight: [RequestID: ComputeJob] = [:]
 
     init(id: Int, connection: Connection, server: RPCServer, logger: Logger, onExit: @escaping (Int32) -> Void) {
@@ -200,8 +202,9 @@ final class ClientSession: @unchecked Sendable {
         do {
             let (reader, token) = try splitParams(request.params)
             if let clientInfo = try reader.optionalObject("clientInfo") {
-                _ = try clientInfo.optionalString("name")
+                let name = try clientInfo.optionalString("name")
                 _ = try clientInfo.optionalString("version")
+                lock.withLock { clientName = name }
             }
             for lspField in ["processId", "rootUri", "rootPath", "capabilities", "trace", "locale",
                              "initializationOptions", "workspaceFolders"] {
@@ -244,6 +247,7 @@ final class ClientSession: @unchecked Sendable {
                                      workDoneToken: workDoneToken, logger: logger) { [connection] notification in
             connection.send(.notification(notification))
         }
+        context.clientName = lock.withLock { clientName }
         if kind == .immediate {
             let outcome = server.gate.shared { ClientSession.invoke(call, context) }
             responder.answer(finish(outcome))

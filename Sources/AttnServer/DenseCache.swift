@@ -7,12 +7,12 @@ final class DensePass: @unchecked Sendable {
     /// Every layer's attention probabilities, `(L, H, T, T)`, causal zeros included.
     let attention: OwnedFloats
     /// Next-token logits `(T, V)`, or nil when the pass that filled the entry skipped them.
-    let logits: OwnedFloats?
+    let logits: [Float]?
     let layers: Int
     let heads: Int
     let tokens: Int
 
-    init(attention: OwnedFloats, logits: OwnedFloats?, layers: Int, heads: Int, tokens: Int) {
+    init(attention: OwnedFloats, logits: [Float]?, layers: Int, heads: Int, tokens: Int) {
         self.attention = attention
         self.logits = logits
         self.layers = layers

@@ -15,6 +15,8 @@ public final class RequestContext: @unchecked Sendable {
     /// The `workDoneToken` of the request (an integer or a string), when it had one.
     public let workDoneToken: JSONValue?
     public let logger: Logger
+    /// `clientInfo.name` from the connection's `initialize`, when it gave one.
+    public internal(set) var clientName: String?
 
     private let lock = NSLock()
     private var cancelled = false

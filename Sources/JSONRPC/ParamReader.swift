@@ -166,6 +166,11 @@ public final class ParamReader {
         }
     }
 
+    /// An array of strings (e.g. `texts`), nil when absent.
+    public func optionalStringArray(_ field: String, count: ClosedRange<Int>) throws -> [String]? {
+        try array(field, count: count, noun: "strings", elementAccepted: "a string") { $0.stringValue }
+    }
+
     public func optionalIntArray(_ field: String, count: ClosedRange<Int>, element: ClosedRange<Int> = Int.min...Int.max) throws -> [Int]? {
         try array(field, count: count, noun: "integers", elementAccepted: element.acceptedDescription) { item in
             item.intValue.flatMap { element.contains($0) ? $0 : nil }

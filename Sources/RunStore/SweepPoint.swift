@@ -131,3 +131,8 @@ extension SweepPointRecord {
         filter(Columns.runID == runID).order(Columns.ordinal)
     }
 }
+
+/// `SweepPoint` under a name that does not clash with `AttentionAnalysis.SweepPoint` in code
+/// that imports both (the module and the `RunStore` struct share a name, so
+/// `RunStore.SweepPoint` cannot disambiguate).
+public typealias StoredSweepPoint = SweepPoint

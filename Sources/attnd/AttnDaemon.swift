@@ -65,7 +65,12 @@ struct AttnDaemon: ParsableCommand {
             model: model, databasePath: db, historyEnabled: !noHistory, maxQueue: maxQueue,
             maxMessageBytes: maxMessageBytes, cacheBudgetBytes: cacheBudgetBytes)
         let registry = MethodRegistry()
-        registerAnalysisMethods(into: registry, configuration: configuration)
+        do {
+            try registerAnalysisMethods(into: registry, configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            Foundation.exit(2)
+        }
         let server = RPCServer(configuration: configuration, registry: registry, logger: logger)
 
         if let socketPath {

@@ -1,0 +1,79 @@
+import Foundation
+import GPT2
+import JSONRPC
+
+/// The input of an analysis request, as given: exactly one of `text`, `tokens`, `texts`.
+enum InputSpec: Equatable {
+    case text(String)
+    case tokens([Int])
+    case texts([String])
+
+    /// Maximum number of texts in `texts`.
+    static let maxTexts = 64
+
+    /// Reads the input fields; `allowTexts` for methods that accept a list of texts.
+    static func read(_ r: ParamReader, allowTexts: Bool) throws -> InputSpec {
+        let fields = allowTexts ? ["text", "tokens", "texts"] : ["text", "tokens"]
+        switch try r.oneOf(fields) {
+        case "text": return .text(try r.string("text"))
+        case "tokens": return .tokens(try r.intArray("tokens", count: 1...Int.max, element: 0...Int.max))
+        default: return .texts(try r.optionalStringArray("texts", count: 1...maxTexts) ?? [])
+        }
+    }
+
+    var isMulti: Bool { if case .texts = self { return true } else { return false } }
+
+    /// The input as it goes into the canonical params (texts only: text/tokens are identified
+    /// by the input hash).
+    var canonicalFields: [String: JSONValue] {
+        if case .texts(let t) = self { return ["texts": .array(t.map { .string($0) })] }
+        return [:]
+    }
+}
+
+/// One resolved input sequence.
+struct ResolvedInput {
+    /// Token ids, 1…nPositions of them, each < vocabSize.
+    let tokens: [Int]
+    /// The text they came from, when the request gave text.
+    let text: String?
+}
+
+extension InputSpec {
+    /// Tokenises and checks the input against `model`: token ids in the vocabulary, 1…context
+    /// tokens. Errors are -32602 naming the field (`tokens[7]`, `texts[2]`).
+    func resolve(with model: LoadedModel) throws -> [ResolvedInput] {
+        let limit = model.config.nPositions
+        let vocab = model.config.vocabSize
+        func check(_ tokens: [Int], field: String, value: JSONValue?) throws {
+            if tokens.isEmpty {
+                throw RPCError.invalidParams(field: field, value: value, accepted: "a text of at least one token",
+                                             message: "invalid params: `\(field)` tokenises to no tokens")
+            }
+            if tokens.count > limit {
+                throw RPCError.invalidParams(field: field, value: .int(Int64(tokens.count)),
+                                             accepted: "at most \(limit) tokens (the model's context)",
+                                             message: "invalid params: `\(field)` is \(tokens.count) tokens long; the model's context is \(limit) tokens")
+            }
+        }
+        switch self {
+        case .text(let s):
+            let t = model.tokenizer.encode(s)
+            try check(t, field: "text", value: s.utf8.count <= 1024 ? .string(s) : nil)
+            return [ResolvedInput(tokens: t, text: s)]
+        case .tokens(let t):
+            if let i = t.firstIndex(where: { $0 >= vocab }) {
+                throw RPCError.invalidParams(field: "tokens[\(i)]", value: .int(Int64(t[i])),
+                                             accepted: "a token id in 0…\(vocab - 1)")
+            }
+            try check(t, field: "tokens", value: nil)
+            return [ResolvedInput(tokens: t, text: nil)]
+        case .texts(let list):
+            return try list.enumerated().map { i, s in
+                let t = model.tokenizer.encode(s)
+                try check(t, field: "texts[\(i)]", value: s.utf8.count <= 1024 ? .string(s) : nil)
+                return ResolvedInput(tokens: t, text: s)
+            }
+        }
+    }
+}

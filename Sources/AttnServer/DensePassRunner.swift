@@ -1,0 +1,64 @@
+import Foundation
+import GPT2
+import JSONRPC
+
+/// Reports progress over a slice `[from, to]` of a request's 0…100 range.
+struct ProgressSpan {
+    let context: RequestContext
+    let from: Double
+    let to: Double
+
+    /// `fraction` in 0…1 of this span.
+    func report(_ fraction: Double, _ message: String) {
+        context.report(percentage: Int((from + (to - from) * min(1, max(0, fraction))).rounded(.down)), message: message)
+    }
+
+    /// The sub-span `[a, b]` (fractions of this span).
+    func slice(_ a: Double, _ b: Double) -> ProgressSpan {
+        ProgressSpan(context: context, from: from + (to - from) * a, to: from + (to - from) * b)
+    }
+}
+
+extension ModelSession {
+    /// Streams the dense (unpruned) attention of `tokens` through `consume`, one layer
+    /// `(H, T, T)` at a time, from the dense-pass cache when it holds this input, else from a
+    /// forward pass (whose attention is kept in the cache when it fits the budget).
+    ///
+    /// - Parameter needLogits: also return the logits `(T, V)` (computes the LM head).
+    /// - Returns: the logits when `needLogits`, else nil.
+    /// - Important: called on the compute queue; checks cancellation between layers.
+    func densePass(model: LoadedModel, tokens: [Int], needLogits: Bool, context: RequestContext,
+                   progress: ProgressSpan,
+                   consume: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws -> [Float]? {
+        let c = model.config
+        let key = DenseCache.Key(fingerprint: model.fingerprint, tokens: tokens)
+        let L = c.nLayer
+        if let hit = cache.lookup(key, needLogits: needLogits) {
+            for l in 0..<L {
+                try context.checkCancelled()
+                try consume(l, hit.layer(l))
+                progress.report(Double(l + 1) / Double(L), "layer \(l + 1) of \(L) (cached pass)")
+            }
+            return hit.logits
+        }
+        let T = tokens.count
+        let perLayer = c.nHead * T * T
+        let bytes = (L * perLayer + (needLogits ? T * c.vocabSize : 0)) * MemoryLayout<Float>.size
+        let keep: OwnedFloats? = cache.admits(bytes: bytes) ? OwnedFloats(count: L * perLayer) : nil
+        var options = ForwardOptions()
+        options.computeLogits = needLogits
+        options.checkCancellation = { try context.checkCancelled() }
+        options.attentionObserver = { layer, probs in
+            if let keep, let src = probs.baseAddress {
+                (keep.base + layer * perLayer).update(from: src, count: perLayer)
+            }
+            try consume(layer, probs)
+            progress.report(Double(layer + 1) / Double(L), "layer \(layer + 1) of \(L)")
+        }
+        let output = try model.model.forward(tokens: tokens, options: options)
+        if let keep {
+            cache.store(key, DensePass(attention: keep, logits: output.logits, layers: L, heads: c.nHead, tokens: T))
+        }
+        return output.logits
+    }
+}

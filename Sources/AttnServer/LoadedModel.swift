@@ -1,0 +1,55 @@
+import Foundation
+import GPT2
+import JSONRPC
+
+/// One model held by the daemon: weights (memory-mapped), packed forward pass, tokenizer.
+///
+/// Immutable once built; shared by every connection. A `model/load` builds a new one and
+/// swaps it in (see `ModelSession`).
+final class LoadedModel: @unchecked Sendable {
+    /// The name it was loaded by (`gpt2`), else the folder's last path component.
+    let name: String
+    /// The folder the files were read from (absolute).
+    let path: String
+    let checkpoint: GPT2Checkpoint
+    let model: GPT2Model
+    let tokenizer: BPETokenizer
+
+    var config: GPT2Config { checkpoint.config }
+    var fingerprint: String { checkpoint.fingerprint }
+
+    /// Loads `config.json`, `model.safetensors`, `vocab.json`, `merges.txt` from `folder`.
+    init(folder: URL, name: String?) throws {
+        checkpoint = try GPT2Checkpoint.load(directory: folder)
+        tokenizer = try BPETokenizer(directory: folder)
+        guard tokenizer.vocabularySize <= checkpoint.config.vocabSize else {
+            throw LoadFailure("the tokenizer has \(tokenizer.vocabularySize) tokens but config.json's vocab_size is \(checkpoint.config.vocabSize)")
+        }
+        model = GPT2Model(weights: checkpoint.weights)
+        path = folder.standardizedFileURL.path
+        self.name = name ?? folder.standardizedFileURL.lastPathComponent
+    }
+
+    struct LoadFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// `ModelInfo` of the protocol.
+    var info: JSONValue {
+        let c = config
+        return [
+            "name": .string(name), "path": .string(path), "fingerprint": .string(fingerprint),
+            "nLayer": .int(Int64(c.nLayer)), "nHead": .int(Int64(c.nHead)), "nEmbd": .int(Int64(c.nEmbd)),
+            "nPositions": .int(Int64(c.nPositions)), "vocabSize": .int(Int64(c.vocabSize)),
+            "parameterCount": .int(Int64(checkpoint.weights.parameterCount)),
+        ]
+    }
+
+    /// The config as JSON text (stored with runs).
+    var configJSON: String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return (try? enc.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+    }
+}
