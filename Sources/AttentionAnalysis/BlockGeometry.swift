@@ -18,6 +18,12 @@ public struct BlockGeometry: Hashable, Sendable {
         self.blockSize = blockSize
     }
 
+    /// For sizes already validated (`tokens ≥ 1`, `blockSize ≥ 1`).
+    init(checkedTokens tokens: Int, blockSize: Int) {
+        self.tokens = tokens
+        self.blockSize = blockSize
+    }
+
     /// `ceil(T / B)`: blocks per row, visible or not.
     public var blockCount: Int { (tokens + blockSize - 1) / blockSize }
 

@@ -79,8 +79,8 @@ public final class SweepAccumulator {
         try requireAllLayers(seen)
         let l = shape.layers, h = shape.heads, t = shape.tokens, pointCount = points.count
         let rows = Double(h * t)
-        return try points.enumerated().map { i, point in
-            let geometry = try BlockGeometry(tokens: t, blockSize: point.blockSize)
+        return points.enumerated().map { i, point in
+            let geometry = BlockGeometry(checkedTokens: t, blockSize: point.blockSize)
             let visible = Double(h * geometry.visiblePairs)
             let all = Double(h * geometry.allPairs)
             let masked = all - visible
