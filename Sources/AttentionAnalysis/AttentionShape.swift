@@ -1,0 +1,54 @@
+import Dispatch
+
+/// The shape of a model's attention: `L` layers of `(H, T, T)` probabilities.
+public struct AttentionShape: Hashable, Sendable {
+    public let layers: Int
+    public let heads: Int
+    public let tokens: Int
+
+    public init(layers: Int, heads: Int, tokens: Int) throws {
+        for (field, value) in [("layers", layers), ("heads", heads), ("tokens", tokens)] where value < 1 {
+            throw AnalysisError.invalidDimension(field: field, value: value, accepted: "an integer ≥ 1")
+        }
+        self.layers = layers
+        self.heads = heads
+        self.tokens = tokens
+    }
+
+    /// Floats in one layer's attention: `H · T · T`.
+    public var layerCount: Int { heads * tokens * tokens }
+
+    /// Throws unless `attention` holds exactly one layer `(H, T, T)` of a valid layer index.
+    func check(layer: Int, attentionCount: Int, seen: [Bool]) throws {
+        guard layer >= 0, layer < layers else {
+            throw AnalysisError.unexpectedLayer(layer: layer, layers: layers, alreadySeen: false)
+        }
+        guard !seen[layer] else { throw AnalysisError.unexpectedLayer(layer: layer, layers: layers, alreadySeen: true) }
+        guard attentionCount == layerCount else {
+            throw AnalysisError.attentionSizeMismatch(layer: layer, expected: layerCount, actual: attentionCount)
+        }
+    }
+}
+
+/// Throws `missingLayers` unless every layer was fed.
+func requireAllLayers(_ seen: [Bool]) throws {
+    let missing = seen.indices.filter { !seen[$0] }
+    guard missing.isEmpty else { throw AnalysisError.missingLayers(missing) }
+}
+
+/// Runs `body(worker, head)` for every head, heads dealt round-robin to `workers` threads.
+/// `body` must only write state owned by its worker or its head.
+func forEachHead(heads: Int, workers: Int, _ body: (_ worker: Int, _ head: Int) -> Void) {
+    let workers = max(1, min(workers, heads))
+    if workers == 1 {
+        for h in 0..<heads { body(0, h) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var h = w
+        while h < heads {
+            body(w, h)
+            h += workers
+        }
+    }
+}

@@ -1,0 +1,165 @@
+/// Per-block statistics of one attention row at one block size, over the row's visible keys
+/// `0...q` (entries above the diagonal are zero by contract and are not read).
+///
+/// The sweep computes these once per (head, query, block size) and then evaluates every rule
+/// value on them, instead of revisiting the row's entries for each point.
+/// - Important: not thread-safe; each worker thread owns its own instances.
+final class BlockRowStats {
+    /// Capacity in blocks (`ceil(T / B)`).
+    let capacity: Int
+    /// Visible blocks of the current row (`q / B + 1`).
+    var count = 0
+    /// Row mass over visible keys, Σ of `mass` in block order (Float64).
+    var rowMass = 0.0
+    /// `M[q, j]`: largest weight in block `j`.
+    let maximum: UnsafeMutablePointer<Float>
+    /// Σ `A[q, k]` over the block's visible keys (Float64).
+    let mass: UnsafeMutablePointer<Double>
+    /// Σ `A[q, k]` over the block's keys with `A ≥ eps` (the `seedKL` clamp).
+    let massAboveEps: UnsafeMutablePointer<Double>
+    /// Σ `A ln(A / eps)` over the block's keys with `A ≥ eps`: the block's `seedKL` term when pruned.
+    let seedPrunedTerm: UnsafeMutablePointer<Double>
+    /// Block indices by descending mass, ties lower index first (coverage and top-k only).
+    let order: UnsafeMutablePointer<Int32>
+    /// Inverse of `order`: `rank[order[i]] = i`.
+    let rank: UnsafeMutablePointer<Int32>
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+        maximum = .allocate(capacity: self.capacity)
+        mass = .allocate(capacity: self.capacity)
+        massAboveEps = .allocate(capacity: self.capacity)
+        seedPrunedTerm = .allocate(capacity: self.capacity)
+        order = .allocate(capacity: self.capacity)
+        rank = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        maximum.deallocate(); mass.deallocate(); massAboveEps.deallocate()
+        seedPrunedTerm.deallocate(); order.deallocate(); rank.deallocate()
+    }
+
+    /// Fills the statistics of the visible keys `row[0..<visibleKeys]` cut into pieces of
+    /// `width` keys (the last one partial), reading every entry once.
+    ///
+    /// - Returns: true when some entry lies in `(0, lowCut)`: the row may need the exact
+    ///   `seedKL` correction for entries near `eps` (see `SeedKLBand`).
+    @discardableResult
+    func fill(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int, eps: Double, lnEps: Double,
+              lowCut: Double) -> Bool {
+        count = (n + width - 1) / width
+        var low = false
+        var total = 0.0
+        for i in 0..<count {
+            let start = i * width
+            let end = min(start + width, n)
+            var k = start
+            var mx8 = SIMD8<Float>(repeating: 0)
+            var sum8 = SIMD8<Double>(repeating: 0)
+            var above8 = SIMD8<Double>(repeating: 0)
+            var term8 = SIMD8<Double>(repeating: 0)
+            var low8 = SIMDMask<SIMD8<Int64>>(repeating: false)
+            while k + 8 <= end {
+                let f = UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
+                mx8 = pointwiseMax(mx8, f)
+                let p = SIMD8<Double>(f)
+                sum8 += p
+                let isAbove = p .>= eps
+                let pAbove = SIMD8<Double>(repeating: 0).replacing(with: p, where: isAbove)
+                above8 += pAbove
+                let lnP = vectorLog(p.replacing(with: eps, where: .!isAbove))
+                term8 += pAbove * (lnP - lnEps)
+                low8 .|= (p .> 0) .& (p .< lowCut)
+                k += 8
+            }
+            var mx = mx8.max()
+            var sum = sum8.sum()
+            var above = above8.sum()
+            var term = term8.sum()
+            low = low || any(low8)
+            while k < end {
+                let f = row[k]
+                mx = Swift.max(mx, f)
+                let p = Double(f)
+                sum += p
+                if p >= eps {
+                    above += p
+                    term += p * (scalarLog(p) - lnEps)
+                }
+                if p > 0 && p < lowCut { low = true }
+                k += 1
+            }
+            maximum[i] = mx
+            mass[i] = sum
+            massAboveEps[i] = above
+            seedPrunedTerm[i] = term
+            total += sum
+        }
+        rowMass = total
+        return low
+    }
+
+    /// Fills block statistics of size `factor · width` from finer `pieces` of size `width`.
+    func combine(_ pieces: BlockRowStats, factor: Int) {
+        count = (pieces.count + factor - 1) / factor
+        var total = 0.0
+        for j in 0..<count {
+            let start = j * factor
+            let end = min(start + factor, pieces.count)
+            var mx = pieces.maximum[start]
+            var sum = pieces.mass[start]
+            var above = pieces.massAboveEps[start]
+            var term = pieces.seedPrunedTerm[start]
+            var i = start + 1
+            while i < end {
+                mx = Swift.max(mx, pieces.maximum[i])
+                sum += pieces.mass[i]
+                above += pieces.massAboveEps[i]
+                term += pieces.seedPrunedTerm[i]
+                i += 1
+            }
+            maximum[j] = mx
+            mass[j] = sum
+            massAboveEps[j] = above
+            seedPrunedTerm[j] = term
+            total += sum
+        }
+        rowMass = total
+    }
+
+    /// Sorts visible blocks by descending mass (ties: lower index first) into `order`/`rank`.
+    func rankByMass() {
+        let n = count
+        for j in 0..<n { order[j] = Int32(j) }
+        let mass = self.mass
+        var sorted = UnsafeMutableBufferPointer(start: order, count: n)
+        sorted.sort { a, b in
+            let ma = mass[Int(a)], mb = mass[Int(b)]
+            return ma > mb || (ma == mb && a < b)
+        }
+        for i in 0..<n { rank[Int(order[i])] = Int32(i) }
+    }
+
+    /// Blocks a coverage rule keeps: the fewest, by descending mass, whose running sum reaches
+    /// `fraction` of the row's mass (that mass summed in the same descending order, so
+    /// `fraction = 1` stops exactly at the last block with positive mass).
+    /// - Precondition: `rankByMass()` was called for this row.
+    func coverageCount(fraction: Double) -> Int {
+        var total = 0.0
+        for i in 0..<count { total += mass[Int(order[i])] }
+        let target = fraction * total
+        var kept = 0
+        var running = 0.0
+        while kept < count && running < target {
+            running += mass[Int(order[kept])]
+            kept += 1
+        }
+        return kept
+    }
+}
+
+/// Scalar natural log for the rare tail and band paths (Foundation-free).
+@inline(__always)
+func scalarLog(_ x: Double) -> Double {
+    vectorLog(SIMD8<Double>(repeating: x))[0]
+}

@@ -1,0 +1,185 @@
+import Dispatch
+import Foundation
+
+/// How much a pruned forward pass changed the model's output, from its logits.
+///
+/// `nll*` and `perplexity*` are `nil` (encoded as JSON `null`) when `T = 1`: there is no next
+/// token to predict.
+public struct EndToEndMetrics: Codable, Equatable, Sendable {
+    /// Mean over positions of `KL(softmax(z_full) ‖ softmax(z_pruned))`, nats.
+    public var outputKL: Double
+    /// Share of positions whose argmax (first index on ties) is the same in both runs.
+    public var top1Agreement: Double
+    /// Mean next-token negative log-likelihood of the dense run over positions `0..T−2`, nats.
+    public var nllFull: Double?
+    /// The same for the pruned run, nats.
+    public var nllPruned: Double?
+    /// `exp(nllFull)`.
+    public var perplexityFull: Double?
+    /// `exp(nllPruned)`.
+    public var perplexityPruned: Double?
+
+    public init(outputKL: Double, top1Agreement: Double, nllFull: Double?, nllPruned: Double?) {
+        self.outputKL = outputKL
+        self.top1Agreement = top1Agreement
+        self.nllFull = nllFull
+        self.nllPruned = nllPruned
+        perplexityFull = nllFull.map { exp($0) }
+        perplexityPruned = nllPruned.map { exp($0) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case outputKL, top1Agreement, nllFull, nllPruned, perplexityFull, perplexityPruned
+    }
+
+    /// Writes `null` for absent NLL and perplexity rather than leaving the keys out.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(outputKL, forKey: .outputKL)
+        try c.encode(top1Agreement, forKey: .top1Agreement)
+        try c.encode(nllFull, forKey: .nllFull)
+        try c.encode(nllPruned, forKey: .nllPruned)
+        try c.encode(perplexityFull, forKey: .perplexityFull)
+        try c.encode(perplexityPruned, forKey: .perplexityPruned)
+    }
+}
+
+/// Per-position summary of a logits row: its max, log-sum-exp and argmax.
+struct LogitsRowSummary {
+    var argmax = 0
+    var maximum: Float = 0
+    /// `ln Σ_v exp(z_v)`, Float64.
+    var logSumExp = 0.0
+}
+
+/// The dense run's logits, summarised once per request, compared with each pruned run.
+///
+/// Holds the dense logits `(T, V)` (a copy of the array, shared copy-on-write).
+/// - Important: `compare` may be called from any thread; it uses `threadCount` threads itself.
+public struct DenseLogitsReference: Sendable {
+    public let tokens: [Int]
+    public let vocabularySize: Int
+    private let logits: [Float]
+    private let rows: [LogitsRowSummary]
+    public let threadCount: Int
+
+    /// - Parameters:
+    ///   - logits: the dense run's logits `(T, V)`, row-major.
+    ///   - tokens: the input tokens (`T` of them); position `t` predicts `tokens[t + 1]`.
+    public init(logits: [Float], tokens: [Int], vocabularySize: Int, threadCount: Int = 2) throws {
+        guard vocabularySize >= 1 else {
+            throw AnalysisError.invalidDimension(field: "vocabularySize", value: vocabularySize, accepted: "an integer ≥ 1")
+        }
+        guard !tokens.isEmpty else { throw AnalysisError.emptyList(field: "tokens") }
+        guard logits.count == tokens.count * vocabularySize else {
+            throw AnalysisError.logitsShapeMismatch(field: "logits (T, V)", expected: tokens.count * vocabularySize,
+                                                    actual: logits.count)
+        }
+        for (i, token) in tokens.enumerated() where token < 0 || token >= vocabularySize {
+            throw AnalysisError.invalidDimension(field: "tokens[\(i)]", value: token, accepted: "0..<\(vocabularySize)")
+        }
+        self.logits = logits
+        self.tokens = tokens
+        self.vocabularySize = vocabularySize
+        self.threadCount = max(1, threadCount)
+        rows = summarizeRows(logits, positions: tokens.count, vocabularySize: vocabularySize, threads: self.threadCount)
+    }
+
+    /// Mean next-token NLL of the dense run (nats); nil when `T = 1`.
+    public var nll: Double? { meanNextTokenNLL(logits, rows: rows, tokens: tokens, vocabularySize: vocabularySize) }
+
+    /// Compares a pruned run's logits `(T, V)` with the dense run's.
+    public func compare(prunedLogits: [Float]) throws -> EndToEndMetrics {
+        let t = tokens.count, v = vocabularySize
+        guard prunedLogits.count == t * v else {
+            throw AnalysisError.logitsShapeMismatch(field: "pruned logits (T, V)", expected: t * v, actual: prunedLogits.count)
+        }
+        let pruned = summarizeRows(prunedLogits, positions: t, vocabularySize: v, threads: threadCount)
+        var perPositionKL = [Double](repeating: 0, count: t)
+        logits.withUnsafeBufferPointer { full in
+            prunedLogits.withUnsafeBufferPointer { part in
+                perPositionKL.withUnsafeMutableBufferPointer { out in
+                    let fullBase = full.baseAddress!, partBase = part.baseAddress!, outBase = out.baseAddress!
+                    forEachHead(heads: t, workers: threadCount) { _, position in
+                        outBase[position] = positionKL(full: fullBase + position * v, pruned: partBase + position * v,
+                                                       count: v, fullRow: rows[position], prunedRow: pruned[position])
+                    }
+                }
+            }
+        }
+        var agree = 0
+        for i in 0..<t where rows[i].argmax == pruned[i].argmax { agree += 1 }
+        return EndToEndMetrics(
+            outputKL: perPositionKL.reduce(0, +) / Double(t),
+            top1Agreement: Double(agree) / Double(t),
+            nllFull: nll,
+            nllPruned: meanNextTokenNLL(prunedLogits, rows: pruned, tokens: tokens, vocabularySize: v))
+    }
+}
+
+/// `Σ_v p_v (z_v − y_v) − (lse(z) − lse(y))` with `p = softmax(z)`: `KL(softmax(z) ‖ softmax(y))`, nats.
+private func positionKL(full z: UnsafePointer<Float>, pruned y: UnsafePointer<Float>, count v: Int,
+                        fullRow: LogitsRowSummary, prunedRow: LogitsRowSummary) -> Double {
+    let lseZ = fullRow.logSumExp
+    var acc8 = SIMD8<Double>(repeating: 0)
+    var k = 0
+    while k + 8 <= v {
+        let zk = loadEightAsDouble(z + k), yk = loadEightAsDouble(y + k)
+        acc8 += vectorExpNonPositive(zk - lseZ) * (zk - yk)
+        k += 8
+    }
+    var acc = acc8.sum()
+    while k < v {
+        let zk = Double(z[k]), yk = Double(y[k])
+        acc += exp(zk - lseZ) * (zk - yk)
+        k += 1
+    }
+    return acc - (lseZ - prunedRow.logSumExp)
+}
+
+/// Max, argmax (first on ties) and log-sum-exp of every row of `(T, V)` logits.
+private func summarizeRows(_ logits: [Float], positions t: Int, vocabularySize v: Int, threads: Int) -> [LogitsRowSummary] {
+    var rows = [LogitsRowSummary](repeating: LogitsRowSummary(), count: t)
+    logits.withUnsafeBufferPointer { all in
+        rows.withUnsafeMutableBufferPointer { out in
+            let base = all.baseAddress!, outBase = out.baseAddress!
+            forEachHead(heads: t, workers: threads) { _, position in
+                outBase[position] = summarizeRow(base + position * v, count: v)
+            }
+        }
+    }
+    return rows
+}
+
+private func summarizeRow(_ z: UnsafePointer<Float>, count v: Int) -> LogitsRowSummary {
+    var m8 = SIMD8<Float>(repeating: -.infinity)
+    var k = 0
+    while k + 8 <= v {
+        m8 = pointwiseMax(m8, UnsafeRawPointer(z + k).loadUnaligned(as: SIMD8<Float>.self))
+        k += 8
+    }
+    var m = m8.max()
+    while k < v { m = max(m, z[k]); k += 1 }
+    var argmax = 0
+    while argmax < v && z[argmax] != m { argmax += 1 }
+    let md = Double(m)
+    var s8 = SIMD8<Double>(repeating: 0)
+    k = 0
+    while k + 8 <= v {
+        s8 += vectorExpNonPositive(loadEightAsDouble(z + k) - md)
+        k += 8
+    }
+    var s = s8.sum()
+    while k < v { s += exp(Double(z[k]) - md); k += 1 }
+    return LogitsRowSummary(argmax: min(argmax, v - 1), maximum: m, logSumExp: md + log(s))
+}
+
+/// Mean over positions `0..T−2` of `lse − z[tokens[t+1]]`, nats; nil when `T = 1`.
+private func meanNextTokenNLL(_ logits: [Float], rows: [LogitsRowSummary], tokens: [Int], vocabularySize v: Int) -> Double? {
+    guard tokens.count > 1 else { return nil }
+    var total = 0.0
+    for t in 0..<(tokens.count - 1) {
+        total += rows[t].logSumExp - Double(logits[t * v + tokens[t + 1]])
+    }
+    return total / Double(tokens.count - 1)
+}

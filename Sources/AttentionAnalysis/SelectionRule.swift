@@ -1,0 +1,70 @@
+/// Which key blocks a query row keeps.
+public enum SelectionRule: String, Codable, CaseIterable, Sendable {
+    /// Prune a visible block when its largest weight is below `τ`.
+    case threshold
+    /// Keep the fewest visible blocks whose summed weight reaches `τ` of the row's mass,
+    /// taking blocks by descending mass (ties: lower block index first).
+    case coverage
+    /// Keep the `k` visible blocks with the largest mass (ties: lower index first), all when fewer.
+    case topK
+}
+
+/// Blocks kept whatever the rule says (both off by default). Applied on top of the rule.
+public struct KeepPolicy: Codable, Hashable, Sendable {
+    /// Always keep block 0 (the attention sink).
+    public var keepSink: Bool
+    /// Always keep the block holding the query.
+    public var keepLocal: Bool
+
+    public init(keepSink: Bool = false, keepLocal: Bool = false) {
+        self.keepSink = keepSink
+        self.keepLocal = keepLocal
+    }
+
+    public static let none = KeepPolicy()
+}
+
+/// One configuration of a sweep: a rule, its value, a block size and the keep policy.
+public struct SweepPoint: Hashable, Sendable {
+    public var selection: SelectionRule
+    /// Keys per block (≥ 1).
+    public var blockSize: Int
+    /// `τ` in (0, 1] for `threshold` and `coverage`; the count `k ≥ 1` (an integer) for `topK`.
+    public var value: Double
+    public var keep: KeepPolicy
+
+    public init(selection: SelectionRule, blockSize: Int, value: Double, keep: KeepPolicy = .none) {
+        self.selection = selection
+        self.blockSize = blockSize
+        self.value = value
+        self.keep = keep
+    }
+
+    /// Every (block size × value) point, block size outer, values in the order given.
+    public static func grid(selection: SelectionRule, values: [Double], blockSizes: [Int],
+                            keep: KeepPolicy = .none) -> [SweepPoint] {
+        blockSizes.flatMap { b in values.map { SweepPoint(selection: selection, blockSize: b, value: $0, keep: keep) } }
+    }
+
+    /// Throws when the block size or value is out of range; `field` prefixes the names.
+    public func validate(field: String = "point") throws {
+        guard blockSize >= 1 else { throw AnalysisError.invalidBlockSize(field: "\(field).blockSize", value: blockSize) }
+        switch selection {
+        case .threshold, .coverage:
+            guard value > 0, value <= 1 else {
+                throw AnalysisError.invalidValue(field: "\(field).threshold", value: value, accepted: "a number in (0, 1]")
+            }
+        case .topK:
+            guard value >= 1, value.rounded() == value, value <= Double(Int32.max) else {
+                throw AnalysisError.invalidValue(field: "\(field).threshold", value: value, accepted: "an integer k ≥ 1 (topK)")
+            }
+        }
+    }
+}
+
+/// The `seedKL` clamp: must be a positive normal Double no larger than 1e-3.
+func validateSeedEpsilon(_ eps: Double) throws {
+    guard eps >= 1e-300, eps <= 1e-3 else {
+        throw AnalysisError.invalidValue(field: "seedEpsilon", value: eps, accepted: "a number in [1e-300, 1e-3]")
+    }
+}

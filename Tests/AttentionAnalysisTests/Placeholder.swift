@@ -1,2 +1,0 @@
-import XCTest
-final class AttentionAnalysisTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
