@@ -21,6 +21,8 @@ public struct FloatTensor: @unchecked Sendable {
     public var count: Int { shape.reduce(1, *) }
 
     /// The elements as a buffer.
+    /// - Important: valid only while this tensor (and so `owner`) is alive. Do not take the
+    ///   buffer of a temporary (`try file.floatTensor(x).buffer`): hold the tensor first.
     public var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
 
     /// A tensor that owns a copy of `values` (tests, random models).

@@ -2,7 +2,7 @@
 ///
 /// Only the architecture this project implements is representable: pre-LN blocks,
 /// `gelu_new`, attention scaled by 1/sqrt(head_dim). Anything else is refused when the
-/// config is parsed (see `GPT2Config.init(json:)`).
+/// config is parsed (see `GPT2Config.init(jsonData:)`).
 public struct GPT2Config: Equatable, Sendable, Codable {
     /// Number of transformer blocks, `L`.
     public var nLayer: Int

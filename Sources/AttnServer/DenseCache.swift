@@ -1,0 +1,95 @@
+import Foundation
+import GPT2
+
+/// The dense (unpruned) forward pass of one input, kept so that `profileAttention`, then
+/// `pruneSweep`, then `perPositionKL` on the same text run the model once.
+final class DensePass: @unchecked Sendable {
+    /// Every layer's attention probabilities, `(L, H, T, T)`, causal zeros included.
+    let attention: OwnedFloats
+    /// Next-token logits `(T, V)`, or nil when the pass that filled the entry skipped them.
+    let logits: OwnedFloats?
+    let layers: Int
+    let heads: Int
+    let tokens: Int
+
+    init(attention: OwnedFloats, logits: OwnedFloats?, layers: Int, heads: Int, tokens: Int) {
+        self.attention = attention
+        self.logits = logits
+        self.layers = layers
+        self.heads = heads
+        self.tokens = tokens
+    }
+
+    /// Memory held, in bytes.
+    var bytes: Int { (attention.count + (logits?.count ?? 0)) * MemoryLayout<Float>.size }
+
+    /// Layer `l`'s attention, `(H, T, T)`.
+    func layer(_ l: Int) -> UnsafeBufferPointer<Float> {
+        let n = heads * tokens * tokens
+        return UnsafeBufferPointer(start: attention.base + l * n, count: n)
+    }
+}
+
+/// Least-recently-used cache of dense passes under a byte budget.
+///
+/// Keyed by (model fingerprint, token ids). An entry larger than the whole budget is never
+/// stored (the analysis then streams layer by layer instead).
+/// - Important: thread-safe (a lock guards the table); entries are immutable once stored.
+final class DenseCache: @unchecked Sendable {
+    struct Key: Hashable {
+        let fingerprint: String
+        let tokens: [Int]
+    }
+
+    /// Budget in bytes.
+    let budget: Int
+    private var entries: [Key: DensePass] = [:]
+    private var order: [Key] = []      // least recently used first
+    private var held = 0
+    private let lock = NSLock()
+
+    init(budget: Int) { self.budget = budget }
+
+    /// The cached pass for `key`, refreshed as most recently used. With `needLogits`, an entry
+    /// without logits does not count.
+    func lookup(_ key: Key, needLogits: Bool) -> DensePass? {
+        lock.lock(); defer { lock.unlock() }
+        guard let e = entries[key], !needLogits || e.logits != nil else { return nil }
+        touch(key)
+        return e
+    }
+
+    /// Whether a pass of this many bytes could be stored at all.
+    func admits(bytes: Int) -> Bool { bytes <= budget }
+
+    /// Stores `pass`, evicting least recently used entries until it fits.
+    func store(_ key: Key, _ pass: DensePass) {
+        guard admits(bytes: pass.bytes) else { return }
+        lock.lock(); defer { lock.unlock() }
+        if let old = entries.removeValue(forKey: key) {
+            held -= old.bytes
+            order.removeAll { $0 == key }
+        }
+        while held + pass.bytes > budget, let victim = order.first {
+            order.removeFirst()
+            if let e = entries.removeValue(forKey: victim) { held -= e.bytes }
+        }
+        entries[key] = pass
+        order.append(key)
+        held += pass.bytes
+    }
+
+    /// Drops every entry (the model changed).
+    func removeAll() {
+        lock.lock(); defer { lock.unlock() }
+        entries.removeAll(); order.removeAll(); held = 0
+    }
+
+    /// Bytes currently held.
+    var bytesHeld: Int { lock.lock(); defer { lock.unlock() }; return held }
+
+    private func touch(_ key: Key) {
+        order.removeAll { $0 == key }
+        order.append(key)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// A GPT-2-family model folder loaded into memory: `config.json` parsed, `model.safetensors`
+/// memory-mapped and validated, every weight checked against the config, and a content
+/// fingerprint computed.
+///
+/// - Important: immutable; safe to share across threads. The weights point into the mapped
+///   file, which stays mapped while any `FloatTensor` of `weights` is alive.
+public struct GPT2Checkpoint: Sendable {
+    /// Name of the config file inside a model folder.
+    public static let configFileName = "config.json"
+    /// Name of the weights file inside a model folder.
+    public static let weightsFileName = "model.safetensors"
+
+    /// The folder the checkpoint was loaded from (standardised path).
+    public let directory: URL
+    public let config: GPT2Config
+    public let weights: GPT2Weights
+    /// `ModelFingerprint` of config.json and model.safetensors: 32 lowercase hex digits,
+    /// stable across loads of the same files.
+    public let fingerprint: String
+
+    /// Loads `directory/config.json` and `directory/model.safetensors`.
+    /// - Throws: `GPT2CheckpointError` (missing folder or file, invalid config, missing,
+    ///   mis-shaped or unexpected tensors — each naming the file and key), `SafetensorsError`
+    ///   (a corrupt file, naming the tensor), `MappedFileError` (an unreadable file).
+    public static func load(directory: URL) throws -> GPT2Checkpoint {
+        let folder = directory.standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw GPT2CheckpointError.notADirectory(path: folder.path)
+        }
+
+        let configURL = folder.appendingPathComponent(configFileName)
+        let configMapping = try map(configURL, in: folder)
+        let config: GPT2Config
+        do {
+            config = try GPT2Config(jsonData: Data(configMapping.bytes))
+        } catch let reason as GPT2ConfigError {
+            throw GPT2CheckpointError.invalidConfig(path: configURL.path, reason: reason)
+        }
+
+        let weightsFile = try SafetensorsFile(mapping: map(folder.appendingPathComponent(weightsFileName), in: folder))
+        let weights = try GPT2Weights(reading: weightsFile, config: config)
+        let fingerprint = ModelFingerprint.compute(configJSON: configMapping.bytes, safetensors: weightsFile.mapping.bytes)
+        return GPT2Checkpoint(directory: folder, config: config, weights: weights, fingerprint: fingerprint)
+    }
+
+    /// Maps one file of the folder; a missing file is reported by name and folder.
+    private static func map(_ url: URL, in folder: URL) throws -> MappedFile {
+        do {
+            return try MappedFile(url: url)
+        } catch MappedFileError.notFound {
+            throw GPT2CheckpointError.missingFile(name: url.lastPathComponent, directory: folder.path)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// GPT-2's byte-level BPE tokenizer, read from a HuggingFace `vocab.json` + `merges.txt`.
+///
+/// Encoding follows HuggingFace's `GPT2TokenizerFast` (add_prefix_space false, no BOS):
+/// 1. occurrences of `<|endoftext|>` are split out as the special token;
+/// 2. the text between them is pre-tokenised by GPT-2's pattern (`GPT2PreTokenizer`);
+/// 3. each pre-token's UTF-8 bytes become byte symbols, merged pairwise by rank until no
+///    adjacent pair has a merge rule (`BPEMerger`).
+///
+/// Offsets are UTF-8 byte offsets `[start, end)` into the input. They tile the input: a token
+/// may hold part of a multi-byte character, so a span need not fall on character boundaries.
+///
+/// - Important: immutable after `init` except for an internal word cache guarded by a lock;
+///   every method may be called from several threads at once.
+public final class BPETokenizer: @unchecked Sendable {
+    /// The text of the one special token.
+    static let endOfTextToken = "<|endoftext|>"
+
+    private let vocabulary: BPEVocabulary
+    /// `tokenLengths[id]`: bytes the token stands for (0 for ids the vocabulary skips).
+    private let tokenLengths: [Int]
+    private let specialBytes: [UInt8]
+    private let cache = BPEWordCache()
+
+    /// Id of `<|endoftext|>`, when the vocabulary has it.
+    public let endOfTextID: Int?
+
+    /// One more than the largest id in `vocab.json` (50257 for GPT-2): every id `encode`
+    /// returns is below it.
+    public var vocabularySize: Int { vocabulary.tokenBytes.count }
+
+    /// Reads `vocab.json` and `merges.txt` from a folder.
+    /// - Throws: `TokenizerError` naming the file (and line or token) at fault.
+    public convenience init(directory: URL) throws {
+        let vocabURL = directory.appendingPathComponent("vocab.json")
+        let mergesURL = directory.appendingPathComponent("merges.txt")
+        let vocabData: Data
+        let mergesText: String
+        do { vocabData = try Data(contentsOf: vocabURL) } catch {
+            throw TokenizerError.unreadableFile(file: vocabURL.path, reason: error.localizedDescription)
+        }
+        do { mergesText = try String(contentsOf: mergesURL, encoding: .utf8) } catch {
+            throw TokenizerError.unreadableFile(file: mergesURL.path, reason: error.localizedDescription)
+        }
+        try self.init(vocabJSON: vocabData, mergesText: mergesText,
+                      vocabName: vocabURL.path, mergesName: mergesURL.path)
+    }
+
+    /// Builds a tokenizer from the two files' contents. Errors call them `vocab.json` and `merges.txt`.
+    public convenience init(vocabJSON: Data, mergesText: String) throws {
+        try self.init(vocabJSON: vocabJSON, mergesText: mergesText,
+                      vocabName: "vocab.json", mergesName: "merges.txt")
+    }
+
+    init(vocabJSON: Data, mergesText: String, vocabName: String, mergesName: String) throws {
+        vocabulary = try BPEVocabulary(vocabJSON: vocabJSON, mergesText: mergesText,
+                                       vocabName: vocabName, mergesName: mergesName)
+        tokenLengths = vocabulary.tokenBytes.map { $0?.count ?? 0 }
+        endOfTextID = vocabulary.ids[Self.endOfTextToken]
+        specialBytes = Array(Self.endOfTextToken.utf8)
+    }
+
+    /// Token ids of `text`, as `GPT2TokenizerFast.encode(text)` gives them.
+    public func encode(_ text: String) -> [Int] {
+        encodeWithOffsets(text).map(\.id)
+    }
+
+    /// Token ids of `text`, each with the UTF-8 byte span `[start, end)` it covers.
+    public func encodeWithOffsets(_ text: String) -> [(id: Int, start: Int, end: Int)] {
+        let utf8 = Array(text.utf8)
+        var tokens: [(id: Int, start: Int, end: Int)] = []
+        tokens.reserveCapacity(utf8.count / 2)
+        utf8.withUnsafeBufferPointer { bytes in
+            var pieces: [Range<Int>] = []
+            var segmentStart = 0
+            func encodeText(upTo end: Int) {
+                guard segmentStart < end else { return }
+                pieces.removeAll(keepingCapacity: true)
+                GPT2PreTokenizer.split(bytes, range: segmentStart..<end, into: &pieces)
+                for piece in pieces {
+                    var position = piece.lowerBound
+                    for id in wordIDs(bytes, piece) {
+                        let next = position + tokenLengths[Int(id)]
+                        tokens.append((id: Int(id), start: position, end: next))
+                        position = next
+                    }
+                }
+            }
+            var i = 0
+            while i < bytes.count {
+                if let special = endOfTextID, startsWithSpecial(bytes, at: i) {
+                    encodeText(upTo: i)
+                    tokens.append((id: special, start: i, end: i + specialBytes.count))
+                    i += specialBytes.count
+                    segmentStart = i
+                } else {
+                    i += 1
+                }
+            }
+            encodeText(upTo: bytes.count)
+        }
+        return tokens
+    }
+
+    /// The text of `ids` joined; invalid UTF-8 (a multi-byte character cut between tokens)
+    /// becomes U+FFFD. Ids outside the vocabulary are skipped.
+    public func decode(_ ids: [Int]) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(ids.count * 4)
+        for id in ids {
+            if let tokenBytes = bytes(of: id) { output.append(contentsOf: tokenBytes) }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The text of one token (lossy UTF-8: a partial character becomes U+FFFD), or nil when
+    /// `id` is not in the vocabulary.
+    public func piece(_ id: Int) -> String? {
+        bytes(of: id).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The raw bytes token `id` stands for, or nil when `id` is not in the vocabulary.
+    func bytes(of id: Int) -> [UInt8]? {
+        guard id >= 0, id < vocabulary.tokenBytes.count else { return nil }
+        return vocabulary.tokenBytes[id]
+    }
+
+    // MARK: - BPE
+
+    private func startsWithSpecial(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        guard bytes[i] == specialBytes[0], bytes.count - i >= specialBytes.count else { return false }
+        for k in 1..<specialBytes.count where bytes[i + k] != specialBytes[k] { return false }
+        return true
+    }
+
+    /// The BPE ids of one pre-token, from the cache when it has been seen before.
+    private func wordIDs(_ bytes: UnsafeBufferPointer<UInt8>, _ piece: Range<Int>) -> [Int32] {
+        if piece.count == 1 { return [vocabulary.byteIDs[Int(bytes[piece.lowerBound])]] }
+        let word = Array(bytes[piece])
+        if let cached = cache.lookup(word) { return cached }
+        let ids = BPEMerger.merge(word.map { vocabulary.byteIDs[Int($0)] }, rules: vocabulary.merges)
+        cache.store(word, ids)
+        return ids
+    }
+}

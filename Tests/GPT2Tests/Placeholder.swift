@@ -1,2 +1,0 @@
-import XCTest
-final class GPT2TestsPlaceholder: XCTestCase { func testPlaceholder() {} }
