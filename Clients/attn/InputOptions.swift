@@ -49,8 +49,8 @@ enum Input: Equatable {
     }
 
     static func dropFinalNewline(_ text: String) -> String {
-        if text.hasSuffix("\r\n") { return String(text.dropLast(2)) }
-        if text.hasSuffix("\n") { return String(text.dropLast()) }
+        // "\r\n" is one Character in Swift, so one dropLast removes either ending.
+        if text.hasSuffix("\r\n") || text.hasSuffix("\n") { return String(text.dropLast()) }
         return text
     }
 }

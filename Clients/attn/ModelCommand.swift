@@ -9,6 +9,14 @@ struct ModelCommand: ParsableCommand {
         abstract: "Show, load or download the daemon's model.",
         subcommands: [Info.self, Load.self, Pull.self])
 
+    /// Sends `model/load` (with progress) and prints the ModelInfo.
+    static func load(_ daemon: DaemonOptions, params: [String: JSONValue]) throws {
+        try DaemonSession.with(daemon) { session in
+            let info = try session.call("model/load", params: params, reportsProgress: true)
+            Output.line(daemon.json ? JSONWriter.string(info) : SmallRenderers.modelInfo(info))
+        }
+    }
+
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the loaded model.")
 
@@ -32,10 +40,7 @@ struct ModelCommand: ParsableCommand {
         var model: String
 
         func run() throws {
-            try DaemonSession.with(daemon) { session in
-                let info = try session.call("model/load", params: ModelReference(model).loadParams, reportsProgress: true)
-                Output.line(daemon.json ? JSONWriter.string(info) : SmallRenderers.modelInfo(info))
-            }
+            try ModelCommand.load(daemon, params: ModelReference(model).loadParams)
         }
     }
 
@@ -55,11 +60,7 @@ struct ModelCommand: ParsableCommand {
         var name: String
 
         func run() throws {
-            try DaemonSession.with(daemon) { session in
-                let params: [String: JSONValue] = ["name": .string(name), "download": true]
-                let info = try session.call("model/load", params: params, reportsProgress: true)
-                Output.line(daemon.json ? JSONWriter.string(info) : SmallRenderers.modelInfo(info))
-            }
+            try ModelCommand.load(daemon, params: ["name": .string(name), "download": true])
         }
     }
 }
