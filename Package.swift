@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Framing, messages, connection.
         .target(name: "JSONRPC"),
+        // HuggingFace hub downloads into the hub cache layout. No project dependencies.
+        .target(name: "HubDownload"),
         // Session and method handlers.
         .target(name: "AttnServer", dependencies: [
             "GPT2", "AttentionAnalysis", "RunStore", "JSONRPC",
@@ -55,7 +57,8 @@ let package = Package(
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "AttnServerTests", dependencies: ["AttnServer", "JSONRPC"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "attn"]),
+        .testTarget(name: "HubDownloadTests", dependencies: ["HubDownload"]),
     ],
     swiftLanguageModes: [.v5]
 )

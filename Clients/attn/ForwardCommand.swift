@@ -1,0 +1,55 @@
+import ArgumentParser
+import JSONRPC
+
+/// `attn forward`: next-token predictions and NLL.
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Next-token predictions after every position, with the text's NLL and perplexity.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @OptionGroup var input: InputOptions
+
+    @Option(help: ArgumentHelp("Candidates shown per position, 0…100 (daemon default 5).", valueName: "k"))
+    var topK: Int?
+
+    @Flag(help: "Include the raw logits [T][V] in the result (with --json).")
+    var includeLogits = false
+
+    @Flag(help: "Recompute even when an identical run is in the history.")
+    var force = false
+
+    func run() throws {
+        let resolved = try input.resolve()
+        var params = resolved.params
+        if let topK { params["topK"] = .int(Int64(topK)) }
+        if includeLogits { params["includeLogits"] = true }
+        if force { params["force"] = true }
+        try AnalysisRunner.run(daemon, method: "forward", params: params) { session, result in
+            let (tokens, pieces) = AnalysisRunner.tokenized(session, input: resolved)
+            return SmallRenderers.forward(result, tokens: tokens, pieces: pieces, terminal: .current())
+        }
+    }
+}
+
+/// `attn tokenize`: ids, pieces and byte offsets of a text.
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Split a text into the model's tokens: ids, pieces and UTF-8 byte offsets.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @OptionGroup var input: InputOptions
+
+    func validate() throws {
+        if input.tokens != nil { throw ValidationError("tokenize takes text (TEXT, --file or stdin), not --tokens") }
+    }
+
+    func run() throws {
+        guard case .text(let text) = try input.resolve() else { return }
+        try DaemonSession.with(daemon) { session in
+            let result = try session.call("tokenize", params: ["text": .string(text)])
+            Output.line(daemon.json ? JSONWriter.string(result) : SmallRenderers.tokenize(result))
+        }
+    }
+}

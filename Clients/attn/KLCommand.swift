@@ -1,0 +1,41 @@
+import ArgumentParser
+import JSONRPC
+
+/// `attn kl`: `perPositionKL` as a layers × positions heatmap.
+struct KLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kl",
+        abstract: "Per-position divergence of one pruning point, as a layers × positions heatmap.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @OptionGroup var input: InputOptions
+    @OptionGroup var policy: KeepPolicyOptions
+
+    @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
+    var selection: SelectionRule?
+
+    @Option(help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, or k (daemon default 0.002).", valueName: "value"))
+    var threshold: Double?
+
+    @Option(help: ArgumentHelp("Block size in tokens (daemon default 32).", valueName: "tokens"))
+    var blockSize: Int?
+
+    @Option(help: ArgumentHelp("What to show per position: attentionKL, seedKL or prunedMass.", valueName: "metric"))
+    var metric: PositionMetric?
+
+    @Option(help: ArgumentHelp("Also average the values over segments of this many positions.", valueName: "tokens"))
+    var segmentSize: Int?
+
+    func run() throws {
+        let resolved = try input.resolve()
+        var params = resolved.params.merging(policy.params())
+        if let selection { params["selection"] = .string(selection.rawValue) }
+        if let threshold { params["threshold"] = ListParsing.json(threshold) }
+        if let blockSize { params["blockSize"] = .int(Int64(blockSize)) }
+        if let metric { params["metric"] = .string(metric.rawValue) }
+        if let segmentSize { params["segmentSize"] = .int(Int64(segmentSize)) }
+        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params) { session, result in
+            KLRenderer.render(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces, terminal: .current())
+        }
+    }
+}

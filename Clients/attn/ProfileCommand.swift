@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import JSONRPC
+
+/// `attn profile`: `profileAttention` per head, optionally one head's block mask.
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Profile the attention of every head: sparsity, entropy, sink and local mass, block sparsity.",
+        discussion: """
+        --show-mask LAYER,HEAD asks the daemon for the attention (includeAttention, refused for \
+        long inputs) and draws that head's block mask for --block-size and --mask-threshold with \
+        the threshold rule: a visible block is pruned when its largest weight is below τ, and a row \
+        that would lose every visible block stays dense.
+        """)
+
+    @OptionGroup var daemon: DaemonOptions
+    @OptionGroup var input: InputOptions
+
+    @Option(help: ArgumentHelp("Block size in tokens (daemon default 4).", valueName: "tokens"))
+    var blockSize: Int?
+
+    @Option(help: ArgumentHelp("Block-max thresholds, comma-separated, each in (0, 1] (daemon default 0.05,0.1,0.2,0.5).", valueName: "list"))
+    var thresholds: String?
+
+    @Option(help: ArgumentHelp("An attention entry below this counts as sparse (daemon default 0.05).", valueName: "value"))
+    var entryThreshold: Double?
+
+    @Option(help: ArgumentHelp("Coverage levels for the mean number of blocks needed, comma-separated (daemon default 0.9,0.95,0.99).", valueName: "list"))
+    var coverageLevels: String?
+
+    @Option(help: ArgumentHelp("Write the attention (L, H, T, T) as a float32 .npy file at this path.", valueName: "path"))
+    var export: String?
+
+    @Flag(help: "Let --export replace an existing file.")
+    var overwrite = false
+
+    @Flag(help: "Include the attention [L][H][T][T] in the result (with --json).")
+    var includeAttention = false
+
+    @Option(help: ArgumentHelp("Draw the block mask of this layer and head, e.g. 1,3.", valueName: "layer,head"))
+    var showMask: String?
+
+    @Option(help: ArgumentHelp("Threshold τ of --show-mask (default: the first of --thresholds, else 0.05).", valueName: "value"))
+    var maskThreshold: Double?
+
+    @Flag(help: "Recompute even when an identical run is in the history.")
+    var force = false
+
+    func validate() throws {
+        if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
+        if let coverageLevels { _ = try ListParsing.numbers(coverageLevels, option: "--coverage-levels") }
+        if let showMask {
+            let parts = try ListParsing.integers(showMask, option: "--show-mask")
+            guard parts.count == 2, parts.allSatisfy({ $0 >= 0 }) else {
+                throw ValidationError("--show-mask: expected LAYER,HEAD as two integers ≥ 0, e.g. 1,3 (got \(showMask))")
+            }
+        }
+    }
+
+    func run() throws {
+        var params = try input.resolve().params
+        if let blockSize { params["blockSize"] = .int(Int64(blockSize)) }
+        let thresholdList = try thresholds.map { try ListParsing.numbers($0, option: "--thresholds") }
+        if let thresholdList { params["thresholds"] = .array(thresholdList.map(JSONValue.double)) }
+        if let entryThreshold { params["entryThreshold"] = .double(entryThreshold) }
+        if let coverageLevels { params["coverageLevels"] = .array(try ListParsing.numbers(coverageLevels, option: "--coverage-levels").map(JSONValue.double)) }
+        if let export {
+            params["exportPath"] = .string(URL(fileURLWithPath: export).standardizedFileURL.path)
+            if overwrite { params["overwrite"] = true }
+        }
+        let mask = try showMask.map { try ListParsing.integers($0, option: "--show-mask") }
+        if includeAttention || mask != nil { params["includeAttention"] = true }
+        if force { params["force"] = true }
+        try AnalysisRunner.run(daemon, method: "profileAttention", params: params) { _, result in
+            let terminal = Terminal.current()
+            var text = ProfileRenderer.render(result, terminal: terminal)
+            if let mask {
+                let tau = maskThreshold ?? thresholdList?.first ?? 0.05
+                guard let picture = ProfileRenderer.mask(result, layer: mask[0], head: mask[1], blockSize: blockSize ?? 4,
+                                                         threshold: tau, terminal: terminal) else {
+                    throw CLIFailure.failed("--show-mask \(mask[0]),\(mask[1]): the result has no attention for that layer and head")
+                }
+                text += "\n\n" + picture
+            }
+            return text
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import JSONRPC
+
+/// `attn runs`: the daemon's run history.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List, show, delete and compare stored runs.",
+        subcommands: [List.self, Show.self, Remove.self, Diff.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+
+        @OptionGroup var daemon: DaemonOptions
+
+        @Option(help: ArgumentHelp("Only this method: forward, profileAttention, pruneSweep, perPositionKL.", valueName: "method"))
+        var method: String?
+
+        @Option(help: ArgumentHelp("Only this status: running, completed, failed, cancelled, interrupted.", valueName: "status"))
+        var status: String?
+
+        @Option(help: ArgumentHelp("Runs to show, 1…1000 (daemon default 50).", valueName: "n"))
+        var limit: Int?
+
+        @Option(help: ArgumentHelp("Only runs created before this run id (the next page).", valueName: "id"))
+        var before: String?
+
+        func run() throws {
+            var params: [String: JSONValue] = [:]
+            if let method { params["method"] = .string(method) }
+            if let status { params["status"] = .string(status) }
+            if let limit { params["limit"] = .int(Int64(limit)) }
+            if let before { params["before"] = .string(before) }
+            try DaemonSession.with(daemon) { session in
+                let result = try session.call("runs/list", params: params)
+                Output.line(daemon.json ? JSONWriter.string(result) : RunsRenderer.list(result))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one run: its record, params and result.")
+
+        @OptionGroup var daemon: DaemonOptions
+
+        @Argument(help: "The run id.")
+        var id: String
+
+        func run() throws {
+            try DaemonSession.with(daemon) { session in
+                let run = try session.call("runs/get", params: ["id": .string(id)])
+                Output.line(daemon.json ? JSONWriter.string(run) : RunsRenderer.show(run, terminal: .current()))
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete runs from the history.")
+
+        @OptionGroup var daemon: DaemonOptions
+
+        @Argument(help: "The run ids.")
+        var ids: [String]
+
+        func validate() throws {
+            if ids.isEmpty { throw ValidationError("give at least one run id") }
+        }
+
+        func run() throws {
+            try DaemonSession.with(daemon) { session in
+                for id in ids {
+                    let result = try session.call("runs/delete", params: ["id": .string(id)])
+                    Output.line(daemon.json ? JSONWriter.string(result) : "deleted \(id)")
+                }
+            }
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Two sweeps side by side, points matched by selection, block size and threshold.")
+
+        @OptionGroup var daemon: DaemonOptions
+
+        @Argument(help: "The first sweep's run id (A).")
+        var a: String
+
+        @Argument(help: "The second sweep's run id (B).")
+        var b: String
+
+        func run() throws {
+            try DaemonSession.with(daemon) { session in
+                let runA = try session.call("runs/get", params: ["id": .string(a)])
+                let runB = try session.call("runs/get", params: ["id": .string(b)])
+                for (id, run) in [(a, runA), (b, runB)] {
+                    guard run["method"]?.stringValue == "pruneSweep" else {
+                        throw CLIFailure.usage("run \(id) is a \(run["method"]?.stringValue ?? "unknown") run; runs diff compares two pruneSweep runs")
+                    }
+                    guard let result = run["result"], result != .null else {
+                        throw CLIFailure.failed("run \(id) has no result (status \(run["status"]?.stringValue ?? "unknown"))")
+                    }
+                }
+                let resultA = runA["result"] ?? .null
+                let resultB = runB["result"] ?? .null
+                if daemon.json {
+                    Output.line(JSONWriter.string(["a": resultA, "b": resultB]))
+                } else {
+                    Output.line(RunsRenderer.diff(idA: a, a: resultA, idB: b, b: resultB))
+                }
+            }
+        }
+    }
+}
