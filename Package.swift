@@ -37,6 +37,8 @@ let package = Package(
             "GPT2", "AttentionAnalysis", "RunStore", "JSONRPC",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.
+        .target(name: "RunReport"),
         .executableTarget(name: "attnd", dependencies: [
             "AttnServer", "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "AttnServerTests", dependencies: ["AttnServer"]),
+        .testTarget(name: "RunReportTests", dependencies: ["RunReport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC"]),
     ],
     swiftLanguageModes: [.v5]
