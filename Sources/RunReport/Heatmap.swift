@@ -37,7 +37,7 @@ extension SVGCanvas {
                 let value = c < row.count ? row[c] : nil
                 let fill = value.map { ColorScale.viridis(spec.position($0)) } ?? ColorScale.missing
                 rect(x: area.x + Double(c) * cellW, y: area.y + Double(r) * cellH, width: cellW + 0.02, height: cellH + 0.02,
-                     fill: fill, cssClass: value == nil ? "cell missing" : "cell", tooltip: spec.tooltip?(r, c, value))
+                     fill: fill, cssClass: value == nil ? "cell missing" : "cell", tooltip: spec.tooltip?(r, c, value), crisp: true)
             }
         }
         let rowStep = max(1, Int((Double(rows) / max(area.height / 12, 1)).rounded(.up)))
@@ -65,7 +65,7 @@ extension SVGCanvas {
         for i in 0..<steps {
             let t = (Double(i) + 0.5) / Double(steps)
             rect(x: x, y: y + height - Double(i + 1) * stepH, width: width, height: stepH + 0.3,
-                 fill: ColorScale.viridis(t), cssClass: "colorbar-step")
+                 fill: ColorScale.viridis(t), cssClass: "colorbar-step", crisp: true)
         }
         add("rect", [("class", "colorbar"), ("x", NumberFormat.coordinate(x)), ("y", NumberFormat.coordinate(y)),
                      ("width", NumberFormat.coordinate(width)), ("height", NumberFormat.coordinate(height)),

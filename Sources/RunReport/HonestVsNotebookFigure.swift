@@ -39,7 +39,7 @@ enum HonestVsNotebookFigure {
 
         let bottom = PlotArea(x: margin.left, y: top.bottom + axisSpace, width: plotWidth, height: panelHeight)
         let kls = points.compactMap(\.attentionKL) + points.compactMap(\.seedKL)
-        let log = LogScale.fitting(kls, range: (bottom.bottom, bottom.y))
+        let log = LogScale.fitting(kls, range: (bottom.bottom, bottom.y), roomBelow: true)
         canvas.leftAxis(area: bottom, scale: log, title: "KL (nats, log scale)")
         canvas.groupedBars(area: bottom, categories: labels, series: [
             BarSeries(label: "attentionKL", values: points.map(\.attentionKL), fill: honestFill, cssClass: "bar honest kl"),

@@ -14,8 +14,7 @@ enum NumberFormat {
         if v == 0 { return "0" }
         if v == v.rounded(), abs(v) < 1e5 { return String(Int(v)) }
         if abs(v) < 1e-3 || abs(v) >= 1e5 {
-            let s = String(format: "%.3g", v)  // e.g. 5e-04, 1.23e-05
-            return cleanExponent(s)
+            return cleanExponent(String(format: "%.2e", v))  // 5.00e-04 → 5e-4
         }
         return trimZeros(String(format: "%.4g", v))
     }
@@ -52,7 +51,7 @@ enum NumberFormat {
         return t == "-0" ? "0" : t
     }
 
-    /// `5e-04` → `5e-4`, `1.20e+05` → `1.2e5`.
+    /// `5.00e-04` → `5e-4`, `1.20e+05` → `1.2e5`.
     private static func cleanExponent(_ s: String) -> String {
         guard let e = s.firstIndex(of: "e") else { return trimZeros(s) }
         let mantissa = trimZeros(String(s[..<e]))

@@ -25,7 +25,7 @@ enum PerPositionFigure {
         let hi = LinearScale.niceDomain(lo: 0, hi: max(present.max() ?? 0, 1e-12), count: 4).hi
         let unit = run.unit
         let tooltip: ((Int, Int, Double?) -> String)? = rows * columns > tooltipCellLimit ? nil : { r, c, v in
-            let token = tokens.flatMap { c < $0.count ? " \(XMLText.tokenLabel($0[c], maxLength: 24))" : nil } ?? ""
+            let token = tokens.flatMap { c < $0.count ? " \(XMLText.tokenLabel($0[c], maxLength: 40))" : nil } ?? ""
             return "layer \(run.layerIndices[r]), position \(c)\(token): \(v.map(NumberFormat.value) ?? "missing") \(unit)"
         }
         let spec = HeatmapSpec(values: run.values, range: (0, hi), rowLabels: run.layerIndices.map(String.init),

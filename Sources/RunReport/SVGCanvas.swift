@@ -35,11 +35,13 @@ struct SVGCanvas {
     /// Appends markup that is already escaped (built with `element`).
     mutating func addRaw(_ markup: String) { body.append(markup) }
 
+    /// `crisp` turns off anti-aliasing of the edges, so adjacent cells show no hairline seams.
     mutating func rect(x: Double, y: Double, width: Double, height: Double, fill: String,
-                       stroke: String? = nil, cssClass: String? = nil, tooltip: String? = nil) {
+                       stroke: String? = nil, cssClass: String? = nil, tooltip: String? = nil, crisp: Bool = false) {
         var a: Attributes = []
         if let cssClass { a.append(("class", cssClass)) }
         a += [("x", c(x)), ("y", c(y)), ("width", c(max(width, 0))), ("height", c(max(height, 0))), ("fill", fill)]
+        if crisp { a.append(("shape-rendering", "crispEdges")) }
         if let stroke { a += [("stroke", stroke), ("stroke-width", "1")] }
         body.append(Self.element("rect", a, tooltip: tooltip))
     }

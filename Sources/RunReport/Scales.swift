@@ -74,16 +74,17 @@ struct LogScale {
         return Array(Swift.stride(from: loExponent, through: hiExponent, by: stride))
     }
 
-    /// The decades spanning `values`. With zeros (or values under 1e-12) present, the floor
-    /// goes one decade under the smallest positive value so clamped points sit apart.
-    static func fitting(_ values: [Double], range: (from: Double, to: Double)) -> LogScale {
+    /// The decades spanning `values`. With zeros (or values under 1e-12) present, or with
+    /// `roomBelow` (bars, which rise from the floor and would vanish at it), the floor goes
+    /// one decade under the smallest positive value's decade.
+    static func fitting(_ values: [Double], range: (from: Double, to: Double), roomBelow: Bool = false) -> LogScale {
         let hardFloorExponent = -12
         let positive = values.filter { $0 >= pow(10, Double(hardFloorExponent)) }
         guard let minPositive = positive.min(), let maxPositive = positive.max() else {
             return LogScale(loExponent: -6, hiExponent: -5, range: range)
         }
         let hasClamped = positive.count < values.count
-        var lo = Int(Foundation.floor(log10(minPositive))) - (hasClamped ? 1 : 0)
+        var lo = Int(Foundation.floor(log10(minPositive))) - (hasClamped || roomBelow ? 1 : 0)
         lo = max(lo, hardFloorExponent)
         var hi = Int(ceil(log10(maxPositive)))
         if hi <= lo { hi = lo + 1 }

@@ -4,7 +4,7 @@ import Foundation
 /// points at prunedBlockFraction (x) against attentionKL and, when the run has end-to-end
 /// numbers, outputKL (y, log scale, nats). Runs differ by marker shape and colour.
 enum SweepFigure {
-    static let panelWidth = 330.0, panelHeight = 300.0
+    static let panelHeight = 300.0
     static let margin = (left: 64.0, right: 18.0, top: 26.0, bottom: 48.0)
 
     static func make(_ sweeps: [SweepResult]) -> Figure? {
@@ -15,6 +15,7 @@ enum SweepFigure {
         let hasOutputKL = allPoints.contains { $0.endToEnd?.outputKL != nil }
 
         let columns = min(3, blockSizes.count)
+        let panelWidth = columns <= 2 ? 400.0 : 330.0
         let panelRows = (blockSizes.count + columns - 1) / columns
         let width = max(Double(columns) * panelWidth, 560)
 
@@ -54,7 +55,7 @@ enum SweepFigure {
             canvas.bottomAxis(area: area, scale: x, title: "prunedBlockFraction (fraction)")
             if yValues.contains(where: y.isClamped) {
                 let fy = y.map(0)
-                canvas.text("values below the floor drawn at 10^\(y.loExponent)", x: area.right - 4, y: fy - 4, size: 8.5,
+                canvas.text("0 and < 1e\(y.loExponent) drawn here", x: area.right - 4, y: fy - 4, size: 8.5,
                             anchor: .end, fill: "#555555", cssClass: "floor-note")
             }
             for (i, sweep) in sweeps.enumerated() {

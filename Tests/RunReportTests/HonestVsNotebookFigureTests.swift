@@ -25,3 +25,17 @@ final class HonestVsNotebookFigureTests: XCTestCase {
         XCTAssertTrue(root.all(withClass: "axis-label").contains { $0.allText.contains("nats") })
     }
 }
+
+extension HonestVsNotebookFigureTests {
+    /// On the log panel every positive KL gets a bar of positive height, the smallest too
+    /// (1e-4 for B=32, threshold 5e-4): the floor sits a decade below it.
+    func testSmallestKLStillHasAVisibleBar() throws {
+        let figures = try RunReport.svgFigures(runs: [RunFixtures.sweep()], options: ReportOptions())
+        let root = try parseXML(try XCTUnwrap(figures.first { $0.name.hasPrefix("honest-vs-notebook-") }).svg)
+        let heights = root.all("rect").filter { $0.classes.isSuperset(of: ["honest", "kl"]) }.compactMap { $0.number("height") }
+        XCTAssertEqual(heights.count, 6)
+        XCTAssertTrue(heights.allSatisfy { $0 > 10 }, "\(heights)")
+        // Decades: 1e-4 is one decade above the floor, 1e-2 three; heights scale the same way.
+        XCTAssertEqual(heights[5] / heights[3], 3, accuracy: 0.01)
+    }
+}
