@@ -31,21 +31,16 @@ enum HonestVsNotebookFigure {
         let top = PlotArea(x: margin.left, y: margin.top + legendHeight + 6, width: plotWidth, height: panelHeight)
         let fraction = LinearScale(domain: (0, 1), range: (top.bottom, top.y))
         canvas.leftAxis(area: top, scale: fraction, title: "blocks pruned (fraction)")
-        canvas.groupedBars(area: top, categories: labels, series: [
-            BarSeries(label: "prunedBlockFraction", values: points.map(\.prunedBlockFraction), fill: honestFill, cssClass: "bar honest fraction"),
-            BarSeries(label: "seedPrunedFraction", values: points.map(\.seedPrunedFraction), fill: notebookFill, cssClass: "bar notebook fraction"),
-        ], y: fraction.map) { s, i, v in "\(points[i].name): \(s.label) \(NumberFormat.value(v))" }
-        canvas.categoryAxis(area: top, labels: labels, title: "sweep point", rotate: true)
+        pairedBars(&canvas, area: top, points: points, labels: labels, y: fraction.map, unit: "", kind: "fraction",
+                   honest: ("prunedBlockFraction", points.map(\.prunedBlockFraction)),
+                   notebook: ("seedPrunedFraction", points.map(\.seedPrunedFraction)))
 
         let bottom = PlotArea(x: margin.left, y: top.bottom + axisSpace, width: plotWidth, height: panelHeight)
         let kls = points.compactMap(\.attentionKL) + points.compactMap(\.seedKL)
         let log = LogScale.fitting(kls, range: (bottom.bottom, bottom.y), roomBelow: true)
         canvas.leftAxis(area: bottom, scale: log, title: "KL (nats, log scale)")
-        canvas.groupedBars(area: bottom, categories: labels, series: [
-            BarSeries(label: "attentionKL", values: points.map(\.attentionKL), fill: honestFill, cssClass: "bar honest kl"),
-            BarSeries(label: "seedKL", values: points.map(\.seedKL), fill: notebookFill, cssClass: "bar notebook kl"),
-        ], y: log.map) { s, i, v in "\(points[i].name): \(s.label) \(NumberFormat.value(v)) nats" }
-        canvas.categoryAxis(area: bottom, labels: labels, title: "sweep point", rotate: true)
+        pairedBars(&canvas, area: bottom, points: points, labels: labels, y: log.map, unit: " nats", kind: "kl",
+                   honest: ("attentionKL", points.map(\.attentionKL)), notebook: ("seedKL", points.map(\.seedKL)))
 
         var caption = "This tool's metrics beside the notebook's for run \(sweep.run.shortID). " + explanation(seedEpsilon: sweep.seedEpsilon)
         let clamped = kls.filter(log.isClamped).count
@@ -54,5 +49,17 @@ enum HonestVsNotebookFigure {
         }
         return Figure(name: "honest-vs-notebook-\(sweep.run.shortID).svg", title: "This tool against the notebook",
                       caption: caption, canvas: canvas)
+    }
+
+    /// One panel's bars: the honest value (dark) beside the notebook's (light) for each point,
+    /// classes `bar honest <kind>` / `bar notebook <kind>`, with the point names under them.
+    private static func pairedBars(_ canvas: inout SVGCanvas, area: PlotArea, points: [SweepPoint], labels: [String],
+                                   y: (Double) -> Double, unit: String, kind: String,
+                                   honest: (name: String, values: [Double?]), notebook: (name: String, values: [Double?])) {
+        canvas.groupedBars(area: area, categories: labels, series: [
+            BarSeries(label: honest.name, values: honest.values, fill: honestFill, cssClass: "bar honest \(kind)"),
+            BarSeries(label: notebook.name, values: notebook.values, fill: notebookFill, cssClass: "bar notebook \(kind)"),
+        ], y: y) { s, i, v in "\(points[i].name): \(s.label) \(NumberFormat.value(v))\(unit)" }
+        canvas.categoryAxis(area: area, labels: labels, title: "sweep point", rotate: true)
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// numbers, outputKL (y, log scale, nats). Runs differ by marker shape and colour.
 enum SweepFigure {
     static let panelHeight = 300.0
-    static let margin = (left: 64.0, right: 18.0, top: 26.0, bottom: 48.0)
+    static let margin = (left: 64.0, right: 28.0, top: 26.0, bottom: 48.0)
 
     static func make(_ sweeps: [SweepResult]) -> Figure? {
         let sweeps = sweeps.filter { !$0.points.isEmpty }
