@@ -39,6 +39,8 @@ let package = Package(
             "GPT2", "AttentionAnalysis", "RunStore", "JSONRPC",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.
+        .target(name: "RunReport"),
         .executableTarget(name: "attnd", dependencies: [
             "AttnServer", "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "AttnServerTests", dependencies: ["AttnServer", "JSONRPC"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "attn"]),
         .testTarget(name: "HubDownloadTests", dependencies: ["HubDownload"]),
+        .testTarget(name: "RunReportTests", dependencies: ["RunReport"]),
     ],
     swiftLanguageModes: [.v5]
 )

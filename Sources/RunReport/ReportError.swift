@@ -1,0 +1,23 @@
+import Foundation
+
+/// Input the report cannot read. Messages name the offending run and field and say what a
+/// run looks like.
+public enum ReportError: Error, CustomStringConvertible, Equatable {
+    /// The list of runs was empty.
+    case noRuns
+    /// `data` is not JSON, or not a JSON object / array of objects.
+    case invalidJSON(reason: String)
+    /// Entry `index` is not a stored run (`runs/get` output): `field` is missing or has the wrong type.
+    case notARun(index: Int, field: String, hint: String)
+
+    public var description: String {
+        switch self {
+        case .noRuns:
+            return "no runs given: pass at least one stored run (the result of runs/get)"
+        case .invalidJSON(let reason):
+            return "input is not a run in JSON: \(reason); expected a runs/get result object or an array of them"
+        case .notARun(let index, let field, let hint):
+            return "runs[\(index)] is not a stored run: field `\(field)` \(hint); expected runs/get output {id, method, status, createdAt, durationMs, model, params, result}"
+        }
+    }
+}

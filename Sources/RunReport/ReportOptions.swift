@@ -1,0 +1,13 @@
+/// What the caller can choose about a report.
+public struct ReportOptions {
+    /// The page heading and `<title>`; default "SelectAttention report".
+    public var title: String?
+    /// The sweep point for the per-layer bars, by block size (tokens) and threshold (the
+    /// selection rule's value). Default, or when a run lacks it: the sparsest point.
+    public var pointSelection: (blockSize: Int, threshold: Double)?
+    /// The block threshold for a profile run's block-sparsity heatmap. Default, or when a
+    /// run lacks it: the run's smallest threshold.
+    public var profileThreshold: Double?
+
+    public init() {}
+}

@@ -1,0 +1,38 @@
+/// The figures and tables of one run, built once and shared by the HTML and SVG outputs.
+struct RunFigures {
+    var run: StoredRun
+    var figures: [Figure]
+    /// Extra HTML (tables) placed after the figures, already escaped.
+    var tablesHTML: String
+    /// A sentence for runs that get no figure (another method, no result, nothing to plot).
+    var note: String?
+
+    static let drawnMethods = ["pruneSweep", "perPositionKL", "profileAttention"]
+
+    init(run: StoredRun, options: ReportOptions) {
+        self.run = run
+        figures = []
+        tablesHTML = ""
+        guard RunFigures.drawnMethods.contains(run.method) else {
+            note = "No figure for this method (\(run.method)): the report draws pruneSweep, perPositionKL and profileAttention runs."
+            return
+        }
+        guard run.result != nil else {
+            note = "This run has no result (status: \(run.status ?? "unknown")), so there is nothing to draw."
+            return
+        }
+        if let sweep = SweepResult(run: run) {
+            figures = [LayerBarsFigure.make(sweep, selection: options.pointSelection),
+                       HonestVsNotebookFigure.make(sweep)].compactMap { $0 }
+            if !sweep.points.isEmpty { tablesHTML = HTMLTables.sweepPoints(sweep) }
+        } else if let perPosition = PerPositionResult(run: run) {
+            figures = [PerPositionFigure.make(perPosition)].compactMap { $0 }
+        } else if let profile = ProfileResult(run: run) {
+            figures = [ProfileFigure.make(profile, threshold: options.profileThreshold)].compactMap { $0 }
+            tablesHTML = HTMLTables.summary(profile.summary)
+        }
+        if figures.isEmpty {
+            note = "This \(run.method) run has nothing to plot: its result holds no points or layers."
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// Stored runs shaped like `runs/get` output, passed through JSONSerialization so the
+/// report sees the same number types it sees from the daemon.
+enum RunFixtures {
+    static func roundTrip(_ run: [String: Any]) -> [String: Any] {
+        let data = try! JSONSerialization.data(withJSONObject: run, options: [.sortedKeys])
+        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    /// One sweep point. `layers` per-layer attentionKL values (nats); prunedBlockFraction per
+    /// layer is `fraction` for every layer.
+    static func point(blockSize: Int, threshold: Double, fraction: Double, seedFraction: Double,
+                      attentionKL: Double, seedKL: Double, layerKLs: [Double], outputKL: Double? = nil) -> [String: Any] {
+        var p: [String: Any] = [
+            "selection": "threshold", "blockSize": blockSize, "threshold": threshold,
+            "prunedBlockFraction": fraction, "seedPrunedFraction": seedFraction, "prunedMass": 0.01,
+            "attentionKL": attentionKL, "seedKL": seedKL, "fullyPrunedRows": 0,
+            "layers": layerKLs.enumerated().map { i, kl in
+                ["layer": i, "prunedBlockFraction": fraction, "prunedMass": 0.01, "attentionKL": kl, "seedKL": seedKL,
+                 "fullyPrunedRows": 0, "someFutureField": "ignored"] as [String: Any]
+            },
+            "unknownExtra": [1, 2, 3],
+        ]
+        if let outputKL {
+            p["endToEnd"] = ["outputKL": outputKL, "top1Agreement": 0.9, "nllFull": 3.2, "nllPruned": 3.3]
+        }
+        return p
+    }
+
+    /// A sweep with block sizes 16 and 32 and thresholds 0.01, 0.002, 0.0005. attentionKL values
+    /// are exact decades (1e-3, 1e-2, 1e-1 for B=16; 1e-4, 1e-3, 1e-2 for B=32) so marker
+    /// positions can be checked against the log-axis ticks. The sparsest point is
+    /// B=16, threshold 0.01 (fraction 0.8) with per-layer KLs [0.05, 0.2, 0.1].
+    static func sweep(id: String = "11111111-aaaa-4bbb-8ccc-000000000001", endToEnd: Bool = false,
+                      zeroPoint: Bool = false) -> [String: Any] {
+        var points: [[String: Any]] = [
+            point(blockSize: 16, threshold: 0.0005, fraction: 0.4, seedFraction: 0.7, attentionKL: zeroPoint ? 0 : 1e-3,
+                  seedKL: 9.5, layerKLs: [0.001, 0.001, 0.001], outputKL: endToEnd ? 2e-3 : nil),
+            point(blockSize: 16, threshold: 0.002, fraction: 0.6, seedFraction: 0.8, attentionKL: 1e-2,
+                  seedKL: 10.5, layerKLs: [0.01, 0.01, 0.01], outputKL: endToEnd ? 3e-2 : nil),
+            point(blockSize: 16, threshold: 0.01, fraction: 0.8, seedFraction: 0.9, attentionKL: 1e-1,
+                  seedKL: 12.0, layerKLs: [0.05, 0.2, 0.1], outputKL: endToEnd ? 0.5 : nil),
+        ]
+        points += [
+            point(blockSize: 32, threshold: 0.0005, fraction: 0.3, seedFraction: 0.65, attentionKL: 1e-4,
+                  seedKL: 9.0, layerKLs: [0.0001, 0.0001, 0.0001]),
+            point(blockSize: 32, threshold: 0.002, fraction: 0.5, seedFraction: 0.75, attentionKL: 1e-3,
+                  seedKL: 10.0, layerKLs: [0.001, 0.002, 0.003]),
+            point(blockSize: 32, threshold: 0.01, fraction: 0.7, seedFraction: 0.85, attentionKL: 1e-2,
+                  seedKL: 11.0, layerKLs: [0.02, 0.01, 0.03]),
+        ]
+        return roundTrip([
+            "id": id, "method": "pruneSweep", "status": "completed",
+            "createdAt": 1_714_566_896_789, "durationMs": 1234,
+            "model": "f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123",
+            "params": ["text": "The quick brown fox & friends", "blockSizes": [16, 32], "thresholds": [0.0005, 0.002, 0.01],
+                       "selection": "threshold", "endToEnd": endToEnd, "seedEpsilon": 1e-12],
+            "result": ["runId": id, "numTokens": 64, "model": "f00dfeed", "cached": false, "points": points,
+                       "history": ["stored": true]],
+            "someNewTopLevelField": ["nested": true],
+        ])
+    }
+
+    /// A perPositionKL run with `layers` × `tokens.count` values; value(l, t) = (l + 1) * t / 100.
+    static func perPosition(id: String = "22222222-aaaa-4bbb-8ccc-000000000002", layers: Int = 2,
+                            pieces: [String]?, positions: Int? = nil) -> [String: Any] {
+        let t = positions ?? pieces?.count ?? 0
+        var result: [String: Any] = [
+            "runId": id, "numTokens": t, "model": "f00dfeed",
+            "layers": (0..<layers).map { l in
+                ["layer": l, "values": (0..<t).map { Double((l + 1) * $0) / 100 }] as [String: Any]
+            },
+        ]
+        if let pieces { result["pieces"] = pieces }
+        return roundTrip([
+            "id": id, "method": "perPositionKL", "status": "completed", "createdAt": 1_714_566_900_000, "durationMs": 87,
+            "model": "f00dfeed", "params": ["text": "x", "threshold": 0.002, "blockSize": 32, "metric": "attentionKL"],
+            "result": result,
+        ])
+    }
+
+    /// A profile run: 3 layers × 4 heads. sinkMass(l, h) = (l * 4 + h) / 11, so layer 2 head 3
+    /// has the largest (1.0) and layer 0 head 0 the smallest (0). Blocks at thresholds 0.05, 0.2.
+    static func profile(id: String = "33333333-aaaa-4bbb-8ccc-000000000003") -> [String: Any] {
+        let layers = (0..<3).map { l in
+            ["layer": l, "heads": (0..<4).map { h in
+                ["head": h, "entrySparsity": 0.5, "entrySparsitySeed": 0.75, "entropy": 0.5 + Double(l),
+                 "sinkMass": Double(l * 4 + h) / 11, "localMass": 0.3,
+                 "blocks": [["threshold": 0.05, "fraction": 0.25, "fractionSeed": 0.6],
+                            ["threshold": 0.2, "fraction": Double(h) / 3, "fractionSeed": 0.9]]] as [String: Any]
+            }] as [String: Any]
+        }
+        return roundTrip([
+            "id": id, "method": "profileAttention", "status": "completed", "createdAt": 1_714_566_910_000, "durationMs": 2500,
+            "model": "f00dfeed", "params": ["text": "hello", "blockSize": 4, "thresholds": [0.05, 0.2]],
+            "result": ["runId": id, "numTokens": 16, "model": "f00dfeed", "layers": layers,
+                       "summary": ["meanSinkMass": 0.5, "meanEntropy": 1.5]],
+        ])
+    }
+
+    static func forward(id: String = "44444444-aaaa-4bbb-8ccc-000000000004") -> [String: Any] {
+        roundTrip(["id": id, "method": "forward", "status": "completed", "createdAt": 1_714_566_920_000, "durationMs": 12,
+                   "model": "f00dfeed", "params": ["text": "hi"], "result": ["argmax": [1, 2], "nll": 3.0]])
+    }
+}
