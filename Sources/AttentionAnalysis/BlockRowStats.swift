@@ -23,6 +23,10 @@ final class BlockRowStats {
     let order: UnsafeMutablePointer<Int32>
     /// Inverse of `order`: `rank[order[i]] = i`.
     let rank: UnsafeMutablePointer<Int32>
+    /// `−rank[j]` as a Float: a ranked rule keeping `n` blocks prunes `j` iff `negatedRank[j] < 0.5 − n`.
+    let negatedRank: UnsafeMutablePointer<Float>
+    /// Σ of `massAboveEps` over the visible blocks.
+    var rowMassAboveEps = 0.0
 
     init(capacity: Int) {
         self.capacity = max(capacity, 1)
@@ -32,11 +36,12 @@ final class BlockRowStats {
         seedPrunedTerm = .allocate(capacity: self.capacity)
         order = .allocate(capacity: self.capacity)
         rank = .allocate(capacity: self.capacity)
+        negatedRank = .allocate(capacity: self.capacity)
     }
 
     deinit {
         maximum.deallocate(); mass.deallocate(); massAboveEps.deallocate()
-        seedPrunedTerm.deallocate(); order.deallocate(); rank.deallocate()
+        seedPrunedTerm.deallocate(); order.deallocate(); rank.deallocate(); negatedRank.deallocate()
     }
 
     /// Fills the statistics of the visible keys `row[0..<visibleKeys]` cut into pieces of
@@ -49,7 +54,7 @@ final class BlockRowStats {
               lowCut: Double) -> Bool {
         count = (n + width - 1) / width
         var low = false
-        var total = 0.0
+        var total = 0.0, totalAbove = 0.0
         for i in 0..<count {
             let start = i * width
             let end = min(start + width, n)
@@ -61,7 +66,7 @@ final class BlockRowStats {
             var low8 = SIMDMask<SIMD8<Int64>>(repeating: false)
             while k + 8 <= end {
                 let f = UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
-                mx8 = pointwiseMax(mx8, f)
+                mx8 = laneMax(mx8, f)
                 let p = SIMD8<Double>(f)
                 sum8 += p
                 let isAbove = p .>= eps
@@ -72,10 +77,10 @@ final class BlockRowStats {
                 low8 .|= (p .> 0) .& (p .< lowCut)
                 k += 8
             }
-            var mx = mx8.max()
-            var sum = sum8.sum()
-            var above = above8.sum()
-            var term = term8.sum()
+            var mx = largestLane(mx8)
+            var sum = laneSum(sum8)
+            var above = laneSum(above8)
+            var term = laneSum(term8)
             low = low || any(low8)
             while k < end {
                 let f = row[k]
@@ -94,15 +99,47 @@ final class BlockRowStats {
             massAboveEps[i] = above
             seedPrunedTerm[i] = term
             total += sum
+            totalAbove += above
         }
         rowMass = total
+        rowMassAboveEps = totalAbove
         return low
+    }
+
+    /// Fills only `maximum`, `mass` and `rowMass` (the intervention needs no `seedKL` terms).
+    func fillMaxAndMass(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int) {
+        count = (n + width - 1) / width
+        var total = 0.0
+        for i in 0..<count {
+            let start = i * width
+            let end = min(start + width, n)
+            var k = start
+            var mx8 = SIMD8<Float>(repeating: 0)
+            var sum8 = SIMD8<Double>(repeating: 0)
+            while k + 8 <= end {
+                let f = UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
+                mx8 = laneMax(mx8, f)
+                sum8 += SIMD8<Double>(f)
+                k += 8
+            }
+            var mx = largestLane(mx8)
+            var sum = laneSum(sum8)
+            while k < end {
+                mx = Swift.max(mx, row[k])
+                sum += Double(row[k])
+                k += 1
+            }
+            maximum[i] = mx
+            mass[i] = sum
+            total += sum
+        }
+        rowMass = total
     }
 
     /// Fills block statistics of size `factor · width` from finer `pieces` of size `width`.
     func combine(_ pieces: BlockRowStats, factor: Int) {
         count = (pieces.count + factor - 1) / factor
-        var total = 0.0
+        var total = 0.0, totalAbove = 0.0
         for j in 0..<count {
             let start = j * factor
             let end = min(start + factor, pieces.count)
@@ -123,8 +160,10 @@ final class BlockRowStats {
             massAboveEps[j] = above
             seedPrunedTerm[j] = term
             total += sum
+            totalAbove += above
         }
         rowMass = total
+        rowMassAboveEps = totalAbove
     }
 
     /// Sorts visible blocks by descending mass (ties: lower index first) into `order`/`rank`.
@@ -137,7 +176,10 @@ final class BlockRowStats {
             let ma = mass[Int(a)], mb = mass[Int(b)]
             return ma > mb || (ma == mb && a < b)
         }
-        for i in 0..<n { rank[Int(order[i])] = Int32(i) }
+        for i in 0..<n {
+            rank[Int(order[i])] = Int32(i)
+            negatedRank[Int(order[i])] = -Float(i)
+        }
     }
 
     /// Blocks a coverage rule keeps: the fewest, by descending mass, whose running sum reaches

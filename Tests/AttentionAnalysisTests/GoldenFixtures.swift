@@ -37,6 +37,16 @@ struct GoldenCase: Decodable {
         let layers: [PerPositionLayer]
     }
 
+    struct Pruned: Decodable {
+        let selection: SelectionRule
+        let blockSize: Int
+        let threshold: Double
+        let keepSink: Bool
+        let keepLocal: Bool
+        /// Layer 0 after `prune_probabilities`, `(H, T, T)`.
+        let probabilities: [Double]
+    }
+
     let shape: Shape
     let seedEpsilon: Double
     /// `(L, H, T, T)` float32 values written as the Doubles they convert to exactly.
@@ -44,6 +54,7 @@ struct GoldenCase: Decodable {
     let points: [Point]
     let profile: Profile
     let perPosition: [PerPosition]
+    let pruned: [Pruned]
 
     var attentionFloats: [Float] { attention.map { Float($0) } }
 

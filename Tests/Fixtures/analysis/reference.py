@@ -400,6 +400,12 @@ def main():
         perpos = [dict(per_position(attn, "threshold", blocks[0], 0.2, metric, segment_size=4, eps=eps),
                        metric=metric, selection="threshold", blockSize=blocks[0], threshold=0.2, segmentSize=4)
                   for metric in ("attentionKL", "seedKL", "prunedMass")]
+        pruned = []
+        for selection, B, v, ks, kl in [("threshold", blocks[0], 0.2, False, False), ("threshold", blocks[-1], 0.05, True, True),
+                                        ("coverage", blocks[0], 0.9, False, False), ("topK", blocks[-1], 2, False, True)]:
+            probs = prune_probabilities(attn[0], selection, B, v, ks, kl)
+            pruned.append({"selection": selection, "blockSize": B, "threshold": v, "keepSink": ks, "keepLocal": kl,
+                           "probabilities": f32_list(probs)})
         golden = {
             "generator": "Tests/Fixtures/analysis/reference.py",
             "shape": {"layers": L, "heads": H, "tokens": T},
@@ -408,6 +414,7 @@ def main():
             "points": points,
             "profile": dict(prof, blockSize=blocks[0], thresholds=[0.05, 0.2, 0.5], entryThreshold=0.05),
             "perPosition": perpos,
+            "pruned": pruned,
         }
         with open(os.path.join(here, "golden_%s.json" % name), "w") as f:
             json.dump(golden, f, separators=(",", ":"))
