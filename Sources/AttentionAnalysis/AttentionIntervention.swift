@@ -24,7 +24,7 @@ public final class AttentionIntervention: @unchecked Sendable {
         self.threadCount = max(1, min(threadCount, heads))
         plan = PointPlan(point)
         let capacity = (tokens + point.blockSize - 1) / point.blockSize
-        scratch = (0..<self.threadCount).map { _ in BlockRowStats(capacity: capacity) }
+        scratch = (0..<self.threadCount).map { _ in BlockRowStats(capacity: capacity, rowCapacity: tokens) }
     }
 
     /// The closure for `ForwardOptions.attentionIntervention`.

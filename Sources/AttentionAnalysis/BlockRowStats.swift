@@ -1,3 +1,5 @@
+import Foundation
+
 /// Per-block statistics of one attention row at one block size, over the row's visible keys
 /// `0...q` (entries above the diagonal are zero by contract and are not read).
 ///
@@ -28,8 +30,15 @@ final class BlockRowStats {
     /// Σ of `massAboveEps` over the visible blocks.
     var rowMassAboveEps = 0.0
 
-    init(capacity: Int) {
+    /// Keys per row (`T`): sizes the per-key scratch of widths that are not a multiple of 8.
+    let rowCapacity: Int
+    /// Per-key `A ln(A/eps)` (0 below eps) and `A` (0 below eps), filled only for narrow widths.
+    private var keyTerm: UnsafeMutablePointer<Double>?
+    private var keyAbove: UnsafeMutablePointer<Double>?
+
+    init(capacity: Int, rowCapacity: Int) {
         self.capacity = max(capacity, 1)
+        self.rowCapacity = max(rowCapacity, 1)
         maximum = .allocate(capacity: self.capacity)
         mass = .allocate(capacity: self.capacity)
         massAboveEps = .allocate(capacity: self.capacity)
@@ -42,16 +51,25 @@ final class BlockRowStats {
     deinit {
         maximum.deallocate(); mass.deallocate(); massAboveEps.deallocate()
         seedPrunedTerm.deallocate(); order.deallocate(); rank.deallocate(); negatedRank.deallocate()
+        keyTerm?.deallocate(); keyAbove?.deallocate()
     }
 
     /// Fills the statistics of the visible keys `row[0..<visibleKeys]` cut into pieces of
     /// `width` keys (the last one partial), reading every entry once.
     ///
     /// - Returns: true when some entry lies in `(0, lowCut)`: the row may need the exact
-    ///   `seedKL` correction for entries near `eps` (see `SeedKLBand`).
+    ///   `seedKL` correction for entries near `eps` (see `RowAnalyzer.correctSeedBand`).
     @discardableResult
     func fill(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int, eps: Double, lnEps: Double,
               lowCut: Double) -> Bool {
+        width % 8 == 0
+            ? fillWide(row: row, visibleKeys: n, width: width, eps: eps, lnEps: lnEps, lowCut: lowCut)
+            : fillNarrow(row: row, visibleKeys: n, width: width, eps: eps, lnEps: lnEps, lowCut: lowCut)
+    }
+
+    /// `width` a multiple of 8: each piece is whole 8-lane chunks (plus the row's tail).
+    private func fillWide(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int, eps: Double, lnEps: Double,
+                          lowCut: Double) -> Bool {
         count = (n + width - 1) / width
         var low = false
         var total = 0.0, totalAbove = 0.0
@@ -69,11 +87,9 @@ final class BlockRowStats {
                 mx8 = laneMax(mx8, f)
                 let p = SIMD8<Double>(f)
                 sum8 += p
-                let isAbove = p .>= eps
-                let pAbove = SIMD8<Double>(repeating: 0).replacing(with: p, where: isAbove)
-                above8 += pAbove
-                let lnP = vectorLog(p.replacing(with: eps, where: .!isAbove))
-                term8 += pAbove * (lnP - lnEps)
+                let terms = seedTerms(p, eps: eps, lnEps: lnEps)
+                above8 += terms.above
+                term8 += terms.term
                 low8 .|= (p .> 0) .& (p .< lowCut)
                 k += 8
             }
@@ -89,10 +105,60 @@ final class BlockRowStats {
                 sum += p
                 if p >= eps {
                     above += p
-                    term += p * (scalarLog(p) - lnEps)
+                    term += p * (log(p) - lnEps)
                 }
                 if p > 0 && p < lowCut { low = true }
                 k += 1
+            }
+            maximum[i] = mx
+            mass[i] = sum
+            massAboveEps[i] = above
+            seedPrunedTerm[i] = term
+            total += sum
+            totalAbove += above
+        }
+        rowMass = total
+        rowMassAboveEps = totalAbove
+        return low
+    }
+
+    /// Other widths: the per-key terms (the logarithms) are computed 8 keys at a time into
+    /// scratch first, then summed per piece.
+    private func fillNarrow(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int, eps: Double, lnEps: Double,
+                            lowCut: Double) -> Bool {
+        let keyTerm = self.keyTerm ?? .allocate(capacity: rowCapacity)
+        let keyAbove = self.keyAbove ?? .allocate(capacity: rowCapacity)
+        self.keyTerm = keyTerm
+        self.keyAbove = keyAbove
+        var low = false
+        var k = 0
+        var low8 = SIMDMask<SIMD8<Int64>>(repeating: false)
+        while k + 8 <= n {
+            let p = SIMD8<Double>(UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self))
+            let terms = seedTerms(p, eps: eps, lnEps: lnEps)
+            UnsafeMutableRawPointer(keyAbove + k).storeBytes(of: terms.above, as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(keyTerm + k).storeBytes(of: terms.term, as: SIMD8<Double>.self)
+            low8 .|= (p .> 0) .& (p .< lowCut)
+            k += 8
+        }
+        low = any(low8)
+        while k < n {
+            let p = Double(row[k])
+            keyAbove[k] = p >= eps ? p : 0
+            keyTerm[k] = p >= eps ? p * (log(p) - lnEps) : 0
+            if p > 0 && p < lowCut { low = true }
+            k += 1
+        }
+        count = (n + width - 1) / width
+        var total = 0.0, totalAbove = 0.0
+        for i in 0..<count {
+            var mx: Float = 0
+            var sum = 0.0, above = 0.0, term = 0.0
+            for key in (i * width)..<min(i * width + width, n) {
+                mx = Swift.max(mx, row[key])
+                sum += Double(row[key])
+                above += keyAbove[key]
+                term += keyTerm[key]
             }
             maximum[i] = mx
             mass[i] = sum
@@ -200,8 +266,11 @@ final class BlockRowStats {
     }
 }
 
-/// Scalar natural log for the rare tail and band paths (Foundation-free).
+/// Per key: `A` and `A ln(A / eps)` where `A ≥ eps`, 0 elsewhere (the `seedKL` block terms).
 @inline(__always)
-func scalarLog(_ x: Double) -> Double {
-    vectorLog(SIMD8<Double>(repeating: x))[0]
+func seedTerms(_ p: SIMD8<Double>, eps: Double, lnEps: Double) -> (above: SIMD8<Double>, term: SIMD8<Double>) {
+    let isAbove = p .>= eps
+    let above = SIMD8<Double>(repeating: 0).replacing(with: p, where: isAbove)
+    let lnP = vectorLog(p.replacing(with: eps, where: .!isAbove))
+    return (above, above * (lnP - lnEps))
 }

@@ -64,7 +64,7 @@ struct GoldenCase: Decodable {
         return Array(attentionFloats[(l * size)..<((l + 1) * size)])
     }
 
-    static let names = ["flat_t9", "peaked_t13", "peaked_t37", "tiny_t24", "bigeps_t20", "single_t1"]
+    static let names = ["flat_t9", "peaked_t13", "peaked_t37", "tiny_t24", "bigeps_t20", "single_t1", "scaled_t16"]
 
     static func load(_ name: String) throws -> GoldenCase {
         let url = URL(fileURLWithPath: #filePath)

@@ -369,6 +369,9 @@ CASES = [
     ("tiny_t24", 4, (1, 2, 24), 2.0, True, [4, 8], 1e-12),
     ("bigeps_t20", 5, (1, 2, 20), 2.0, True, [4, 5], 1e-3),
     ("single_t1", 6, (2, 2, 1), 1.0, False, [1, 4], 1e-12),
+    # Rows scaled by 1.7 (not probability rows): kept masses above 1 exercise the other side
+    # of the seedKL clamp band (eps <= A < c*eps).
+    ("scaled_t16", 7, (1, 2, 16), 2.0, True, [2, 8], 1e-3),
 ]
 
 RULES = [
@@ -388,6 +391,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     for name, seed, (L, H, T), peak, tiny, blocks, eps in CASES:
         attn = synthetic_attention(seed, L, H, T, peak, tiny)
+        if name.startswith("scaled"):
+            attn = (attn * np.float32(1.7)).astype(np.float32)
         points = []
         for selection, values in RULES:
             for B in blocks:
