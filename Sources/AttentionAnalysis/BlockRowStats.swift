@@ -72,7 +72,6 @@ final class BlockRowStats {
                           lowCut: Double) -> Bool {
         count = (n + width - 1) / width
         var low = false
-        var total = 0.0, totalAbove = 0.0
         for i in 0..<count {
             let start = i * width
             let end = min(start + width, n)
@@ -110,15 +109,9 @@ final class BlockRowStats {
                 if p > 0 && p < lowCut { low = true }
                 k += 1
             }
-            maximum[i] = mx
-            mass[i] = sum
-            massAboveEps[i] = above
-            seedPrunedTerm[i] = term
-            total += sum
-            totalAbove += above
+            setBlock(i, maximum: mx, mass: sum, massAboveEps: above, seedPrunedTerm: term)
         }
-        rowMass = total
-        rowMassAboveEps = totalAbove
+        sumRow()
         return low
     }
 
@@ -150,7 +143,6 @@ final class BlockRowStats {
             k += 1
         }
         count = (n + width - 1) / width
-        var total = 0.0, totalAbove = 0.0
         for i in 0..<count {
             var mx: Float = 0
             var sum = 0.0, above = 0.0, term = 0.0
@@ -160,15 +152,9 @@ final class BlockRowStats {
                 above += keyAbove[key]
                 term += keyTerm[key]
             }
-            maximum[i] = mx
-            mass[i] = sum
-            massAboveEps[i] = above
-            seedPrunedTerm[i] = term
-            total += sum
-            totalAbove += above
+            setBlock(i, maximum: mx, mass: sum, massAboveEps: above, seedPrunedTerm: term)
         }
-        rowMass = total
-        rowMassAboveEps = totalAbove
+        sumRow()
         return low
     }
 
@@ -205,7 +191,6 @@ final class BlockRowStats {
     /// Fills block statistics of size `factor · width` from finer `pieces` of size `width`.
     func combine(_ pieces: BlockRowStats, factor: Int) {
         count = (pieces.count + factor - 1) / factor
-        var total = 0.0, totalAbove = 0.0
         for j in 0..<count {
             let start = j * factor
             let end = min(start + factor, pieces.count)
@@ -221,12 +206,27 @@ final class BlockRowStats {
                 term += pieces.seedPrunedTerm[i]
                 i += 1
             }
-            maximum[j] = mx
-            mass[j] = sum
-            massAboveEps[j] = above
-            seedPrunedTerm[j] = term
-            total += sum
-            totalAbove += above
+            setBlock(j, maximum: mx, mass: sum, massAboveEps: above, seedPrunedTerm: term)
+        }
+        sumRow()
+    }
+
+    @inline(__always)
+    private func setBlock(_ j: Int, maximum mx: Float, mass sum: Double, massAboveEps above: Double,
+                          seedPrunedTerm term: Double) {
+        maximum[j] = mx
+        mass[j] = sum
+        massAboveEps[j] = above
+        seedPrunedTerm[j] = term
+    }
+
+    /// `rowMass` and `rowMassAboveEps` from the filled blocks, in block order.
+    @inline(__always)
+    private func sumRow() {
+        var total = 0.0, totalAbove = 0.0
+        for j in 0..<count {
+            total += mass[j]
+            totalAbove += massAboveEps[j]
         }
         rowMass = total
         rowMassAboveEps = totalAbove
