@@ -15,6 +15,10 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
     case missingLayers([Int])
     /// Two logits arrays (or logits and tokens) whose shapes disagree.
     case logitsShapeMismatch(field: String, expected: Int, actual: Int)
+    /// Per-text results that cannot be combined (different points, layers or heads).
+    case mismatchedTexts(field: String, reason: String)
+    /// A recommendation budget that is missing or cannot apply to these results.
+    case invalidBudget(field: String, reason: String)
     /// A list that must not be empty (points, texts' values).
     case emptyList(field: String)
 
@@ -36,6 +40,10 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
             return "result requested before layers \(missing) were fed; feed every layer first"
         case let .logitsShapeMismatch(field, expected, actual):
             return "\(field) holds \(actual) values; expected \(expected)"
+        case let .mismatchedTexts(field, reason):
+            return "\(field): \(reason); combine texts analysed with the same settings and model"
+        case let .invalidBudget(field, reason):
+            return "\(field): \(reason)"
         case let .emptyList(field):
             return "\(field) is empty; give at least one value"
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Per-block statistics of one attention row at one block size, over the row's visible keys
 /// `0...q` (entries above the diagonal are zero by contract and are not read).
 ///
@@ -23,33 +25,53 @@ final class BlockRowStats {
     let order: UnsafeMutablePointer<Int32>
     /// Inverse of `order`: `rank[order[i]] = i`.
     let rank: UnsafeMutablePointer<Int32>
+    /// `−rank[j]` as a Float: a ranked rule keeping `n` blocks prunes `j` iff `negatedRank[j] < 0.5 − n`.
+    let negatedRank: UnsafeMutablePointer<Float>
+    /// Σ of `massAboveEps` over the visible blocks.
+    var rowMassAboveEps = 0.0
 
-    init(capacity: Int) {
+    /// Keys per row (`T`): sizes the per-key scratch of widths that are not a multiple of 8.
+    let rowCapacity: Int
+    /// Per-key `A ln(A/eps)` (0 below eps) and `A` (0 below eps), filled only for narrow widths.
+    private var keyTerm: UnsafeMutablePointer<Double>?
+    private var keyAbove: UnsafeMutablePointer<Double>?
+
+    init(capacity: Int, rowCapacity: Int) {
         self.capacity = max(capacity, 1)
+        self.rowCapacity = max(rowCapacity, 1)
         maximum = .allocate(capacity: self.capacity)
         mass = .allocate(capacity: self.capacity)
         massAboveEps = .allocate(capacity: self.capacity)
         seedPrunedTerm = .allocate(capacity: self.capacity)
         order = .allocate(capacity: self.capacity)
         rank = .allocate(capacity: self.capacity)
+        negatedRank = .allocate(capacity: self.capacity)
     }
 
     deinit {
         maximum.deallocate(); mass.deallocate(); massAboveEps.deallocate()
-        seedPrunedTerm.deallocate(); order.deallocate(); rank.deallocate()
+        seedPrunedTerm.deallocate(); order.deallocate(); rank.deallocate(); negatedRank.deallocate()
+        keyTerm?.deallocate(); keyAbove?.deallocate()
     }
 
     /// Fills the statistics of the visible keys `row[0..<visibleKeys]` cut into pieces of
     /// `width` keys (the last one partial), reading every entry once.
     ///
     /// - Returns: true when some entry lies in `(0, lowCut)`: the row may need the exact
-    ///   `seedKL` correction for entries near `eps` (see `SeedKLBand`).
+    ///   `seedKL` correction for entries near `eps` (see `RowAnalyzer.correctSeedBand`).
     @discardableResult
     func fill(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int, eps: Double, lnEps: Double,
               lowCut: Double) -> Bool {
+        width % 8 == 0
+            ? fillWide(row: row, visibleKeys: n, width: width, eps: eps, lnEps: lnEps, lowCut: lowCut)
+            : fillNarrow(row: row, visibleKeys: n, width: width, eps: eps, lnEps: lnEps, lowCut: lowCut)
+    }
+
+    /// `width` a multiple of 8: each piece is whole 8-lane chunks (plus the row's tail).
+    private func fillWide(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int, eps: Double, lnEps: Double,
+                          lowCut: Double) -> Bool {
         count = (n + width - 1) / width
         var low = false
-        var total = 0.0
         for i in 0..<count {
             let start = i * width
             let end = min(start + width, n)
@@ -61,21 +83,19 @@ final class BlockRowStats {
             var low8 = SIMDMask<SIMD8<Int64>>(repeating: false)
             while k + 8 <= end {
                 let f = UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
-                mx8 = pointwiseMax(mx8, f)
+                mx8 = laneMax(mx8, f)
                 let p = SIMD8<Double>(f)
                 sum8 += p
-                let isAbove = p .>= eps
-                let pAbove = SIMD8<Double>(repeating: 0).replacing(with: p, where: isAbove)
-                above8 += pAbove
-                let lnP = vectorLog(p.replacing(with: eps, where: .!isAbove))
-                term8 += pAbove * (lnP - lnEps)
+                let terms = seedTerms(p, eps: eps, lnEps: lnEps)
+                above8 += terms.above
+                term8 += terms.term
                 low8 .|= (p .> 0) .& (p .< lowCut)
                 k += 8
             }
-            var mx = mx8.max()
-            var sum = sum8.sum()
-            var above = above8.sum()
-            var term = term8.sum()
+            var mx = largestLane(mx8)
+            var sum = laneSum(sum8)
+            var above = laneSum(above8)
+            var term = laneSum(term8)
             low = low || any(low8)
             while k < end {
                 let f = row[k]
@@ -84,25 +104,93 @@ final class BlockRowStats {
                 sum += p
                 if p >= eps {
                     above += p
-                    term += p * (scalarLog(p) - lnEps)
+                    term += p * (log(p) - lnEps)
                 }
                 if p > 0 && p < lowCut { low = true }
                 k += 1
             }
+            setBlock(i, maximum: mx, mass: sum, massAboveEps: above, seedPrunedTerm: term)
+        }
+        sumRow()
+        return low
+    }
+
+    /// Other widths: the per-key terms (the logarithms) are computed 8 keys at a time into
+    /// scratch first, then summed per piece.
+    private func fillNarrow(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int, eps: Double, lnEps: Double,
+                            lowCut: Double) -> Bool {
+        let keyTerm = self.keyTerm ?? .allocate(capacity: rowCapacity)
+        let keyAbove = self.keyAbove ?? .allocate(capacity: rowCapacity)
+        self.keyTerm = keyTerm
+        self.keyAbove = keyAbove
+        var low = false
+        var k = 0
+        var low8 = SIMDMask<SIMD8<Int64>>(repeating: false)
+        while k + 8 <= n {
+            let p = SIMD8<Double>(UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self))
+            let terms = seedTerms(p, eps: eps, lnEps: lnEps)
+            UnsafeMutableRawPointer(keyAbove + k).storeBytes(of: terms.above, as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(keyTerm + k).storeBytes(of: terms.term, as: SIMD8<Double>.self)
+            low8 .|= (p .> 0) .& (p .< lowCut)
+            k += 8
+        }
+        low = any(low8)
+        while k < n {
+            let p = Double(row[k])
+            keyAbove[k] = p >= eps ? p : 0
+            keyTerm[k] = p >= eps ? p * (log(p) - lnEps) : 0
+            if p > 0 && p < lowCut { low = true }
+            k += 1
+        }
+        count = (n + width - 1) / width
+        for i in 0..<count {
+            var mx: Float = 0
+            var sum = 0.0, above = 0.0, term = 0.0
+            for key in (i * width)..<min(i * width + width, n) {
+                mx = Swift.max(mx, row[key])
+                sum += Double(row[key])
+                above += keyAbove[key]
+                term += keyTerm[key]
+            }
+            setBlock(i, maximum: mx, mass: sum, massAboveEps: above, seedPrunedTerm: term)
+        }
+        sumRow()
+        return low
+    }
+
+    /// Fills only `maximum`, `mass` and `rowMass` (the intervention needs no `seedKL` terms).
+    func fillMaxAndMass(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int) {
+        count = (n + width - 1) / width
+        var total = 0.0
+        for i in 0..<count {
+            let start = i * width
+            let end = min(start + width, n)
+            var k = start
+            var mx8 = SIMD8<Float>(repeating: 0)
+            var sum8 = SIMD8<Double>(repeating: 0)
+            while k + 8 <= end {
+                let f = UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
+                mx8 = laneMax(mx8, f)
+                sum8 += SIMD8<Double>(f)
+                k += 8
+            }
+            var mx = largestLane(mx8)
+            var sum = laneSum(sum8)
+            while k < end {
+                mx = Swift.max(mx, row[k])
+                sum += Double(row[k])
+                k += 1
+            }
             maximum[i] = mx
             mass[i] = sum
-            massAboveEps[i] = above
-            seedPrunedTerm[i] = term
             total += sum
         }
         rowMass = total
-        return low
     }
 
     /// Fills block statistics of size `factor · width` from finer `pieces` of size `width`.
     func combine(_ pieces: BlockRowStats, factor: Int) {
         count = (pieces.count + factor - 1) / factor
-        var total = 0.0
         for j in 0..<count {
             let start = j * factor
             let end = min(start + factor, pieces.count)
@@ -118,13 +206,30 @@ final class BlockRowStats {
                 term += pieces.seedPrunedTerm[i]
                 i += 1
             }
-            maximum[j] = mx
-            mass[j] = sum
-            massAboveEps[j] = above
-            seedPrunedTerm[j] = term
-            total += sum
+            setBlock(j, maximum: mx, mass: sum, massAboveEps: above, seedPrunedTerm: term)
+        }
+        sumRow()
+    }
+
+    @inline(__always)
+    private func setBlock(_ j: Int, maximum mx: Float, mass sum: Double, massAboveEps above: Double,
+                          seedPrunedTerm term: Double) {
+        maximum[j] = mx
+        mass[j] = sum
+        massAboveEps[j] = above
+        seedPrunedTerm[j] = term
+    }
+
+    /// `rowMass` and `rowMassAboveEps` from the filled blocks, in block order.
+    @inline(__always)
+    private func sumRow() {
+        var total = 0.0, totalAbove = 0.0
+        for j in 0..<count {
+            total += mass[j]
+            totalAbove += massAboveEps[j]
         }
         rowMass = total
+        rowMassAboveEps = totalAbove
     }
 
     /// Sorts visible blocks by descending mass (ties: lower index first) into `order`/`rank`.
@@ -137,7 +242,10 @@ final class BlockRowStats {
             let ma = mass[Int(a)], mb = mass[Int(b)]
             return ma > mb || (ma == mb && a < b)
         }
-        for i in 0..<n { rank[Int(order[i])] = Int32(i) }
+        for i in 0..<n {
+            rank[Int(order[i])] = Int32(i)
+            negatedRank[Int(order[i])] = -Float(i)
+        }
     }
 
     /// Blocks a coverage rule keeps: the fewest, by descending mass, whose running sum reaches
@@ -158,8 +266,11 @@ final class BlockRowStats {
     }
 }
 
-/// Scalar natural log for the rare tail and band paths (Foundation-free).
+/// Per key: `A` and `A ln(A / eps)` where `A ≥ eps`, 0 elsewhere (the `seedKL` block terms).
 @inline(__always)
-func scalarLog(_ x: Double) -> Double {
-    vectorLog(SIMD8<Double>(repeating: x))[0]
+func seedTerms(_ p: SIMD8<Double>, eps: Double, lnEps: Double) -> (above: SIMD8<Double>, term: SIMD8<Double>) {
+    let isAbove = p .>= eps
+    let above = SIMD8<Double>(repeating: 0).replacing(with: p, where: isAbove)
+    let lnP = vectorLog(p.replacing(with: eps, where: .!isAbove))
+    return (above, above * (lnP - lnEps))
 }

@@ -128,7 +128,7 @@ private func positionKL(full z: UnsafePointer<Float>, pruned y: UnsafePointer<Fl
         acc8 += vectorExpNonPositive(zk - lseZ) * (zk - yk)
         k += 8
     }
-    var acc = acc8.sum()
+    var acc = laneSum(acc8)
     while k < v {
         let zk = Double(z[k]), yk = Double(y[k])
         acc += exp(zk - lseZ) * (zk - yk)
@@ -155,10 +155,10 @@ private func summarizeRow(_ z: UnsafePointer<Float>, count v: Int) -> LogitsRowS
     var m8 = SIMD8<Float>(repeating: -.infinity)
     var k = 0
     while k + 8 <= v {
-        m8 = pointwiseMax(m8, UnsafeRawPointer(z + k).loadUnaligned(as: SIMD8<Float>.self))
+        m8 = laneMax(m8, UnsafeRawPointer(z + k).loadUnaligned(as: SIMD8<Float>.self))
         k += 8
     }
-    var m = m8.max()
+    var m = largestLane(m8)
     while k < v { m = max(m, z[k]); k += 1 }
     var argmax = 0
     while argmax < v && z[argmax] != m { argmax += 1 }
@@ -169,7 +169,7 @@ private func summarizeRow(_ z: UnsafePointer<Float>, count v: Int) -> LogitsRowS
         s8 += vectorExpNonPositive(loadEightAsDouble(z + k) - md)
         k += 8
     }
-    var s = s8.sum()
+    var s = laneSum(s8)
     while k < v { s += exp(Double(z[k]) - md); k += 1 }
     return LogitsRowSummary(argmax: min(argmax, v - 1), maximum: m, logSumExp: md + log(s))
 }

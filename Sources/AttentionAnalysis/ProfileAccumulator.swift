@@ -1,3 +1,5 @@
+import Foundation
+
 /// Settings of `profileAttention` (defaults as in DESIGN.md).
 public struct ProfileOptions: Hashable, Sendable {
     /// Keys per block (≥ 1).
@@ -31,7 +33,7 @@ public final class ProfileAccumulator {
     public let options: ProfileOptions
     public let shape: AttentionShape
     public let threadCount: Int
-    private let scratch: [BlockRowStats]
+    private let scratch: [ProfileScratch]
     /// `(L, H)` head profiles.
     private var heads: [ProfileHead?]
     private var seen: [Bool]
@@ -43,7 +45,7 @@ public final class ProfileAccumulator {
         self.options = options
         self.threadCount = max(1, min(threadCount, heads))
         let capacity = (tokens + options.blockSize - 1) / options.blockSize
-        scratch = (0..<self.threadCount).map { _ in BlockRowStats(capacity: capacity) }
+        scratch = (0..<self.threadCount).map { _ in ProfileScratch(blocks: capacity, tokens: tokens) }
         self.heads = Array(repeating: nil, count: layers * heads)
         seen = Array(repeating: false, count: layers)
     }
@@ -59,7 +61,7 @@ public final class ProfileAccumulator {
             let outBase = out.baseAddress!
             forEachHead(heads: h, workers: threadCount) { worker, head in
                 outBase[head] = profileHead(base + head * t * t, head: head, tokens: t, options: options,
-                                            stats: scratch[worker])
+                                            scratch: scratch[worker])
             }
         }
         for head in 0..<h { heads[layer * h + head] = layerHeads[head] }
@@ -78,22 +80,34 @@ public final class ProfileAccumulator {
 }
 
 /// The profile of one head's attention `(T, T)` starting at `a`.
+/// Per-thread working memory of the profile.
+private final class ProfileScratch {
+    let stats: BlockRowStats
+    /// Block masses of one row, sorted for the coverage counts.
+    var sortedMass: [Double]
+
+    init(blocks: Int, tokens: Int) {
+        stats = BlockRowStats(capacity: blocks, rowCapacity: tokens)
+        sortedMass = [Double](repeating: 0, count: max(blocks, 1))
+    }
+}
+
 private func profileHead(_ a: UnsafePointer<Float>, head: Int, tokens t: Int, options: ProfileOptions,
-                         stats: BlockRowStats) -> ProfileHead {
+                         scratch: ProfileScratch) -> ProfileHead {
+    let stats = scratch.stats
     let b = options.blockSize
     let theta = options.entryThreshold
     let thresholds = options.thresholds
     // With eps at the smallest float the block terms cover every positive entry:
     // Σ A ln A = term + ln(eps) · massAboveEps.
-    let eps = Double(Float.leastNonzeroMagnitude), lnEps = scalarLog(eps)
+    let eps = Double(Float.leastNonzeroMagnitude), lnEps = log(eps)
     var belowVisible = 0, entropy = 0.0, sink = 0.0, local = 0.0
     var blocksBelow = [Int](repeating: 0, count: thresholds.count)
     var covered = [0, 0, 0]
     for q in 0..<t {
         let row = a + q * t
         let n = q + 1
-        var k = 0
-        while k < n { if Double(row[k]) < theta { belowVisible += 1 }; k += 1 }
+        for k in 0..<n { belowVisible &+= Double(row[k]) < theta ? 1 : 0 }
         stats.fill(row: row, visibleKeys: n, width: b, eps: eps, lnEps: lnEps, lowCut: 0)
         var plogp = 0.0
         for j in 0..<stats.count { plogp += stats.seedPrunedTerm[j] + lnEps * stats.massAboveEps[j] }
@@ -101,10 +115,20 @@ private func profileHead(_ a: UnsafePointer<Float>, head: Int, tokens t: Int, op
         sink += Double(row[0])
         local += stats.mass[stats.count - 1]
         for (i, tau) in thresholds.enumerated() {
-            for j in 0..<stats.count where Double(stats.maximum[j]) < tau { blocksBelow[i] += 1 }
+            var below = 0
+            for j in 0..<stats.count { below &+= Double(stats.maximum[j]) < tau ? 1 : 0 }
+            blocksBelow[i] += below
         }
-        stats.rankByMass()
-        for (i, f) in [0.9, 0.95, 0.99].enumerated() { covered[i] += stats.coverageCount(fraction: f) }
+        let blocks = stats.count
+        let counts = scratch.sortedMass.withUnsafeMutableBufferPointer { sorted -> (Int, Int, Int) in
+            for j in 0..<blocks { sorted[j] = stats.mass[j] }
+            var slice = UnsafeMutableBufferPointer(rebasing: sorted[0..<blocks])
+            slice.sort()
+            return coverageCounts(ascending: UnsafeBufferPointer(slice))
+        }
+        covered[0] += counts.0
+        covered[1] += counts.1
+        covered[2] += counts.2
     }
     let geometry = BlockGeometry(checkedTokens: t, blockSize: b)
     let visiblePairs = Double(geometry.visiblePairs), allPairs = Double(geometry.allPairs)
@@ -122,4 +146,25 @@ private func profileHead(_ a: UnsafePointer<Float>, head: Int, tokens t: Int, op
         },
         coverage: CoverageCounts(p90: Double(covered[0]) / rows, p95: Double(covered[1]) / rows,
                                  p99: Double(covered[2]) / rows))
+}
+
+/// Blocks needed to reach 90%, 95% and 99% of the row mass, from block masses sorted in
+/// ascending order (walked from the largest). Same running sums as
+/// `BlockRowStats.coverageCount` (equal masses in any order give the same sums), computed
+/// for the three fractions in one walk.
+private func coverageCounts(ascending mass: UnsafeBufferPointer<Double>) -> (Int, Int, Int) {
+    var total = 0.0
+    for m in mass.reversed() { total += m }
+    let targets = [0.9 * total, 0.95 * total, 0.99 * total]
+    var counts = [0, 0, 0]
+    var running = 0.0
+    var kept = 0
+    for (i, target) in targets.enumerated() {
+        while kept < mass.count && running < target {
+            running += mass[mass.count - 1 - kept]
+            kept += 1
+        }
+        counts[i] = kept
+    }
+    return (counts[0], counts[1], counts[2])
 }

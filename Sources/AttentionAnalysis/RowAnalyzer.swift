@@ -67,8 +67,10 @@ final class RowAnalyzer {
 
     init(plan: SweepPlan) {
         self.plan = plan
-        pieces = BlockRowStats(capacity: (plan.tokens + plan.pieceWidth - 1) / plan.pieceWidth)
-        groupStats = plan.groups.map { BlockRowStats(capacity: (plan.tokens + $0.blockSize - 1) / $0.blockSize) }
+        pieces = BlockRowStats(capacity: (plan.tokens + plan.pieceWidth - 1) / plan.pieceWidth, rowCapacity: plan.tokens)
+        groupStats = plan.groups.map {
+            BlockRowStats(capacity: (plan.tokens + $0.blockSize - 1) / $0.blockSize, rowCapacity: plan.tokens)
+        }
         outcomes = .allocate(capacity: plan.points.count)
         outcomes.initialize(repeating: RowOutcome(), count: plan.points.count)
         bandKeys = .allocate(capacity: plan.tokens)

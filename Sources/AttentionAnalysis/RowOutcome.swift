@@ -58,60 +58,78 @@ struct PointPlan {
     func evaluate(_ stats: BlockRowStats, eps: Double) -> RowOutcome {
         switch selection {
         case .threshold:
-            let tau = value
-            return tally(stats, eps: eps, keptCount: 0) { Double(stats.maximum[$0]) < tau }
+            return tally(stats, keys: stats.maximum, cut: value, eps: eps, keptCount: 0)
         case .coverage:
             let kept = stats.coverageCount(fraction: value)
-            return tally(stats, eps: eps, keptCount: kept) { Int(stats.rank[$0]) >= kept }
+            return tally(stats, keys: stats.negatedRank, cut: 0.5 - Double(kept), eps: eps, keptCount: kept)
         case .topK:
             let kept = Int(Swift.min(value, Double(stats.count)))
-            return tally(stats, eps: eps, keptCount: kept) { Int(stats.rank[$0]) >= kept }
+            return tally(stats, keys: stats.negatedRank, cut: 0.5 - Double(kept), eps: eps, keptCount: kept)
         }
     }
 
+    /// The rule prunes block `j` iff `keys[j] < cut`. Sums the pure rule's pruned blocks eight
+    /// at a time without branches, then takes the keep policy's (at most two) blocks back out.
     @inline(__always)
-    private func tally(_ s: BlockRowStats, eps: Double, keptCount: Int,
-                       prunes: (Int) -> Bool) -> RowOutcome {
+    private func tally(_ s: BlockRowStats, keys: UnsafePointer<Float>, cut: Double, eps: Double,
+                       keptCount: Int) -> RowOutcome {
         let blocks = s.count
-        let local = blocks - 1
-        var seedPruned = 0, pruned = 0
-        var prunedMass = 0.0, keptMassForced = 0.0
-        var seedKeptMass = 0.0, seedKeptAbove = 0.0, seedPrunedTerm = 0.0
-        for j in 0..<blocks {
-            if prunes(j) {
-                seedPruned += 1
-                seedPrunedTerm += s.seedPrunedTerm[j]
-                if (keepSink && j == 0) || (keepLocal && j == local) {
-                    keptMassForced += s.mass[j]
-                } else {
-                    pruned += 1
-                    prunedMass += s.mass[j]
-                }
-            } else {
-                seedKeptMass += s.mass[j]
-                seedKeptAbove += s.massAboveEps[j]
-            }
+        let zero = SIMD8<Double>(repeating: 0)
+        var count8 = SIMD8<Int64>(repeating: 0)
+        var mass8 = zero, above8 = zero, term8 = zero
+        var j = 0
+        while j + 8 <= blocks {
+            let prunes = SIMD8<Double>(UnsafeRawPointer(keys + j).loadUnaligned(as: SIMD8<Float>.self)) .< cut
+            count8 &+= SIMD8<Int64>(repeating: 0).replacing(with: 1, where: prunes)
+            mass8 += zero.replacing(with: UnsafeRawPointer(s.mass + j).loadUnaligned(as: SIMD8<Double>.self), where: prunes)
+            above8 += zero.replacing(with: UnsafeRawPointer(s.massAboveEps + j).loadUnaligned(as: SIMD8<Double>.self),
+                                     where: prunes)
+            term8 += zero.replacing(with: UnsafeRawPointer(s.seedPrunedTerm + j).loadUnaligned(as: SIMD8<Double>.self),
+                                    where: prunes)
+            j += 8
         }
+        var seedPruned = Int(count8.wrappedSum())
+        var prunedMass = laneSum(mass8), prunedAbove = laneSum(above8), seedPrunedTerm = laneSum(term8)
+        while j < blocks {
+            if Double(keys[j]) < cut {
+                seedPruned += 1
+                prunedMass += s.mass[j]
+                prunedAbove += s.massAboveEps[j]
+                seedPrunedTerm += s.seedPrunedTerm[j]
+            }
+            j += 1
+        }
+        // Keep policy: blocks the rule pruned but the policy keeps.
+        var pruned = seedPruned
+        var forcedMass = 0.0
+        let local = blocks - 1
+        if keepSink && Double(keys[0]) < cut {
+            pruned -= 1
+            forcedMass += s.mass[0]
+        }
+        if keepLocal && (local != 0 || !keepSink) && Double(keys[local]) < cut {
+            pruned -= 1
+            forcedMass += s.mass[local]
+        }
+        let seedKeptMass = seedPruned == 0 ? s.rowMass : s.rowMass - prunedMass
         var o = RowOutcome()
         o.seedPrunedBlocks = seedPruned
         o.seedKeptCount = keptCount
         // Dense fallback: nothing kept, or (degenerate rows only) kept blocks without mass.
-        if pruned == blocks || (pruned > 0 && seedKeptMass + keptMassForced <= 0) {
+        if pruned == blocks || (pruned > 0 && seedKeptMass + forcedMass <= 0) {
             o.fullyPruned = true
         } else if pruned > 0 && s.rowMass > 0 {
-            let fraction = prunedMass / s.rowMass
+            let fraction = (prunedMass - forcedMass) / s.rowMass
             o.prunedBlocks = pruned
             o.prunedMass = fraction
             o.attentionKL = -log1p(-fraction)
-        } else {
-            o.prunedBlocks = pruned
         }
         if seedPruned == blocks {
             o.seedAllPruned = true
             o.seedKL = seedPrunedTerm
         } else {
             o.seedKeptMass = seedKeptMass
-            o.seedKL = seedPrunedTerm + log(Swift.max(seedKeptMass, eps)) * seedKeptAbove
+            o.seedKL = seedPrunedTerm + log(Swift.max(seedKeptMass, eps)) * (s.rowMassAboveEps - prunedAbove)
         }
         return o
     }

@@ -70,3 +70,24 @@ func vectorExpNonPositive(_ x: SIMD8<Double>) -> SIMD8<Double> {
 func loadEightAsDouble(_ p: UnsafePointer<Float>) -> SIMD8<Double> {
     SIMD8<Double>(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self))
 }
+
+/// Lane-wise maximum (the standard library's `pointwiseMax` is not inlined for SIMD8<Float>).
+@inline(__always)
+func laneMax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    a.replacing(with: b, where: b .> a)
+}
+
+/// Largest lane (the standard library's `.max()` is not inlined for SIMD8<Float>).
+@inline(__always)
+func largestLane(_ v: SIMD8<Float>) -> Float {
+    let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+    return Swift.max(Swift.max(a[0], a[1]), Swift.max(a[2], a[3]))
+}
+
+/// Sum of the lanes by halves (three vector adds instead of seven dependent scalar adds).
+@inline(__always)
+func laneSum(_ v: SIMD8<Double>) -> Double {
+    let a = v.lowHalf + v.highHalf
+    let b = a.lowHalf + a.highHalf
+    return b[0] + b[1]
+}

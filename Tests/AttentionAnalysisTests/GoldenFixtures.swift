@@ -37,6 +37,16 @@ struct GoldenCase: Decodable {
         let layers: [PerPositionLayer]
     }
 
+    struct Pruned: Decodable {
+        let selection: SelectionRule
+        let blockSize: Int
+        let threshold: Double
+        let keepSink: Bool
+        let keepLocal: Bool
+        /// Layer 0 after `prune_probabilities`, `(H, T, T)`.
+        let probabilities: [Double]
+    }
+
     let shape: Shape
     let seedEpsilon: Double
     /// `(L, H, T, T)` float32 values written as the Doubles they convert to exactly.
@@ -44,6 +54,7 @@ struct GoldenCase: Decodable {
     let points: [Point]
     let profile: Profile
     let perPosition: [PerPosition]
+    let pruned: [Pruned]
 
     var attentionFloats: [Float] { attention.map { Float($0) } }
 
@@ -53,7 +64,7 @@ struct GoldenCase: Decodable {
         return Array(attentionFloats[(l * size)..<((l + 1) * size)])
     }
 
-    static let names = ["flat_t9", "peaked_t13", "peaked_t37", "tiny_t24", "bigeps_t20", "single_t1"]
+    static let names = ["flat_t9", "peaked_t13", "peaked_t37", "tiny_t24", "bigeps_t20", "single_t1", "scaled_t16"]
 
     static func load(_ name: String) throws -> GoldenCase {
         let url = URL(fileURLWithPath: #filePath)

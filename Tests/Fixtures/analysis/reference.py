@@ -369,6 +369,9 @@ CASES = [
     ("tiny_t24", 4, (1, 2, 24), 2.0, True, [4, 8], 1e-12),
     ("bigeps_t20", 5, (1, 2, 20), 2.0, True, [4, 5], 1e-3),
     ("single_t1", 6, (2, 2, 1), 1.0, False, [1, 4], 1e-12),
+    # Rows scaled by 1.7 (not probability rows): kept masses above 1 exercise the other side
+    # of the seedKL clamp band (eps <= A < c*eps).
+    ("scaled_t16", 7, (1, 2, 16), 2.0, True, [2, 8], 1e-3),
 ]
 
 RULES = [
@@ -388,6 +391,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     for name, seed, (L, H, T), peak, tiny, blocks, eps in CASES:
         attn = synthetic_attention(seed, L, H, T, peak, tiny)
+        if name.startswith("scaled"):
+            attn = (attn * np.float32(1.7)).astype(np.float32)
         points = []
         for selection, values in RULES:
             for B in blocks:
@@ -400,6 +405,12 @@ def main():
         perpos = [dict(per_position(attn, "threshold", blocks[0], 0.2, metric, segment_size=4, eps=eps),
                        metric=metric, selection="threshold", blockSize=blocks[0], threshold=0.2, segmentSize=4)
                   for metric in ("attentionKL", "seedKL", "prunedMass")]
+        pruned = []
+        for selection, B, v, ks, kl in [("threshold", blocks[0], 0.2, False, False), ("threshold", blocks[-1], 0.05, True, True),
+                                        ("coverage", blocks[0], 0.9, False, False), ("topK", blocks[-1], 2, False, True)]:
+            probs = prune_probabilities(attn[0], selection, B, v, ks, kl)
+            pruned.append({"selection": selection, "blockSize": B, "threshold": v, "keepSink": ks, "keepLocal": kl,
+                           "probabilities": f32_list(probs)})
         golden = {
             "generator": "Tests/Fixtures/analysis/reference.py",
             "shape": {"layers": L, "heads": H, "tokens": T},
@@ -408,6 +419,7 @@ def main():
             "points": points,
             "profile": dict(prof, blockSize=blocks[0], thresholds=[0.05, 0.2, 0.5], entryThreshold=0.05),
             "perPosition": perpos,
+            "pruned": pruned,
         }
         with open(os.path.join(here, "golden_%s.json" % name), "w") as f:
             json.dump(golden, f, separators=(",", ":"))
