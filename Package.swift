@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "HubDownload"),
         // Session and method handlers.
         .target(name: "AttnServer", dependencies: [
-            "GPT2", "AttentionAnalysis", "RunStore", "JSONRPC",
+            "GPT2", "AttentionAnalysis", "RunStore", "JSONRPC", "HubDownload", "RunReport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.
@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
-        .testTarget(name: "AttnServerTests", dependencies: ["AttnServer", "JSONRPC"]),
+        .testTarget(name: "AttnServerTests", dependencies: ["AttnServer", "JSONRPC", "GPT2"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "attn"]),
         .testTarget(name: "HubDownloadTests", dependencies: ["HubDownload"]),
         .testTarget(name: "RunReportTests", dependencies: ["RunReport"]),

@@ -45,17 +45,19 @@ extension ModelSession {
         let perLayer = c.nHead * T * T
         let bytes = (L * perLayer + (needLogits ? T * c.vocabSize : 0)) * MemoryLayout<Float>.size
         let keep: OwnedFloats? = cache.admits(bytes: bytes) ? OwnedFloats(count: L * perLayer) : nil
-        var options = ForwardOptions()
-        options.computeLogits = needLogits
-        options.checkCancellation = { try context.checkCancelled() }
-        options.attentionObserver = { layer, probs in
-            if let keep, let src = probs.baseAddress {
-                (keep.base + layer * perLayer).update(from: src, count: perLayer)
+        let output = try withoutActuallyEscaping(consume) { consume in
+            var options = ForwardOptions()
+            options.computeLogits = needLogits
+            options.checkCancellation = { try context.checkCancelled() }
+            options.attentionObserver = { layer, probs in
+                if let keep, let src = probs.baseAddress {
+                    (keep.base + layer * perLayer).update(from: src, count: perLayer)
+                }
+                try consume(layer, probs)
+                progress.report(Double(layer + 1) / Double(L), "layer \(layer + 1) of \(L)")
             }
-            try consume(layer, probs)
-            progress.report(Double(layer + 1) / Double(L), "layer \(layer + 1) of \(L)")
+            return try model.model.forward(tokens: tokens, options: options)
         }
-        let output = try model.model.forward(tokens: tokens, options: options)
         if let keep {
             cache.store(key, DensePass(attention: keep, logits: output.logits, layers: L, heads: c.nHead, tokens: T))
         }

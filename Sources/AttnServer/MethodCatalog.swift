@@ -1,11 +1,25 @@
+import Foundation
 import JSONRPC
+import Logging
 
 /// Registers the model-backed methods (`model/load`, `model/info`, `tokenize`, `forward`,
 /// `profileAttention`, `pruneSweep`, `perPositionKL`, `runs/*`) and the `initialize`
-/// extension that reports/loads the model.
+/// extension that reports/loads the model, on one shared `ModelSession`.
 ///
-/// Called once by `attnd` before serving. The lifecycle methods (`initialize`, `shutdown`,
-/// `exit`, `$/cancelRequest`) belong to the framework and are not registered here.
-public func registerAnalysisMethods(into registry: MethodRegistry, configuration: ServerConfiguration) {
-    // Filled in with the session's methods (lead).
+/// Called once by `attnd` before serving. Loads `configuration.model` first when set (throws
+/// when it cannot: the daemon then refuses to start). The lifecycle methods (`initialize`,
+/// `shutdown`, `exit`, `$/cancelRequest`) belong to the framework.
+public func registerAnalysisMethods(into registry: MethodRegistry, configuration: ServerConfiguration,
+                                    logger: Logger = Logger(label: "attnd.session")) throws {
+    let session = ModelSession(configuration: configuration, logger: logger)
+    session.downloader = ModelSession.downloadModel
+    if let model = configuration.model {
+        let source: ModelSession.Source = model.hasPrefix("/") || model.hasPrefix(".") || model.hasPrefix("~")
+            || FileManager.default.fileExists(atPath: model) ? .path(model) : .name(model, download: false)
+        try session.load(source, context: nil)
+    }
+    session.register(into: registry)
+    session.registerForward(into: registry)
+    session.registerAnalyses(into: registry)
+    session.registerRuns(into: registry)
 }

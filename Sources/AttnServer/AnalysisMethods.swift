@@ -1,0 +1,248 @@
+import AttentionAnalysis
+import Foundation
+import GPT2
+import JSONRPC
+import RunStore
+
+extension AnalysisError: RPCErrorConvertible {
+    /// Analysis refusals are parameter problems the validation did not catch earlier.
+    public var rpcError: RPCError { RPCError(.invalidParams, description) }
+}
+
+extension NpyWriter.Failure: RPCErrorConvertible {
+    var rpcError: RPCError {
+        switch self {
+        case .relativePath, .missingFolder, .exists:
+            return RPCError.invalidParams(field: "exportPath", value: .string(description), accepted: "an absolute path in an existing folder, not an existing file unless overwrite: true")
+        case .io(let path, let why):
+            return RPCError(.exportFailed, description, data: ["path": .string(path), "reason": .string(why)])
+        case .sizeMismatch:
+            return RPCError(.exportFailed, description, data: ["reason": .string(description)])
+        }
+    }
+}
+
+/// `profileAttention`, `pruneSweep`, `perPositionKL`: the studies, each from one dense pass
+/// (shared through the dense-pass cache) streamed layer by layer through the accumulators.
+extension ModelSession {
+    func registerAnalyses(into registry: MethodRegistry) {
+        registry.register("profileAttention", kind: .compute, parse: { try ProfileParams($0) }, handle: { p, context in
+            let model = try self.requireModel()
+            let inputs = try p.input.resolve(with: model)
+            let c = model.config
+            if p.includeAttention {
+                let T = inputs[0].tokens.count
+                let entries = c.nLayer * c.nHead * T * T
+                if entries > ProfileParams.maxInlineEntries {
+                    throw RPCError.invalidParams(field: "includeAttention", value: true,
+                        accepted: "false when L·H·T² > \(ProfileParams.maxInlineEntries) (here \(entries)); use exportPath to write a .npy file instead")
+                }
+            }
+            let cacheable = !p.force && !p.includeAttention && p.exportPath == nil
+            return try self.runAnalysis(method: "profileAttention", canonical: p.canonical, inputs: inputs, model: model,
+                                        cacheable: cacheable, clientName: context.clientName) {
+                try self.profile(p, inputs: inputs, model: model, context: context)
+            }
+        })
+
+        registry.register("pruneSweep", kind: .compute, parse: { try SweepParams($0) }, handle: { p, context in
+            let model = try self.requireModel()
+            let inputs = try p.input.resolve(with: model)
+            return try self.runAnalysis(method: "pruneSweep", canonical: p.canonical, inputs: inputs, model: model,
+                                        cacheable: !p.force, clientName: context.clientName) {
+                try self.sweep(p, inputs: inputs, model: model, context: context)
+            }
+        })
+
+        registry.register("perPositionKL", kind: .compute, parse: { try PerPositionParams($0) }, handle: { p, context in
+            let model = try self.requireModel()
+            let inputs = try p.input.resolve(with: model)
+            return try self.runAnalysis(method: "perPositionKL", canonical: p.canonical, inputs: inputs, model: model,
+                                        cacheable: !p.force, clientName: context.clientName) {
+                let tokens = inputs[0].tokens
+                let c = model.config
+                let acc = try PerPositionAccumulator(point: p.point, metric: p.metric, segmentSize: p.segmentSize,
+                                                     tokens: tokens.count, heads: c.nHead, layers: c.nLayer,
+                                                     seedEpsilon: p.seedEpsilon)
+                _ = try self.densePass(model: model, tokens: tokens, needLogits: false, context: context,
+                                       progress: ProgressSpan(context: context, from: 0, to: 95)) { l, a in
+                    try acc.consume(layer: l, attention: a)
+                }
+                let r = try acc.result()
+                var result = try JSONValue(encoding: r).objectValue ?? [:]
+                result["metric"] = .string(p.metric.rawValue)
+                let all = r.layers.flatMap(\.values)
+                let mean = all.isEmpty ? 0 : all.reduce(0, +) / Double(all.count)
+                return AnalysisOutput(result: result, summary: ["metric": .string(p.metric.rawValue), "mean": .double(mean)])
+            }
+        })
+    }
+
+    // MARK: profileAttention
+
+    private func profile(_ p: ProfileParams, inputs: [ResolvedInput], model: LoadedModel,
+                         context: RequestContext) throws -> AnalysisOutput {
+        let c = model.config
+        var profiles: [AttentionProfile] = []
+        var extra: [String: JSONValue] = [:]
+        for (i, input) in inputs.enumerated() {
+            let T = input.tokens.count
+            let span = ProgressSpan(context: context, from: 95 * Double(i) / Double(inputs.count),
+                                    to: 95 * Double(i + 1) / Double(inputs.count))
+            let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer)
+            var inline: [JSONValue] = []
+            let writer = try p.exportPath.map {
+                try NpyWriter(path: $0, shape: [c.nLayer, c.nHead, T, T], overwrite: p.overwrite)
+            }
+            do {
+                _ = try densePass(model: model, tokens: input.tokens, needLogits: false, context: context, progress: span) { l, a in
+                    try acc.consume(layer: l, attention: a)
+                    try writer?.append(a)
+                    if p.includeAttention { inline.append(attentionJSON(a, heads: c.nHead, tokens: T)) }
+                }
+                try writer?.finish()
+            } catch {
+                writer?.abandon()
+                throw error
+            }
+            if let writer {
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: writer.path)[.size] as? Int) ?? nil
+                extra["exported"] = ["path": .string(writer.path), "shape": .array(writer.shape.map { .int(Int64($0)) }),
+                                     "dtype": "float32", "bytes": bytes.map { .int(Int64($0)) } ?? .null]
+            }
+            if p.includeAttention { extra["attention"] = .array(inline) }
+            profiles.append(try acc.result())
+        }
+        let summaryOf: (ProfileSummary) -> JSONValue = { s in
+            ["entrySparsity": .double(s.entrySparsity), "sinkMass": .double(s.sinkMass), "entropy": .double(s.entropy)]
+        }
+        if profiles.count == 1 {
+            var result = try JSONValue(encoding: profiles[0]).objectValue ?? [:]
+            for (k, v) in extra { result[k] = v }
+            return AnalysisOutput(result: result, summary: summaryOf(profiles[0].summary))
+        }
+        let heads = try AcrossTexts.summarize(profiles: profiles)
+        let perText: [JSONValue] = try zip(inputs, profiles).map { input, prof in
+            var o = try JSONValue(encoding: prof).objectValue ?? [:]
+            o["numTokens"] = .int(Int64(input.tokens.count))
+            return .object(o)
+        }
+        let mean: (KeyPath<ProfileSummary, Double>) -> Double = { kp in
+            profiles.map { $0.summary[keyPath: kp] }.reduce(0, +) / Double(profiles.count)
+        }
+        return AnalysisOutput(result: ["texts": .array(perText), "aggregate": ["heads": try JSONValue(encoding: heads)]],
+                              summary: ["entrySparsity": .double(mean(\.entrySparsity)), "sinkMass": .double(mean(\.sinkMass)),
+                                        "entropy": .double(mean(\.entropy))])
+    }
+
+    // MARK: pruneSweep
+
+    private func sweep(_ p: SweepParams, inputs: [ResolvedInput], model: LoadedModel,
+                       context: RequestContext) throws -> AnalysisOutput {
+        var perText: [[SweepPointResult]] = []
+        for (i, input) in inputs.enumerated() {
+            let span = ProgressSpan(context: context, from: 99 * Double(i) / Double(inputs.count),
+                                    to: 99 * Double(i + 1) / Double(inputs.count))
+            perText.append(try sweepOne(p, tokens: input.tokens, model: model, context: context, progress: span))
+        }
+        let stored = perText.count == 1 ? perText[0].map(storedPoint) : []
+        var result: [String: JSONValue] = [:]
+        var flat: [SweepPointResult]
+        if perText.count == 1 {
+            flat = perText[0]
+            result["points"] = try JSONValue(encoding: flat)
+        } else {
+            let summaries = try AcrossTexts.summarize(sweeps: perText)
+            flat = summaries.map(meanPoint)
+            result["texts"] = .array(try zip(inputs, perText).map { input, points in
+                ["numTokens": .int(Int64(input.tokens.count)), "points": try JSONValue(encoding: points)]
+            })
+            result["aggregate"] = ["points": try JSONValue(encoding: summaries)]
+        }
+        if p.maxAttentionKL != nil || p.maxOutputKL != nil {
+            result["recommendation"] = try JSONValue(encoding: Recommender.recommend(
+                points: flat, maxOutputKL: p.maxOutputKL, maxAttentionKL: p.maxAttentionKL))
+        }
+        let summary: JSONValue = [
+            "selection": .string(p.selection.rawValue), "points": .int(Int64(flat.count)),
+            "maxPrunedBlockFraction": .double(flat.map(\.prunedBlockFraction).max() ?? 0),
+            "minAttentionKL": .double(flat.map(\.attentionKL).min() ?? 0),
+        ]
+        return AnalysisOutput(result: result, summary: summary, points: stored)
+    }
+
+    /// Every point over one input: one dense pass streamed through all points, then (with
+    /// `endToEnd`) one pruned forward pass per point against the dense logits.
+    private func sweepOne(_ p: SweepParams, tokens: [Int], model: LoadedModel, context: RequestContext,
+                          progress: ProgressSpan) throws -> [SweepPointResult] {
+        let c = model.config
+        let T = tokens.count
+        let points = p.points
+        let denseShare = p.endToEnd ? 1.0 / Double(points.count + 1) : 1.0
+        // One accumulator per block size (its thresholds share the block statistics), so a
+        // cancel is noticed between block sizes even inside one layer of a large grid.
+        let groups = Dictionary(grouping: points.indices, by: { points[$0].blockSize })
+        let accumulators = try groups.values.map { indices in
+            (indices, try SweepAccumulator(points: indices.map { points[$0] }, tokens: T, heads: c.nHead,
+                                           layers: c.nLayer, seedEpsilon: p.seedEpsilon))
+        }
+        let logits = try densePass(model: model, tokens: tokens, needLogits: p.endToEnd, context: context,
+                                   progress: progress.slice(0, denseShare)) { l, a in
+            for (_, acc) in accumulators {
+                try context.checkCancelled()
+                try acc.consume(layer: l, attention: a)
+            }
+        }
+        var slots = [SweepPointResult?](repeating: nil, count: points.count)
+        for (indices, acc) in accumulators {
+            for (i, r) in zip(indices, try acc.result()) { slots[i] = r }
+        }
+        var results = slots.compactMap { $0 }
+        guard p.endToEnd else { return results }
+        guard let logits else { throw RPCError(.internalError, "the dense pass returned no logits") }
+        let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize)
+        for (i, point) in points.enumerated() {
+            try context.checkCancelled()
+            let intervention = try AttentionIntervention(point: point, heads: c.nHead, tokens: T)
+            var options = ForwardOptions()
+            options.attentionIntervention = intervention.closure
+            options.checkCancellation = { try context.checkCancelled() }
+            let pruned = try model.model.forward(tokens: tokens, options: options)
+            guard let prunedLogits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
+            results[i].endToEnd = try reference.compare(prunedLogits: prunedLogits)
+            progress.report(denseShare + (1 - denseShare) * Double(i + 1) / Double(points.count),
+                            "pruned pass \(i + 1) of \(points.count)")
+        }
+        return results
+    }
+
+    private func storedPoint(_ r: SweepPointResult) -> StoredSweepPoint {
+        StoredSweepPoint(selection: r.selection.rawValue, blockSize: r.blockSize, threshold: r.threshold,
+                         prunedBlockFraction: r.prunedBlockFraction, seedPrunedFraction: r.seedPrunedFraction,
+                         prunedMass: r.prunedMass, attentionKL: r.attentionKL, seedKL: r.seedKL,
+                         fullyPrunedRows: r.fullyPrunedRows, outputKL: r.endToEnd?.outputKL,
+                         top1Agreement: r.endToEnd?.top1Agreement, nllFull: r.endToEnd?.nllFull,
+                         nllPruned: r.endToEnd?.nllPruned)
+    }
+
+    /// A point of means across texts, for the recommendation over `texts`.
+    private func meanPoint(_ s: SweepPointSummary) -> SweepPointResult {
+        let e2e = s.endToEnd.map {
+            EndToEndMetrics(outputKL: $0.outputKL.mean, top1Agreement: $0.top1Agreement.mean,
+                            nllFull: $0.nllFull?.mean, nllPruned: $0.nllPruned?.mean)
+        }
+        return SweepPointResult(selection: s.selection, blockSize: s.blockSize, threshold: s.threshold,
+                                prunedBlockFraction: s.prunedBlockFraction.mean, seedPrunedFraction: s.seedPrunedFraction.mean,
+                                prunedMass: s.prunedMass.mean, attentionKL: s.attentionKL.mean, seedKL: s.seedKL.mean,
+                                fullyPrunedRows: Int(s.fullyPrunedRows.mean.rounded()), layers: [], endToEnd: e2e)
+    }
+}
+
+/// One layer's attention `(H, T, T)` as nested JSON arrays `[H][T][T]`.
+private func attentionJSON(_ a: UnsafeBufferPointer<Float>, heads: Int, tokens T: Int) -> JSONValue {
+    .array((0..<heads).map { h in
+        .array((0..<T).map { q in
+            .array((0..<T).map { k in .double(Double(a[(h * T + q) * T + k])) })
+        })
+    })
+}

@@ -1,0 +1,68 @@
+import Foundation
+import JSONRPC
+import XCTest
+
+/// Paths and a spawned daemon for the tests that drive the real `attnd` binary.
+enum DaemonSupport {
+    /// `Tests/Fixtures/`.
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    static func model(_ name: String) -> String { fixtures.appendingPathComponent("models/\(name)").path }
+
+    /// The built `attnd`, next to the test bundle.
+    static func attnd() throws -> URL {
+        var folders = [Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL]
+        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            folders.append(bundle.bundleURL.deletingLastPathComponent())
+        }
+        guard let url = folders.map({ $0.appendingPathComponent("attnd") })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            XCTFail("attnd not found next to the test bundle; run `swift build --build-tests` first")
+            throw XCTSkip("attnd missing")
+        }
+        return url
+    }
+
+    /// A fresh temporary folder, removed by the caller's teardown.
+    static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("attnd-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Spawns `attnd --stdio` with `arguments` and initializes it.
+    static func spawn(_ arguments: [String], onNotification: @escaping (RPCNotification) -> Void = { _ in }) throws -> RPCClient {
+        let client = try RPCClient.spawn(executable: attnd(), arguments: ["--stdio", "--log-level", "error"] + arguments,
+                                         stderr: FileHandle(forWritingAtPath: "/dev/null"), onNotification: onNotification)
+        _ = try client.request("initialize", params: ["clientInfo": ["name": "daemon-tests"]], timeout: 30)
+        return client
+    }
+
+    /// Ends the daemon politely and checks it exited with 0.
+    static func stop(_ client: RPCClient) {
+        _ = try? client.request("shutdown", timeout: 10)
+        client.notify("exit")
+        XCTAssertEqual(client.waitForExit(timeout: 10), 0)
+    }
+
+    /// The error a request fails with (fails the test when it succeeds).
+    static func error(_ client: RPCClient, _ method: String, _ params: JSONValue?,
+                      file: StaticString = #filePath, line: UInt = #line) -> RPCError? {
+        do {
+            let r = try client.request(method, params: params, timeout: 60)
+            XCTFail("\(method) succeeded unexpectedly: \(r)", file: file, line: line)
+            return nil
+        } catch let e as RPCError {
+            return e
+        } catch {
+            XCTFail("\(method) failed without an RPC error: \(error)", file: file, line: line)
+            return nil
+        }
+    }
+}
+
+extension JSONValue {
+    var array: [JSONValue] { arrayValue ?? [] }
+}
