@@ -27,6 +27,6 @@ struct Attn: ParsableCommand {
         """,
         subcommands: [
             ProfileCommand.self, SweepCommand.self, KLCommand.self, ForwardCommand.self,
-            TokenizeCommand.self, RunsCommand.self, ModelCommand.self, SocketPathCommand.self,
+            TokenizeCommand.self, RunsCommand.self, ReportCommand.self, ModelCommand.self, SocketPathCommand.self,
         ])
 }

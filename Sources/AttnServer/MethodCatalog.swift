@@ -22,4 +22,5 @@ public func registerAnalysisMethods(into registry: MethodRegistry, configuration
     session.registerForward(into: registry)
     session.registerAnalyses(into: registry)
     session.registerRuns(into: registry)
+    session.registerReport(into: registry)
 }

@@ -65,6 +65,28 @@ extension ModelSession {
         ]
     }
 
+    /// A stored run as `runs/get` returns it: the summary fields plus `params`, `result`, `error`.
+    func runJSON(_ details: RunDetails) -> JSONValue {
+        var out = summaryJSON(details.run).objectValue ?? [:]
+        var params = (try? JSONParser.parse(details.run.paramsJSON))?.objectValue ?? [:]
+        if let text = details.input?.text, params["texts"] == nil { params["text"] = .string(text) }
+        out["params"] = .object(params)
+        out["result"] = details.run.status == .completed
+            ? (details.run.resultJSON.flatMap { try? JSONParser.parse($0) } ?? .null) : .null
+        switch details.run.status {
+        case .failed:
+            out["error"] = ["code": .int(Int64(RPCErrorCode.internalError.rawValue)), "message": .string(details.run.error ?? "failed")]
+        case .cancelled:
+            out["error"] = ["code": .int(Int64(RPCErrorCode.requestCancelled.rawValue)), "message": .string(details.run.error ?? "cancelled")]
+        case .interrupted:
+            out["error"] = ["code": .int(Int64(RPCErrorCode.internalError.rawValue)), "message": "the daemon running it exited",
+                            "data": ["reason": "interrupted"]]
+        default:
+            out["error"] = .null
+        }
+        return .object(out)
+    }
+
     func registerRuns(into registry: MethodRegistry) {
         registry.register("runs/list", kind: .immediate, parse: { r -> (RunListFilter, Int, String?) in
             let method = try r.optionalString("method", oneOf: ModelSession.storedMethods)
@@ -82,25 +104,7 @@ extension ModelSession {
         })
 
         registry.register("runs/get", kind: .immediate, parse: { try ModelSession.readRunID($0) }, handle: { id, _ in
-            let details = try self.history.requireStore().run(id: id)
-            var out = self.summaryJSON(details.run).objectValue ?? [:]
-            var params = (try? JSONParser.parse(details.run.paramsJSON))?.objectValue ?? [:]
-            if let text = details.input?.text, params["texts"] == nil { params["text"] = .string(text) }
-            out["params"] = .object(params)
-            out["result"] = details.run.status == .completed
-                ? (details.run.resultJSON.flatMap { try? JSONParser.parse($0) } ?? .null) : .null
-            switch details.run.status {
-            case .failed:
-                out["error"] = ["code": .int(Int64(RPCErrorCode.internalError.rawValue)), "message": .string(details.run.error ?? "failed")]
-            case .cancelled:
-                out["error"] = ["code": .int(Int64(RPCErrorCode.requestCancelled.rawValue)), "message": .string(details.run.error ?? "cancelled")]
-            case .interrupted:
-                out["error"] = ["code": .int(Int64(RPCErrorCode.internalError.rawValue)), "message": "the daemon running it exited",
-                                "data": ["reason": "interrupted"]]
-            default:
-                out["error"] = .null
-            }
-            return JSONValue.object(out)
+            try self.runJSON(self.history.requireStore().run(id: id))
         })
 
         registry.register("runs/delete", kind: .immediate, parse: { try ModelSession.readRunID($0) }, handle: { id, _ in

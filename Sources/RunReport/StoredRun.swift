@@ -37,10 +37,21 @@ struct StoredRun {
         self.id = id
         self.method = method
         status = json["status"] as? String
-        createdAtMs = JSONValue.double(json["createdAt"])
+        // `runs/get` writes RFC 3339 text; milliseconds since the epoch are accepted too.
+        createdAtMs = JSONValue.double(json["createdAt"]) ?? StoredRun.milliseconds(rfc3339: json["createdAt"] as? String)
         durationMs = JSONValue.double(json["durationMs"])
         model = (json["model"] as? String) ?? ((json["result"] as? [String: Any])?["model"] as? String)
         params = (json["params"] as? [String: Any]) ?? [:]
         result = json["result"] as? [String: Any]
+    }
+
+    /// Milliseconds since the epoch of an RFC 3339 date-time (with or without fractional seconds).
+    static func milliseconds(rfc3339 text: String?) -> Double? {
+        guard let text else { return nil }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d.timeIntervalSince1970 * 1000 }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: text).map { $0.timeIntervalSince1970 * 1000 }
     }
 }

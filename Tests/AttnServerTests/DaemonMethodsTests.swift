@@ -283,3 +283,20 @@ final class DaemonMethodsTests: XCTestCase {
         XCTAssertEqual(cancelled["runs"]?.array.count, 1)
     }
 }
+
+extension DaemonMethodsTests {
+    func testRunsReportRendersHTMLAndSVGAndRefusesUnknownRuns() throws {
+        let sweep = try client.request("pruneSweep", params: ["text": "The quick brown fox", "blockSizes": [2, 4]])
+        let id = try XCTUnwrap(sweep["runId"])
+        let html = try XCTUnwrap(client.request("runs/report", params: ["ids": [id]])["html"]?.stringValue)
+        XCTAssertTrue(html.contains("<svg"))
+        XCTAssertFalse(html.contains("<script"))
+        XCTAssertTrue(html.contains(id.stringValue!))
+        let figures = try XCTUnwrap(client.request("runs/report", params: ["ids": [id], "format": "svg"])["figures"]?.array)
+        XCTAssertFalse(figures.isEmpty)
+        XCTAssertTrue(figures.allSatisfy { $0["svg"]?.stringValue?.hasPrefix("<svg") == true || $0["svg"]?.stringValue?.contains("<svg") == true })
+        let missing = DaemonSupport.error(client, "runs/report", ["ids": ["00000000-0000-4000-8000-000000000000"]])
+        XCTAssertEqual(missing?.code, .runNotFound)
+        XCTAssertEqual(DaemonSupport.error(client, "runs/report", ["ids": []])?.data?["field"], "ids")
+    }
+}
