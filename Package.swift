@@ -58,7 +58,9 @@ let package = Package(
         .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
-        .testTarget(name: "AttnServerTests", dependencies: ["AttnServer", "JSONRPC", "GPT2"]),
+        .testTarget(name: "AttnServerTests", dependencies: [
+            "AttnServer", "JSONRPC", "GPT2", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "attn"]),
         .testTarget(name: "HubDownloadTests", dependencies: ["HubDownload"]),
         .testTarget(name: "RunReportTests", dependencies: ["RunReport"]),
