@@ -53,16 +53,18 @@ let package = Package(
         .executableTarget(name: "gpt2-bench", dependencies: ["GPT2", "AttentionAnalysis", "Kernels"],
                           path: "Benchmarks/GPT2Bench", swiftSettings: nativeFlags),
 
+        // Test helpers shared by the test targets that spawn the built executables.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "GPT2Tests", dependencies: ["GPT2"], resources: []),
         .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "AttnServerTests", dependencies: [
-            "AttnServer", "JSONRPC", "GPT2", .product(name: "GRDB", package: "GRDB.swift"),
+            "AttnServer", "JSONRPC", "GPT2", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "attn"]),
-        .testTarget(name: "HubDownloadTests", dependencies: ["HubDownload"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "attn", "TestSupport"]),
+        .testTarget(name: "HubDownloadTests", dependencies: ["HubDownload", "TestSupport"]),
         .testTarget(name: "RunReportTests", dependencies: ["RunReport"]),
     ],
     swiftLanguageModes: [.v5]

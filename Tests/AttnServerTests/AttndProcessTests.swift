@@ -1,26 +1,11 @@
 import Foundation
 import JSONRPC
+import TestSupport
 import XCTest
 
 /// Spawns the built `attnd` (from `.build/debug`, next to the test bundle).
 final class AttndProcessTests: XCTestCase {
-    private static func attndURL() -> URL? {
-        var folders = [Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL]
-        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            folders.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        return folders.map { $0.appendingPathComponent("attnd") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
-    private func attnd() throws -> URL {
-        guard let url = AttndProcessTests.attndURL() else {
-            XCTFail("attnd not found next to the test bundle; run `swift build --build-tests` first")
-            throw XCTSkip("attnd missing")
-        }
-        return url
-    }
+    private func attnd() throws -> URL { try BuiltProducts.executable("attnd") }
 
     private let quietStderr = FileHandle(forWritingAtPath: "/dev/null")
 

@@ -1,5 +1,6 @@
 import Foundation
 import JSONRPC
+import TestSupport
 import XCTest
 
 /// Paths and a spawned daemon for the tests that drive the real `attnd` binary.
@@ -11,19 +12,7 @@ enum DaemonSupport {
     static func model(_ name: String) -> String { fixtures.appendingPathComponent("models/\(name)").path }
 
     /// The built `attnd`, next to the test bundle.
-    static func attnd() throws -> URL {
-        var folders = [Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL]
-        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            folders.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        guard let url = folders.map({ $0.appendingPathComponent("attnd") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            XCTFail("attnd not found next to the test bundle; run `swift build --build-tests` first")
-            throw XCTSkip("attnd missing")
-        }
-        return url
-    }
+    static func attnd() throws -> URL { try BuiltProducts.executable("attnd") }
 
     /// A fresh temporary folder, removed by the caller's teardown.
     static func temporaryFolder() throws -> URL {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -50,16 +51,7 @@ final class AttnHarness {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    static func productsFolder() -> URL? {
-        var folders = [Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL,
-                       URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            folders.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        return folders.first { folder in
-            ["attn", "attnd"].allSatisfy { FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent($0).path) }
-        }
-    }
+    static func productsFolder() -> URL? { BuiltProducts.folder(containing: ["attn", "attnd"]) }
 
     /// A started `attn`; its output is collected while it runs.
     final class Running {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import HubDownload
 
@@ -25,19 +26,7 @@ final class ModelPullEndToEndTests: XCTestCase {
     }
 
     /// The built `attn` next to the test bundle.
-    private func attn() throws -> URL {
-        var folders = [Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL,
-                       URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            folders.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        guard let url = folders.map({ $0.appendingPathComponent("attn") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            XCTFail("attn not found next to the test bundle; run `swift build --build-tests` first")
-            throw XCTSkip("attn missing")
-        }
-        return url
-    }
+    private func attn() throws -> URL { try BuiltProducts.executable("attn") }
 
     /// Runs `attn` with the loopback hub as `HF_ENDPOINT` and a temporary hub cache.
     private func run(_ arguments: [String], endpoint: String) throws -> (status: Int32, out: String, err: String) {
