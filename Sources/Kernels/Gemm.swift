@@ -33,7 +33,7 @@ public enum Gemm {
         let panelsPerChunk = (panels + columnSplits - 1) / columnSplits
         let columnChunks = (panels + panelsPerChunk - 1) / panelsPerChunk
         let workers = min(threads, rowBlocks * columnChunks)
-        let scratch = (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMC * gemmKC) }
+        let scratch = (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMR * gemmKC) }
 
         ParallelChunks.run(chunks: rowBlocks * columnChunks, threads: workers) { worker, chunk in
             let i0 = (chunk / columnChunks) * gemmMC
@@ -51,17 +51,25 @@ public enum Gemm {
             var p0 = 0
             while p0 < k {
                 let kcb = min(gemmKC, k - p0)
-                packA(rows: rows, kc: kcb, source: a + i0 * lda, lda: lda, p0: p0, into: aPacked)
+                // Full row panels read A in place (its rows are unit-stride in k); only a
+                // partial last panel is packed, zero-padded to MR rows.
+                let fullRows = rows / gemmMR * gemmMR
+                if fullRows < rows {
+                    packA(rows: rows - fullRows, kc: kcb, source: a + (i0 + fullRows) * lda, lda: lda, p0: p0, into: aPacked)
+                }
                 for panel in panel0..<panel1 {
                     let bPanel = b.panel(block: block, panel: panel)
                     let j0 = panel * gemmNR
                     let nr = min(gemmNR, n - j0)
                     var r0 = 0
-                    while r0 < rows {
-                        microTilePackedA(kc: kcb, a: aPacked + r0 * kcb, b: bPanel,
-                                         c: c + (i0 + r0) * ldc + j0, ldc: ldc,
-                                         rows: min(gemmMR, rows - r0), cols: nr)
+                    while r0 < fullRows {
+                        microTileStridedA(kc: kcb, a: a + (i0 + r0) * lda + p0, lda: lda, b: bPanel,
+                                          c: c + (i0 + r0) * ldc + j0, ldc: ldc, cols: nr)
                         r0 += gemmMR
+                    }
+                    if fullRows < rows {
+                        microTilePackedA(kc: kcb, a: aPacked, b: bPanel, c: c + (i0 + fullRows) * ldc + j0, ldc: ldc,
+                                         rows: rows - fullRows, cols: nr)
                     }
                 }
                 p0 += kcb
