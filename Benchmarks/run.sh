@@ -13,13 +13,19 @@ THREADS=${THREADS:-2}
 OUT=$(mktemp -d)
 swift build -c release --product gpt2-bench >&2
 BENCH=.build/release/gpt2-bench
+# Interleave at the finest grain a process allows: per GEMM shape and per T, Swift then peer.
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS" >&2
-    $BENCH --gemm --runs 3 --threads "$THREADS" | sed 's/^/swift /' >> "$OUT/lines"
-    $PYTHON Benchmarks/numpy_gemm.py --runs 3 --threads "$THREADS" | sed 's/^/numpy /' >> "$OUT/lines"
-    $BENCH --forward --keep-attention --runs 1 --threads "$THREADS" --tokens "$TOKENS" | sed 's/^/swift /' >> "$OUT/lines"
-    if $PYTHON -c "import torch, transformers" 2>/dev/null; then
-        $PYTHON Benchmarks/torch_forward.py --runs 1 --threads "$THREADS" --tokens "$TOKENS" | sed 's/^/torch /' >> "$OUT/lines"
-    fi
+    for shape in qkv attn_proj mlp_fc mlp_proj lm_head; do
+        $BENCH --gemm --shape "$shape" --runs 3 --threads "$THREADS" | grep '^gemm' | sed 's/^/swift /' >> "$OUT/lines"
+        $PYTHON Benchmarks/numpy_gemm.py --shape "$shape" --runs 3 --threads "$THREADS" | sed 's/^/numpy /' >> "$OUT/lines"
+    done
+    for t in ${TOKENS//,/ }; do
+        $BENCH --forward --keep-attention --runs 1 --threads "$THREADS" --tokens "$t" | sed 's/^/swift /' >> "$OUT/lines"
+        if $PYTHON -c "import torch, transformers" 2>/dev/null; then
+            $PYTHON Benchmarks/torch_forward.py --runs 1 --threads "$THREADS" --tokens "$t" | sed 's/^/torch /' >> "$OUT/lines"
+        fi
+    done
 done
 python3 Benchmarks/summarize.py "$OUT/lines"
+echo "raw lines: $OUT/lines" >&2

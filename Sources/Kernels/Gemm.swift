@@ -29,8 +29,8 @@ public enum Gemm {
         guard m > 0, n > 0 else { return }
         let panels = (n + gemmNR - 1) / gemmNR
         let rowBlocks = (m + gemmMC - 1) / gemmMC
-        // Enough chunks that one slow thread does not hold up the other; few enough that A is
-        // not re-packed too often (A is re-packed once per chunk).
+        // Enough chunks that one slow thread does not hold up the other; few enough that the
+        // per-chunk setup (output init, partial-panel packing, row copies) stays negligible.
         let wantedChunks = threads > 1 ? 12 * threads : 1
         let columnSplits = min(panels, max(1, (wantedChunks + rowBlocks - 1) / rowBlocks))
         let panelsPerChunk = (panels + columnSplits - 1) / columnSplits
