@@ -4,7 +4,10 @@ import PackageDescription
 /// Native code generation for the hot loops. Without these flags `SIMD16<Float>` lowers to
 /// scalar `fmaf` calls; with them the compiler emits AVX-512/FMA. The Swift sources stay
 /// portable: the same code is correct (only slower) when built without the flags.
-let nativeFlags: [SwiftSetting] = [
+/// Set SELECTATTENTION_PORTABLE=1 to build without `-march=native` (checks the portable path).
+let nativeFlags: [SwiftSetting] = Context.environment["SELECTATTENTION_PORTABLE"] != nil ? [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+] : [
     .unsafeFlags(["-Xcc", "-march=native"]),
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]

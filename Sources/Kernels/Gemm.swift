@@ -1,6 +1,9 @@
-/// Single-precision matrix multiply, BLIS style: A is packed per call in row panels, B comes
-/// pre-packed (`PackedMatrix`), and a 14×32 register-blocked micro-kernel does the work.
+/// Single-precision matrix multiply, BLIS style: B comes pre-packed (`PackedMatrix`, k-blocks
+/// of 256 × panels of 32 columns) and a 14×32 register-blocked micro-kernel does the work.
 ///
+/// A is read in place: its rows are unit-stride in k, so each of the 14 rows of a panel is one
+/// sequential stream, and on this machine (Zen 4) that measured faster than packing A (the
+/// packing copy cost more than it saved). Only a partial last row panel is packed.
 /// All matrices are row-major with explicit row strides (in floats). Work is split into
 /// (row block × column range) chunks handed out dynamically to `threads` threads.
 public enum Gemm {
@@ -26,14 +29,16 @@ public enum Gemm {
         guard m > 0, n > 0 else { return }
         let panels = (n + gemmNR - 1) / gemmNR
         let rowBlocks = (m + gemmMC - 1) / gemmMC
-        // Enough chunks that one slow thread does not hold up the other; few enough that A is
-        // not re-packed too often (A is re-packed once per chunk).
+        // Enough chunks that one slow thread does not hold up the other; few enough that the
+        // per-chunk setup (output init, partial-panel packing, row copies) stays negligible.
         let wantedChunks = threads > 1 ? 12 * threads : 1
         let columnSplits = min(panels, max(1, (wantedChunks + rowBlocks - 1) / rowBlocks))
         let panelsPerChunk = (panels + columnSplits - 1) / columnSplits
         let columnChunks = (panels + panelsPerChunk - 1) / panelsPerChunk
         let workers = min(threads, rowBlocks * columnChunks)
-        let scratch = (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMC * gemmKC) }
+        let scratch = (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMR * gemmKC) }
+        let copyRows = rowsAliasInL1(lda: lda) && m >= gemmMR
+        let rowCopy = copyRows ? (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMC * paddedStride) } : []
 
         ParallelChunks.run(chunks: rowBlocks * columnChunks, threads: workers) { worker, chunk in
             let i0 = (chunk / columnChunks) * gemmMC
@@ -51,17 +56,34 @@ public enum Gemm {
             var p0 = 0
             while p0 < k {
                 let kcb = min(gemmKC, k - p0)
-                packA(rows: rows, kc: kcb, source: a + i0 * lda, lda: lda, p0: p0, into: aPacked)
+                // Full row panels read A in place (its rows are unit-stride in k); only a
+                // partial last panel is packed, zero-padded to MR rows. When A's row stride
+                // would put a panel's 14 rows in the same few L1 sets, rows are first copied to
+                // a padded stride.
+                let fullRows = rows / gemmMR * gemmMR
+                var aRows = a + i0 * lda + p0
+                var aStride = lda
+                if copyRows {
+                    copyRowBlock(rows: fullRows, kc: kcb, source: aRows, lda: lda, into: rowCopy[worker].base)
+                    aRows = UnsafePointer(rowCopy[worker].base)
+                    aStride = paddedStride
+                }
+                if fullRows < rows {
+                    packA(rows: rows - fullRows, kc: kcb, source: a + (i0 + fullRows) * lda, lda: lda, p0: p0, into: aPacked)
+                }
                 for panel in panel0..<panel1 {
                     let bPanel = b.panel(block: block, panel: panel)
                     let j0 = panel * gemmNR
                     let nr = min(gemmNR, n - j0)
                     var r0 = 0
-                    while r0 < rows {
-                        microTilePackedA(kc: kcb, a: aPacked + r0 * kcb, b: bPanel,
-                                         c: c + (i0 + r0) * ldc + j0, ldc: ldc,
-                                         rows: min(gemmMR, rows - r0), cols: nr)
+                    while r0 < fullRows {
+                        microTileStridedA(kc: kcb, a: aRows + r0 * aStride, lda: aStride, b: bPanel,
+                                          c: c + (i0 + r0) * ldc + j0, ldc: ldc, cols: nr)
                         r0 += gemmMR
+                    }
+                    if fullRows < rows {
+                        microTilePackedA(kc: kcb, a: aPacked, b: bPanel, c: c + (i0 + fullRows) * ldc + j0, ldc: ldc,
+                                         rows: rows - fullRows, cols: nr)
                     }
                 }
                 p0 += kcb
@@ -78,6 +100,24 @@ public enum Gemm {
                                 threads: Int = ParallelChunks.defaultThreads) {
         let packed = PackedMatrix(k: k, n: n, source: b, rowStride: ldb, transposed: bTransposed)
         multiply(m: m, a: a, lda: lda, b: packed, c: c, ldc: ldc, output: output, threads: threads)
+    }
+
+    /// Row stride (floats) of copied A rows: a k-block plus one cache line, so consecutive rows
+    /// fall in different L1 sets.
+    static let paddedStride = gemmKC + 16
+
+    /// True when rows `lda` floats apart repeat an L1 set within 4 rows (the stride is a multiple
+    /// of 4 KiB / 4): 14 rows would then compete for 8 ways and thrash (GPT-2's MLP c_proj, K = 3072).
+    static func rowsAliasInL1(lda: Int) -> Bool {
+        let bytes = lda * 4 % 4096
+        return bytes == 0 || 4096 / gcd(bytes, 4096) < 4
+    }
+
+    private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+    /// Copies `rows` rows of `kc` floats (row stride `lda`) to `dst` at stride `paddedStride`.
+    static func copyRowBlock(rows: Int, kc: Int, source: UnsafePointer<Float>, lda: Int, into dst: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { (dst + r * paddedStride).update(from: source + r * lda, count: kc) }
     }
 
     /// Sets (or adds to) a (rows, cols) tile of C the bias row, before the products accumulate.

@@ -7,7 +7,7 @@
 /// Depth of one k-block: a B panel of `kc × NR` floats (32 KiB) and an A panel of
 /// `MR × kc` floats (14 KiB) stay in L1/L2 while the micro-kernel runs.
 public let gemmKC = 256
-/// Rows of A packed at once (24 row panels, 336 KiB at kc 256): stays in L2.
+/// Rows of A one chunk of work covers (24 row panels; 336 KiB of A per k-block, L2-resident).
 public let gemmMC = 24 * 14
 
 /// Floats needed to pack B (K, N) with `packB`.

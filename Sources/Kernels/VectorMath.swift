@@ -27,7 +27,8 @@ func storeVec(_ v: Vec16, _ p: UnsafeMutablePointer<Float>, count: Int) {
 @inline(__always)
 func vexp(_ x: Vec16) -> Vec16 {
     let lo = Vec16(repeating: -87.3)
-    let xc = x.clamped(lowerBound: lo, upperBound: Vec16(repeating: 88.3))
+    let hi = Vec16(repeating: 88.3)
+    let xc = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
     // n = round(x / ln 2) with the 1.5·2^23 trick: the integer lands in the low mantissa bits.
     let magic = Vec16(repeating: 12582912.0)
     let shifted = magic.addingProduct(xc, Vec16(repeating: 1.44269504088896341))

@@ -5,10 +5,10 @@ import XCTest
 /// bias, accumulation, one and two threads. Tolerance: 1e-5 · (1 + |C|) · sqrt(K) relative to the
 /// Double reference (float32 sums of K products).
 final class GemmTests: XCTestCase {
-    private func check(m: Int, n: Int, k: Int, bTransposed: Bool, threads: Int, seed: UInt64,
+    private func check(m: Int, n: Int, k: Int, bTransposed: Bool, threads: Int, seed: UInt64, lda ldaOverride: Int? = nil,
                        file: StaticString = #filePath, line: UInt = #line) {
         var rng = SeededFloats(seed: seed)
-        let lda = k + 3                                      // strided A rows
+        let lda = ldaOverride ?? k + 3                       // strided A rows
         let ldc = n + 5                                      // strided C rows
         let ldb = bTransposed ? k + 1 : n + 2
         let a = rng.array(m * lda)
@@ -72,6 +72,14 @@ final class GemmTests: XCTestCase {
     func testManyRowBlocksAndChunks() {
         // More than one MC row block (336) and several column chunks.
         check(m: 350, n: 97, k: 40, bTransposed: false, threads: 2, seed: 7)
+    }
+
+    func testRowStrideThatAliasesInL1IsCopiedCorrectly() {
+        // lda = 1024 floats (4 KiB): the path that copies A rows to a padded stride.
+        XCTAssertTrue(Gemm.rowsAliasInL1(lda: 1024))
+        XCTAssertTrue(Gemm.rowsAliasInL1(lda: 3072))
+        XCTAssertFalse(Gemm.rowsAliasInL1(lda: 768))
+        check(m: 31, n: 40, k: 300, bTransposed: false, threads: 2, seed: 9, lda: 1024)
     }
 
     func testUnpackedEntryPointMatchesNaive() {
