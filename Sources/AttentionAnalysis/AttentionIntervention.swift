@@ -29,14 +29,14 @@ public final class AttentionIntervention: @unchecked Sendable {
 
     /// The closure for `ForwardOptions.attentionIntervention`.
     public var closure: (_ layer: Int, _ probs: UnsafeMutableBufferPointer<Float>) throws -> Void {
-        { [self] _, probs in try apply(to: probs) }
+        { [self] layer, probs in try apply(to: probs, layer: layer) }
     }
 
-    /// Prunes one layer's probabilities `(H, T, T)` in place.
-    public func apply(to probs: UnsafeMutableBufferPointer<Float>) throws {
+    /// Prunes one layer's probabilities `(H, T, T)` in place (`layer` only names it in errors).
+    public func apply(to probs: UnsafeMutableBufferPointer<Float>, layer: Int = 0) throws {
         let t = tokens
         guard probs.count == heads * t * t else {
-            throw AnalysisError.attentionSizeMismatch(layer: -1, expected: heads * t * t, actual: probs.count)
+            throw AnalysisError.attentionSizeMismatch(layer: layer, expected: heads * t * t, actual: probs.count)
         }
         guard let base = probs.baseAddress else { return }
         let scratch = self.scratch, plan = self.plan
