@@ -79,12 +79,21 @@ private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: Po
         }
     }
     guard pruned > 0, pruned < blocks, keptMass > 0 else { return }   // nothing pruned, or dense fallback
-    for j in 0..<blocks {
-        let keys = (j * b)..<min(j * b + b, q + 1)
-        if stats.order[j] == 0 {
-            for k in keys { row[k] = 0 }
-        } else {
-            for k in keys { row[k] = Float(Double(row[k]) / keptMass) }
-        }
+    let n = q + 1
+    for j in 0..<blocks where stats.order[j] == 0 {
+        let start = j * b
+        (row + start).update(repeating: 0, count: min(start + b, n) - start)
+    }
+    // Kept keys divided by the kept mass (as a multiplication by its Float64 reciprocal).
+    let scale = 1 / keptMass
+    var k = 0
+    while k + 8 <= n {
+        let v = SIMD8<Double>(UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)) * scale
+        UnsafeMutableRawPointer(row + k).storeBytes(of: SIMD8<Float>(v), as: SIMD8<Float>.self)
+        k += 8
+    }
+    while k < n {
+        row[k] = Float(Double(row[k]) * scale)
+        k += 1
     }
 }
