@@ -37,6 +37,16 @@ func vectorLog(_ x: SIMD8<Double>) -> SIMD8<Double> {
     return e * ln2High + (e * ln2Low + 2 * s * poly)
 }
 
+/// `ln(1 + y)` of eight Doubles in `(−1, 1]`, accurate for tiny `y` too: with `u = 1 + y`
+/// (rounded), `ln(1 + y) = ln(u) · y / (u − 1)` cancels the rounding of `u`; `y` itself where `u = 1`.
+@inline(__always)
+func vectorLog1p(_ y: SIMD8<Double>) -> SIMD8<Double> {
+    let u = y + 1
+    let isOne = u .== 1
+    let denominator = (u - 1).replacing(with: 1, where: isOne)
+    return (vectorLog(u) * (y / denominator)).replacing(with: y, where: isOne)
+}
+
 /// `e^x` of eight Doubles with `x ≤ 0` (softmax exponents after subtracting the row max).
 ///
 /// `x = n·ln 2 + r`, `|r| ≤ ½ ln 2`, Taylor series of `e^r` to `r^13`, scaled by `2^n`

@@ -34,4 +34,13 @@ final class VectorMathTests: XCTestCase {
         XCTAssertEqual(vectorExpNonPositive(SIMD8<Double>(repeating: -800))[0], 0)
         XCTAssertEqual(vectorExpNonPositive(SIMD8<Double>(repeating: -.infinity))[0], 0)
     }
+
+    /// attentionKL = −log1p(−prunedMass) must stay exact for tiny pruned masses.
+    func testLog1pKeepsTinyArguments() {
+        let y = SIMD8<Double>(0, -1e-300, -1e-16, -3e-12, -1e-7, -0.25, -0.5, -0.999_999)
+        let got = vectorLog1p(y)
+        for i in 0..<8 {
+            XCTAssertEqual(got[i], log1p(y[i]), accuracy: abs(log1p(y[i])) * 1e-14, "lane \(i)")
+        }
+    }
 }
