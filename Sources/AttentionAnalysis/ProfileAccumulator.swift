@@ -117,7 +117,6 @@ private func profileHead(_ a: UnsafePointer<Float>, head: Int, tokens t: Int, op
         for (i, tau) in thresholds.enumerated() {
             blocksBelow[i] += countBelow(stats.maximum, count: stats.count, tau)
         }
-        let blocks = stats.count
         let counts = scratch.sortedMass.withUnsafeMutableBufferPointer { buffer -> (Int, Int, Int) in
             coverageCounts(mass: stats.mass, blocks: stats.count, rowMass: stats.rowMass, scratch: buffer)
         }
