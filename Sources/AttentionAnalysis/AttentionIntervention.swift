@@ -29,14 +29,14 @@ public final class AttentionIntervention: @unchecked Sendable {
 
     /// The closure for `ForwardOptions.attentionIntervention`.
     public var closure: (_ layer: Int, _ probs: UnsafeMutableBufferPointer<Float>) throws -> Void {
-        { [self] _, probs in try apply(to: probs) }
+        { [self] layer, probs in try apply(to: probs, layer: layer) }
     }
 
-    /// Prunes one layer's probabilities `(H, T, T)` in place.
-    public func apply(to probs: UnsafeMutableBufferPointer<Float>) throws {
+    /// Prunes one layer's probabilities `(H, T, T)` in place (`layer` only names it in errors).
+    public func apply(to probs: UnsafeMutableBufferPointer<Float>, layer: Int = 0) throws {
         let t = tokens
         guard probs.count == heads * t * t else {
-            throw AnalysisError.attentionSizeMismatch(layer: -1, expected: heads * t * t, actual: probs.count)
+            throw AnalysisError.attentionSizeMismatch(layer: layer, expected: heads * t * t, actual: probs.count)
         }
         guard let base = probs.baseAddress else { return }
         let scratch = self.scratch, plan = self.plan
@@ -79,12 +79,21 @@ private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: Po
         }
     }
     guard pruned > 0, pruned < blocks, keptMass > 0 else { return }   // nothing pruned, or dense fallback
-    for j in 0..<blocks {
-        let keys = (j * b)..<min(j * b + b, q + 1)
-        if stats.order[j] == 0 {
-            for k in keys { row[k] = 0 }
-        } else {
-            for k in keys { row[k] = Float(Double(row[k]) / keptMass) }
-        }
+    let n = q + 1
+    for j in 0..<blocks where stats.order[j] == 0 {
+        let start = j * b
+        (row + start).update(repeating: 0, count: min(start + b, n) - start)
+    }
+    // Kept keys divided by the kept mass (as a multiplication by its Float64 reciprocal).
+    let scale = 1 / keptMass
+    var k = 0
+    while k + 8 <= n {
+        let v = SIMD8<Double>(UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)) * scale
+        UnsafeMutableRawPointer(row + k).storeBytes(of: SIMD8<Float>(v), as: SIMD8<Float>.self)
+        k += 8
+    }
+    while k < n {
+        row[k] = Float(Double(row[k]) * scale)
+        k += 1
     }
 }

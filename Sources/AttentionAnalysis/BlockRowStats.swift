@@ -86,9 +86,11 @@ final class BlockRowStats {
                 mx8 = laneMax(mx8, f)
                 let p = SIMD8<Double>(f)
                 sum8 += p
-                let terms = seedTerms(p, eps: eps, lnEps: lnEps)
-                above8 += terms.above
-                term8 += terms.term
+                // Inlined by hand: the compiler keeps a call for a helper returning two vectors.
+                let isAbove = p .>= eps
+                let pAbove = SIMD8<Double>(repeating: 0).replacing(with: p, where: isAbove)
+                above8 += pAbove
+                term8 += pAbove * (vectorLog(p.replacing(with: eps, where: .!isAbove)) - lnEps)
                 low8 .|= (p .> 0) .& (p .< lowCut)
                 k += 8
             }

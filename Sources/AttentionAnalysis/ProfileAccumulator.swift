@@ -107,7 +107,7 @@ private func profileHead(_ a: UnsafePointer<Float>, head: Int, tokens t: Int, op
     for q in 0..<t {
         let row = a + q * t
         let n = q + 1
-        for k in 0..<n { belowVisible &+= Double(row[k]) < theta ? 1 : 0 }
+        belowVisible += countBelow(row, count: n, theta)
         stats.fill(row: row, visibleKeys: n, width: b, eps: eps, lnEps: lnEps, lowCut: 0)
         var plogp = 0.0
         for j in 0..<stats.count { plogp += stats.seedPrunedTerm[j] + lnEps * stats.massAboveEps[j] }
@@ -115,16 +115,10 @@ private func profileHead(_ a: UnsafePointer<Float>, head: Int, tokens t: Int, op
         sink += Double(row[0])
         local += stats.mass[stats.count - 1]
         for (i, tau) in thresholds.enumerated() {
-            var below = 0
-            for j in 0..<stats.count { below &+= Double(stats.maximum[j]) < tau ? 1 : 0 }
-            blocksBelow[i] += below
+            blocksBelow[i] += countBelow(stats.maximum, count: stats.count, tau)
         }
-        let blocks = stats.count
-        let counts = scratch.sortedMass.withUnsafeMutableBufferPointer { sorted -> (Int, Int, Int) in
-            for j in 0..<blocks { sorted[j] = stats.mass[j] }
-            var slice = UnsafeMutableBufferPointer(rebasing: sorted[0..<blocks])
-            slice.sort()
-            return coverageCounts(ascending: UnsafeBufferPointer(slice))
+        let counts = scratch.sortedMass.withUnsafeMutableBufferPointer { buffer -> (Int, Int, Int) in
+            coverageCounts(mass: stats.mass, blocks: stats.count, rowMass: stats.rowMass, scratch: buffer)
         }
         covered[0] += counts.0
         covered[1] += counts.1
@@ -148,23 +142,57 @@ private func profileHead(_ a: UnsafePointer<Float>, head: Int, tokens t: Int, op
                                  p99: Double(covered[2]) / rows))
 }
 
-/// Blocks needed to reach 90%, 95% and 99% of the row mass, from block masses sorted in
-/// ascending order (walked from the largest). Same running sums as
-/// `BlockRowStats.coverageCount` (equal masses in any order give the same sums), computed
-/// for the three fractions in one walk.
-private func coverageCounts(ascending mass: UnsafeBufferPointer<Double>) -> (Int, Int, Int) {
+/// How many of `values[0..<count]` are below `threshold` (compared as Doubles), 8 at a time.
+private func countBelow(_ values: UnsafePointer<Float>, count n: Int, _ threshold: Double) -> Int {
+    var count8 = SIMD8<Int64>(repeating: 0)
+    var k = 0
+    while k + 8 <= n {
+        let v = SIMD8<Double>(UnsafeRawPointer(values + k).loadUnaligned(as: SIMD8<Float>.self))
+        count8 &+= SIMD8<Int64>(repeating: 0).replacing(with: 1, where: v .< threshold)
+        k += 8
+    }
+    var count = Int(count8.wrappedSum())
+    while k < n {
+        count += Double(values[k]) < threshold ? 1 : 0
+        k += 1
+    }
+    return count
+}
+
+/// Blocks needed, largest mass first, to reach 90%, 95% and 99% of the row mass.
+///
+/// Only blocks with mass ≥ 0.5% of the row's mean block mass are sorted: the others hold
+/// under 0.5% of the row together, so the 99% walk ends before them; they still enter the
+/// total (added after the sorted ones, as in descending order, up to their own order).
+private func coverageCounts(mass: UnsafePointer<Double>, blocks: Int, rowMass: Double,
+                            scratch: UnsafeMutableBufferPointer<Double>) -> (Int, Int, Int) {
+    let cut = 0.005 * rowMass / Double(blocks)
+    var candidates = 0
+    var small = 0.0
+    for j in 0..<blocks {
+        let m = mass[j]
+        if m >= cut {
+            scratch[candidates] = m
+            candidates += 1
+        } else {
+            small += m
+        }
+    }
+    var sorted = UnsafeMutableBufferPointer(rebasing: scratch[0..<candidates])
+    sorted.sort(by: >)
     var total = 0.0
-    for m in mass.reversed() { total += m }
-    let targets = [0.9 * total, 0.95 * total, 0.99 * total]
-    var counts = [0, 0, 0]
+    for m in sorted { total += m }
+    total += small
     var running = 0.0
     var kept = 0
-    for (i, target) in targets.enumerated() {
-        while kept < mass.count && running < target {
-            running += mass[mass.count - 1 - kept]
+    func walk(to fraction: Double) -> Int {
+        let target = fraction * total
+        while kept < candidates && running < target {
+            running += sorted[kept]
             kept += 1
         }
-        counts[i] = kept
+        return kept
     }
-    return (counts[0], counts[1], counts[2])
+    let p90 = walk(to: 0.9), p95 = walk(to: 0.95), p99 = walk(to: 0.99)
+    return (p90, p95, p99)
 }

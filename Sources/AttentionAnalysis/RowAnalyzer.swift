@@ -97,10 +97,36 @@ final class RowAnalyzer {
             if group.needsRanking { stats.rankByMass() }
             for i in group.pointIndices { outcomes[i] = plan.points[i].evaluate(stats, eps: eps) }
         }
+        finishLogarithms()
         // Kept masses near or above 2 happen only for rows that are not probability rows; the
         // band can then reach past 2·eps, so scan anyway.
         if low || pieces.rowMass >= 1.5 { correctSeedBand(row: row, visibleKeys: n) }
         for i in 0..<plan.points.count where outcomes[i].seedKL < 0 { outcomes[i].seedKL = 0 }
+    }
+
+    /// `attentionKL = −ln(1 − prunedMass)` and the `seedKL` term `ln(max(Z_kept, eps)) · seedKeptAbove`
+    /// for every point, eight points per vector logarithm.
+    private func finishLogarithms() {
+        let count = plan.points.count
+        let eps = plan.eps
+        var start = 0
+        while start < count {
+            let lanes = min(8, count - start)
+            var pruned = SIMD8<Double>(repeating: 0)
+            var kept = SIMD8<Double>(repeating: 1)
+            for i in 0..<lanes {
+                let o = outcomes[start + i]
+                pruned[i] = o.prunedMass
+                if !o.seedAllPruned { kept[i] = max(o.seedKeptMass, eps) }
+            }
+            let kl = -vectorLog1p(-pruned)
+            let lnKept = vectorLog(kept)
+            for i in 0..<lanes {
+                outcomes[start + i].attentionKL = kl[i]
+                outcomes[start + i].seedKL += lnKept[i] * outcomes[start + i].seedKeptAbove
+            }
+            start += 8
+        }
     }
 
     /// Exact `seedKL` for kept-block entries `A` between `c·eps` and `eps` (`c = max(Z_kept, eps)`):

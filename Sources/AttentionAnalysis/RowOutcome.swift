@@ -16,6 +16,8 @@ struct RowOutcome {
     var fullyPruned = false
     /// Pure rule: Σ mass of kept blocks (`Z` of `Q = P / max(Z, eps)`).
     var seedKeptMass = 0.0
+    /// Pure rule: Σ of kept entries `≥ eps` (multiplies `ln max(Z_kept, eps)` in `seedKL`).
+    var seedKeptAbove = 0.0
     /// Pure rule, ranked selections: blocks with `rank < seedKeptCount` are kept.
     var seedKeptCount = 0
     /// Pure rule pruned every visible block (its `Q` is all zero).
@@ -52,7 +54,8 @@ struct PointPlan {
     ///
     /// Seed part: `Σ_pruned Σ_{A≥eps} A ln(A/eps) + ln(max(Z_kept, eps)) · Σ_kept Σ_{A≥eps} A`;
     /// entries below `eps` add nothing except in kept blocks near `eps` (`RowAnalyzer` adds
-    /// that band exactly).
+    /// that band exactly). The logarithms (`attentionKL`, `ln Z_kept`) are left to
+    /// `RowAnalyzer.finishLogarithms`, which takes them eight points at a time.
     /// - Precondition: for coverage/topK, `stats.rankByMass()` was called for this row.
     @inline(__always)
     func evaluate(_ stats: BlockRowStats, eps: Double) -> RowOutcome {
@@ -119,17 +122,17 @@ struct PointPlan {
         if pruned == blocks || (pruned > 0 && seedKeptMass + forcedMass <= 0) {
             o.fullyPruned = true
         } else if pruned > 0 && s.rowMass > 0 {
-            let fraction = (prunedMass - forcedMass) / s.rowMass
             o.prunedBlocks = pruned
-            o.prunedMass = fraction
-            o.attentionKL = -log1p(-fraction)
+            o.prunedMass = (prunedMass - forcedMass) / s.rowMass   // attentionKL: RowAnalyzer.finishLogarithms
         }
         if seedPruned == blocks {
             o.seedAllPruned = true
             o.seedKL = seedPrunedTerm
         } else {
+            // + ln(max(Z_kept, eps)) · seedKeptAbove, added by RowAnalyzer.finishLogarithms.
             o.seedKeptMass = seedKeptMass
-            o.seedKL = seedPrunedTerm + log(Swift.max(seedKeptMass, eps)) * (s.rowMassAboveEps - prunedAbove)
+            o.seedKeptAbove = s.rowMassAboveEps - prunedAbove
+            o.seedKL = seedPrunedTerm
         }
         return o
     }

@@ -15,7 +15,10 @@ public struct SweepPointResult: Codable, Equatable, Sendable {
     public var prunedMass: Double
     /// Mean of `KL(Q ‖ P) = −ln m(q)`, nats.
     public var attentionKL: Double
-    /// The notebook's eps-clamped KL(P ‖ Q), nats; kept for comparison only, mostly `eps`.
+    /// The notebook's number, kept for comparison only: `KL(P' ‖ Q')` with both clamped to at
+    /// least `seedEpsilon`, over all `T` keys, pure rule, row sums clamped at 0; nats. Most of
+    /// it comes from `eps` (each pruned weight `A` adds `A ln(A / eps)`), so it grows as `eps`
+    /// shrinks; `attentionKL` is the exact, finite divergence.
     public var seedKL: Double
     /// (layer, head, query) rows kept dense because every visible block would be pruned.
     public var fullyPrunedRows: Int

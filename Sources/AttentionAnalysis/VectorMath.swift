@@ -37,6 +37,16 @@ func vectorLog(_ x: SIMD8<Double>) -> SIMD8<Double> {
     return e * ln2High + (e * ln2Low + 2 * s * poly)
 }
 
+/// `ln(1 + y)` of eight Doubles in `(−1, 1]`, accurate for tiny `y` too: with `u = 1 + y`
+/// (rounded), `ln(1 + y) = ln(u) · y / (u − 1)` cancels the rounding of `u`; `y` itself where `u = 1`.
+@inline(__always)
+func vectorLog1p(_ y: SIMD8<Double>) -> SIMD8<Double> {
+    let u = y + 1
+    let isOne = u .== 1
+    let denominator = (u - 1).replacing(with: 1, where: isOne)
+    return (vectorLog(u) * (y / denominator)).replacing(with: y, where: isOne)
+}
+
 /// `e^x` of eight Doubles with `x ≤ 0` (softmax exponents after subtracting the row max).
 ///
 /// `x = n·ln 2 + r`, `|r| ≤ ½ ln 2`, Taylor series of `e^r` to `r^13`, scaled by `2^n`
@@ -44,7 +54,11 @@ func vectorLog(_ x: SIMD8<Double>) -> SIMD8<Double> {
 @inline(__always)
 func vectorExpNonPositive(_ x: SIMD8<Double>) -> SIMD8<Double> {
     let clamped = x.replacing(with: -708, where: x .< -708)
-    let n = (clamped * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+    // Round to nearest by adding 1.5·2^52: the integer lands in the low mantissa bits
+    // (the standard library's SIMD `rounded` and Int conversion are not inlined).
+    let shifter = SIMD8<Double>(repeating: 6_755_399_441_055_744)
+    let shifted = clamped * 1.442_695_040_888_963_4 + shifter
+    let n = shifted - shifter
     let r = (clamped - n * ln2High) - n * ln2Low
     var poly = SIMD8<Double>(repeating: 1.0 / 6_227_020_800)   // 1/13!
     poly = poly * r + 1.0 / 479_001_600
@@ -60,7 +74,8 @@ func vectorExpNonPositive(_ x: SIMD8<Double>) -> SIMD8<Double> {
     poly = poly * r + 0.5
     poly = poly * r + 1
     poly = poly * r + 1
-    let scaleBits = (SIMD8<Int64>(n) &+ 1023) &<< 52
+    let nInt = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- unsafeBitCast(shifter, to: SIMD8<Int64>.self)
+    let scaleBits = (nInt &+ 1023) &<< 52
     let scale = unsafeBitCast(scaleBits, to: SIMD8<Double>.self)
     return (poly * scale).replacing(with: 0, where: x .< -708)
 }

@@ -254,6 +254,12 @@ def per_position(attn, selection, block_size, value, metric, keep_sink=False, ke
     return {"layers": layers}
 
 
+def stack_attentions(attentions):
+    """HuggingFace `output_attentions` (a tuple of L tensors (1, H, T, T)) as a float32 numpy
+    array (L, H, T, T), the layout every function here takes."""
+    return np.stack([np.asarray(a.detach().cpu().float().numpy()[0], dtype=np.float32) for a in attentions])
+
+
 # ---------------------------------------------------------------- pruned forward (transformers)
 
 def prune_probabilities(probs, selection, block_size, value, keep_sink=False, keep_local=False):
