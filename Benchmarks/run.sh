@@ -2,7 +2,9 @@
 # Runs gpt2-bench and its Python peers interleaved (Swift, Python, Swift, Python, ...) so that
 # load from other processes hits both alike, then prints medians over rounds and ratios.
 #
-#   Benchmarks/run.sh [ROUNDS] [TOKENS]     (defaults: 3 rounds, tokens 64,256,1024)
+#   Benchmarks/run.sh [ROUNDS] [TOKENS] [MODEL_DIR]   (defaults: 3 rounds, tokens 64,256,1024,
+#                                                      $TMPDIR model folder, written if missing)
+# Swift and torch forwards run the same random gpt2-small model.safetensors and token ids.
 # Environment: PYTHON (default /root/venvs/sa/bin/python), THREADS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,22 +12,26 @@ ROUNDS=${1:-3}
 TOKENS=${2:-64,256,1024}
 PYTHON=${PYTHON:-/root/venvs/sa/bin/python}
 THREADS=${THREADS:-2}
+MODEL=${3:-${TMPDIR:-/tmp}/selectattention-bench-gpt2small}
 OUT=$(mktemp -d)
 swift build -c release --product gpt2-bench >&2
 BENCH=.build/release/gpt2-bench
+[ -f "$MODEL/model.safetensors" ] || $BENCH --write-model "$MODEL" >&2
 # Interleave at the finest grain a process allows: per GEMM shape and per T, Swift then peer.
 for round in $(seq "$ROUNDS"); do
-    echo "round $round/$ROUNDS" >&2
+    echo "round $round/$ROUNDS, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    echo "loadavg $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/lines"
     for shape in qkv attn_proj mlp_fc mlp_proj lm_head; do
         $BENCH --gemm --shape "$shape" --runs 3 --threads "$THREADS" | grep '^gemm' | sed 's/^/swift /' >> "$OUT/lines"
         $PYTHON Benchmarks/numpy_gemm.py --shape "$shape" --runs 3 --threads "$THREADS" | sed 's/^/numpy /' >> "$OUT/lines"
     done
     for t in ${TOKENS//,/ }; do
-        $BENCH --forward --keep-attention --runs 1 --threads "$THREADS" --tokens "$t" | sed 's/^/swift /' >> "$OUT/lines"
+        $BENCH --forward --model "$MODEL" --keep-attention --runs 1 --threads "$THREADS" --tokens "$t" | sed 's/^/swift /' >> "$OUT/lines"
         if $PYTHON -c "import torch, transformers" 2>/dev/null; then
-            $PYTHON Benchmarks/torch_forward.py --runs 1 --threads "$THREADS" --tokens "$t" | sed 's/^/torch /' >> "$OUT/lines"
+            $PYTHON Benchmarks/torch_forward.py --model "$MODEL" --runs 1 --threads "$THREADS" --tokens "$t" 2>/dev/null | sed 's/^/torch /' >> "$OUT/lines"
         fi
     done
 done
+echo "loadavg $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/lines"
 python3 Benchmarks/summarize.py "$OUT/lines"
 echo "raw lines: $OUT/lines" >&2

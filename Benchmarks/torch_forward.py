@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The same GPT-2-small-shaped forward in PyTorch, the peer of `gpt2-bench --forward`:
-random weights, eager attention, output_attentions=True (every layer's attention kept),
-torch.set_num_threads(2). "lm_head=False" runs the transformer body without the LM head.
+eager attention, output_attentions=True (every layer's attention kept), torch.set_num_threads(2),
+token ids (i·7919 + 13) mod V. "lm_head=False" runs the transformer body without the LM head.
+With --model DIR the weights come from DIR's model.safetensors (the file `gpt2-bench --forward
+--model DIR` loads; write it with `gpt2-bench --write-model DIR`), else torch's random init.
 
-Usage: torch_forward.py [--threads N] [--runs N] [--tokens 64,256,1024]
+Usage: torch_forward.py [--model DIR] [--threads N] [--runs N] [--tokens 64,256,1024]
 Run with the venv at /root/venvs/sa (torch, transformers). Prints
 `torch_forward T=.. lm_head=.. threads=.. median_s=..` lines and `peak_rss_bytes=..`.
 """
@@ -18,14 +20,18 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--runs", type=int, default=3)
 parser.add_argument("--tokens", default="64,256,1024")
+parser.add_argument("--model", help="GPT-2 folder (config.json, model.safetensors)")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 
-config = GPT2Config(n_layer=12, n_head=12, n_embd=768, n_positions=1024, vocab_size=50257)
-model = GPT2LMHeadModel(config).eval()
-model.config._attn_implementation = "eager"
-model.set_attn_implementation("eager") if hasattr(model, "set_attn_implementation") else None
+if args.model:
+    model = GPT2LMHeadModel.from_pretrained(args.model, attn_implementation="eager").eval()
+else:
+    model = GPT2LMHeadModel(GPT2Config(n_layer=12, n_head=12, n_embd=768, n_positions=1024, vocab_size=50257,
+                                       attn_implementation="eager")).eval()
+assert model.config._attn_implementation == "eager", model.config._attn_implementation
+config = model.config
 
 with torch.inference_mode():
     for t in [int(x) for x in args.tokens.split(",")]:

@@ -25,3 +25,10 @@ func peakRSSBytes() -> Int {
     return usage.ru_maxrss
     #endif
 }
+
+/// The value of `body` and its wall-clock seconds.
+func timed<T>(_ body: () throws -> T) rethrows -> (value: T, seconds: Double) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let value = try body()
+    return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}

@@ -1,28 +1,52 @@
 import Foundation
 import Kernels
 
-/// gpt2-bench: speed and memory of the GPT-2 engine.
+/// gpt2-bench: speed and memory of the GPT-2 engine and the attention sweep.
 ///
-///   swift run -c release gpt2-bench --gemm [--runs N] [--threads N] [--shape qkv]
-///   swift run -c release gpt2-bench --forward [--runs N] [--threads N] [--tokens 64,256,1024] [--keep-attention]
+///   gpt2-bench --gemm [--runs N] [--threads N] [--shape qkv]
+///   gpt2-bench --forward [--runs N] [--threads N] [--tokens 64,256,1024] [--keep-attention] [--model DIR]
+///   gpt2-bench --write-model DIR
+///   gpt2-bench --sweep [--runs N] [--threads N] [--tokens 1024] [--model DIR] [--end-to-end] [--load-runs N]
 ///
-/// Output is one `key=value` line per measurement, for Benchmarks/run.sh to parse.
-var arguments = Array(CommandLine.arguments.dropFirst())
+/// `--model DIR` loads a checkpoint folder through `GPT2Checkpoint.load` (as the daemon does);
+/// `--sweep` uses the random gpt2-small model in DIR (default: a temp folder), writing it first
+/// if missing. Without `--model`, `--forward` builds random weights in memory.
+/// Output is one `key=value` line per measurement, for Benchmarks/run.sh and sweep_vs_torch.sh.
+let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
     return arguments[i + 1]
 }
 let runs = Int(option("--runs") ?? "") ?? 5
 let threads = Int(option("--threads") ?? "") ?? ParallelChunks.defaultThreads
-if arguments.contains("--gemm") {
-    runGemmBench(runs: runs, threads: threads, only: option("--shape"))
+let modelDirectory = option("--model").map { URL(fileURLWithPath: $0) }
+let modes = ["--gemm", "--forward", "--write-model", "--sweep"].filter(arguments.contains)
+do {
+    if let path = option("--write-model") {
+        let bytes = try writeRandomCheckpoint(directory: URL(fileURLWithPath: path), config: .gpt2Small)
+        print("wrote_model dir=\(path) safetensors_bytes=\(bytes)")
+    }
+    if arguments.contains("--gemm") {
+        runGemmBench(runs: runs, threads: threads, only: option("--shape"))
+    }
+    if arguments.contains("--forward") {
+        let tokens = (option("--tokens") ?? "64,256,1024").split(separator: ",").compactMap { Int($0) }
+        try runForwardBench(runs: runs, threads: threads, tokenCounts: tokens, modelDirectory: modelDirectory,
+                            keepAttention: arguments.contains("--keep-attention"))
+    }
+    if arguments.contains("--sweep") {
+        let directory = modelDirectory ?? defaultBenchModelDirectory
+        try ensureRandomCheckpoint(directory)
+        let loaded = try loadBenchModel(directory: directory, runs: Int(option("--load-runs") ?? "") ?? 3, threads: threads)
+        try runSweepBench(loaded: loaded, runs: runs, threads: threads, tokenCount: Int(option("--tokens") ?? "") ?? 1024,
+                          endToEnd: arguments.contains("--end-to-end"))
+    }
+} catch {
+    FileHandle.standardError.write(Data("gpt2-bench: \(error)\n".utf8))
+    exit(1)
 }
-if arguments.contains("--forward") {
-    let tokens = (option("--tokens") ?? "64,256,1024").split(separator: ",").compactMap { Int($0) }
-    runForwardBench(runs: runs, threads: threads, tokenCounts: tokens,
-                    keepAttention: arguments.contains("--keep-attention"))
-}
-if !arguments.contains("--gemm") && !arguments.contains("--forward") {
-    print("usage: gpt2-bench --gemm|--forward [--runs N] [--threads N] [--shape NAME] [--tokens 64,256,1024] [--keep-attention]")
+if modes.isEmpty {
+    print("usage: gpt2-bench --gemm|--forward|--sweep|--write-model DIR [--runs N] [--threads N] [--shape NAME] "
+        + "[--tokens 64,256,1024] [--keep-attention] [--model DIR] [--end-to-end] [--load-runs N]")
 }
 print("peak_rss_bytes=\(peakRSSBytes())")

@@ -1,0 +1,123 @@
+import AttentionAnalysis
+import GPT2
+
+/// The sweep grid of issue 3's speed target: 5 thresholds × 3 block sizes.
+let sweepThresholds = [0.01, 0.005, 0.002, 0.001, 0.0005]
+let sweepBlockSizes = [16, 32, 64]
+
+/// The benchmark's input: `count` token ids spread over the vocabulary (torch peers use the same).
+func benchTokens(count: Int, vocabularySize: Int) -> [Int] {
+    (0..<count).map { ($0 * 7919 + 13) % vocabularySize }
+}
+
+/// Issue 3's sweep benchmark at T = `tokenCount`, interleaved A/B within each run (run 0 warms up):
+///  (a) one forward pass with attention capture (observer), no LM head;
+///  (b) the same forward feeding one `SweepAccumulator` with every point (the row is read once);
+///  (b') as (b) with one accumulator per block size, as the daemon's `pruneSweep` does;
+///  (c) with `endToEnd`: per point, a dense forward with LM head, then the pruned forward
+///      (`AttentionIntervention`) with LM head and its `DenseLogitsReference.compare`.
+/// Prints medians (seconds), ratios, a few point results (to set beside the torch peer's) and
+/// peak RSS (bytes) after each phase beside the budget "model + one layer's attention + activations".
+func runSweepBench(loaded: LoadedBenchModel, runs: Int, threads: Int, tokenCount: Int, endToEnd: Bool) throws {
+    let model = loaded.model, config = model.config
+    let tokens = benchTokens(count: tokenCount, vocabularySize: config.vocabSize)
+    let points = SweepPoint.grid(selection: .threshold, values: sweepThresholds, blockSizes: sweepBlockSizes)
+    let t = tokenCount, h = config.nHead, c = config.nEmbd
+    let attentionBytes = h * t * t * 4                                        // (H, T, T) Float
+    let activationBytes = t * (6 * c + config.nInner) * 4                     // residual, normed, qkv, attention, mlp
+    let modelBytes = loaded.fileBytes + model.packedWeightBytes              // mapped file + packed panels
+    let logitsBytes = t * config.vocabSize * 4                                // (T, V)
+    print("rss after_load peak_rss_bytes=\(peakRSSBytes()) model_bytes=\(modelBytes) attention_layer_bytes=\(attentionBytes) "
+        + "activation_bytes=\(activationBytes) logits_bytes=\(logitsBytes)")
+
+    var forwardTimes: [Double] = [], sweepTimes: [Double] = [], groupedTimes: [Double] = []
+    var results: [SweepPointResult] = []
+    for run in 0...runs {
+        let a = try timed { try forwardWithCapture(model, tokens) }
+        let b = try timed { try sweepForward(model, tokens, accumulatorGroups: [points], threads: threads) }
+        let grouped = sweepBlockSizes.map { size in points.filter { $0.blockSize == size } }
+        let g = try timed { try sweepForward(model, tokens, accumulatorGroups: grouped, threads: threads) }
+        guard run > 0 else { continue }
+        forwardTimes.append(a.seconds); sweepTimes.append(b.seconds); groupedTimes.append(g.seconds)
+        results = b.value
+    }
+    let forward = median(forwardTimes), sweep = median(sweepTimes), grouped = median(groupedTimes)
+    print("sweep_attention T=\(t) points=\(points.count) threads=\(threads) runs=\(forwardTimes.count) "
+        + "forward_median_s=\(fmt(forward)) sweep_total_median_s=\(fmt(sweep)) sweep_over_forward=\(fmt(sweep / forward)) "
+        + "grouped_total_median_s=\(fmt(grouped)) grouped_over_forward=\(fmt(grouped / forward)) "
+        + "forward_all_s=\(list(forwardTimes)) sweep_all_s=\(list(sweepTimes)) grouped_all_s=\(list(groupedTimes))")
+    for r in results where r.threshold == 0.002 || r.threshold == 0.01 {
+        print("point B=\(r.blockSize) tau=\(r.threshold) prunedBlockFraction=\(fmt6(r.prunedBlockFraction)) "
+            + "seedPrunedFraction=\(fmt6(r.seedPrunedFraction)) prunedMass=\(fmt6(r.prunedMass)) "
+            + "attentionKL=\(fmt6(r.attentionKL)) seedKL=\(fmt6(r.seedKL)) fullyPrunedRows=\(r.fullyPrunedRows)")
+    }
+    print("rss after_sweep peak_rss_bytes=\(peakRSSBytes()) budget_bytes=\(modelBytes + attentionBytes + activationBytes)")
+    if endToEnd {
+        try runEndToEndBench(model: model, tokens: tokens, points: points, threads: threads)
+        print("rss after_end_to_end peak_rss_bytes=\(peakRSSBytes()) "
+            + "budget_bytes=\(modelBytes + attentionBytes + activationBytes + 2 * logitsBytes) (2 logits: dense reference + pruned)")
+    }
+}
+
+/// (c): per point, a dense forward with LM head, then the pruned one and its comparison.
+private func runEndToEndBench(model: GPT2Model, tokens: [Int], points: [SweepPoint], threads: Int) throws {
+    let config = model.config
+    let first = try timed { () throws -> DenseLogitsReference in
+        guard let logits = try model.forward(tokens: tokens).logits else { throw BenchError.missingLogits(run: "dense") }
+        return try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: config.vocabSize, threadCount: threads)
+    }
+    let reference = first.value
+    print("end_to_end dense_reference_s=\(fmt(first.seconds)) (dense forward with LM head + logits summary, once per request)")
+    var denseTimes: [Double] = [], prunedTimes: [Double] = [], compareTimes: [Double] = []
+    for point in points {
+        let dense = try timed { try model.forward(tokens: tokens) }
+        let intervention = try AttentionIntervention(point: point, heads: config.nHead, tokens: tokens.count, threadCount: threads)
+        var options = ForwardOptions()
+        options.attentionIntervention = intervention.closure
+        let pruned = try timed { try model.forward(tokens: tokens, options: options) }
+        guard let prunedLogits = pruned.value.logits else { throw BenchError.missingLogits(run: "pruned") }
+        let compared = try timed { try reference.compare(prunedLogits: prunedLogits) }
+        denseTimes.append(dense.seconds); prunedTimes.append(pruned.seconds); compareTimes.append(compared.seconds)
+        print("end_to_end_point B=\(point.blockSize) tau=\(point.value) dense_s=\(fmt(dense.seconds)) "
+            + "pruned_s=\(fmt(pruned.seconds)) compare_s=\(fmt(compared.seconds)) "
+            + "pruned_over_dense=\(fmt(pruned.seconds / dense.seconds)) "
+            + "pruned_plus_compare_over_dense=\(fmt((pruned.seconds + compared.seconds) / dense.seconds)) "
+            + "outputKL=\(fmt6(compared.value.outputKL)) top1Agreement=\(fmt6(compared.value.top1Agreement))")
+    }
+    let dense = median(denseTimes)
+    let perPoint = zip(prunedTimes, compareTimes).map { $0 + $1 }
+    print("end_to_end T=\(tokens.count) points=\(points.count) threads=\(threads) dense_median_s=\(fmt(dense)) "
+        + "pruned_median_s=\(fmt(median(prunedTimes))) compare_median_s=\(fmt(median(compareTimes))) "
+        + "pruned_over_dense=\(fmt(median(prunedTimes) / dense)) per_point_over_dense=\(fmt(median(perPoint) / dense)) "
+        + "worst_per_point_over_dense=\(fmt((perPoint.max() ?? .nan) / dense))")
+}
+
+/// One forward pass without LM head whose observer touches each layer's attention (capture only).
+private func forwardWithCapture(_ model: GPT2Model, _ tokens: [Int]) throws -> Float {
+    var checksum: Float = 0
+    var options = ForwardOptions()
+    options.computeLogits = false
+    options.attentionObserver = { _, probs in checksum += probs[probs.count - 1] }
+    _ = try model.forward(tokens: tokens, options: options)
+    return checksum
+}
+
+/// One forward pass without LM head streaming each layer's attention through one
+/// `SweepAccumulator` per group of points; returns the points' results in group order.
+private func sweepForward(_ model: GPT2Model, _ tokens: [Int], accumulatorGroups: [[SweepPoint]],
+                          threads: Int) throws -> [SweepPointResult] {
+    let config = model.config
+    let accumulators = try accumulatorGroups.map {
+        try SweepAccumulator(points: $0, tokens: tokens.count, heads: config.nHead, layers: config.nLayer, threadCount: threads)
+    }
+    var options = ForwardOptions()
+    options.computeLogits = false
+    options.attentionObserver = { l, probs in
+        for accumulator in accumulators { try accumulator.consume(layer: l, attention: probs) }
+    }
+    _ = try model.forward(tokens: tokens, options: options)
+    return try accumulators.flatMap { try $0.result() }
+}
+
+private func list(_ values: [Double]) -> String { values.map(fmt).joined(separator: ",") }
+func fmt6(_ x: Double) -> String { String(format: "%.6g", x) }
