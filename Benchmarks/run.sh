@@ -10,17 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 TOKENS=${2:-64,256,1024}
-PYTHON=${PYTHON:-/root/venvs/sa/bin/python}
-THREADS=${THREADS:-2}
 MODEL=${3:-${TMPDIR:-/tmp}/selectattention-bench-gpt2small}
-OUT=$(mktemp -d)
-swift build -c release --product gpt2-bench >&2
-BENCH=.build/release/gpt2-bench
-[ -f "$MODEL/model.safetensors" ] || $BENCH --write-model "$MODEL" >&2
+source Benchmarks/bench_common.sh
 # Interleave at the finest grain a process allows: per GEMM shape and per T, Swift then peer.
 for round in $(seq "$ROUNDS"); do
-    echo "round $round/$ROUNDS, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-    echo "loadavg $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/lines"
+    note_load "round $round/$ROUNDS"
     for shape in qkv attn_proj mlp_fc mlp_proj lm_head; do
         $BENCH --gemm --shape "$shape" --runs 3 --threads "$THREADS" | grep '^gemm' | sed 's/^/swift /' >> "$OUT/lines"
         $PYTHON Benchmarks/numpy_gemm.py --shape "$shape" --runs 3 --threads "$THREADS" | sed 's/^/numpy /' >> "$OUT/lines"
@@ -32,6 +26,6 @@ for round in $(seq "$ROUNDS"); do
         fi
     done
 done
-echo "loadavg $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/lines"
+note_load
 python3 Benchmarks/summarize.py "$OUT/lines"
 echo "raw lines: $OUT/lines" >&2

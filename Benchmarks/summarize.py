@@ -1,19 +1,15 @@
 #!/usr/bin/env python3
 """Summarises Benchmarks/run.sh output: medians over rounds per measurement, and ratios
 Swift/peer (GFLOPS: Swift ÷ numpy, higher is better; time: Swift ÷ torch, lower is better)."""
-import re
 import statistics
 import sys
 from collections import defaultdict
 
+from bench_lines import load_summary, read_lines
+
 values = defaultdict(list)
-loads = []
-for line in open(sys.argv[1]):
-    if line.startswith("loadavg"):
-        loads.append(float(line.split()[1]))
-        continue
-    who, rest = line.split(" ", 1)
-    fields = dict(re.findall(r"(\w+)=(\S+)", rest))
+loads, records = read_lines(sys.argv[1])
+for who, rest, fields in records:
     if rest.startswith("gemm"):
         values[(who, "gemm", rest.split()[1])].append(float(fields["gflops"]))
     elif rest.startswith("forward") or rest.startswith("torch_forward"):
@@ -23,7 +19,7 @@ for line in open(sys.argv[1]):
     elif rest.startswith("peak_rss_bytes"):
         values[(who, "rss", "peak")].append(float(fields["peak_rss_bytes"]))
 
-print(f"load average (1 min) at round starts and end: {', '.join(f'{x:.2f}' for x in loads)}")
+print(load_summary(loads))
 
 
 def med(key):

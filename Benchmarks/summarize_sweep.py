@@ -2,22 +2,18 @@
 """Summarises Benchmarks/sweep_vs_torch.sh output: medians over every timed run of every
 round (seconds), the ratios against issue 3's targets, peak RSS, and how far the Swift and torch
 sweeps' point metrics differ (they run the same file and tokens)."""
-import re
 import statistics
 import sys
 from collections import defaultdict
 
+from bench_lines import load_summary, read_lines
+
 runs = defaultdict(list)          # (who, quantity) -> timed runs pooled over rounds
 lines = defaultdict(list)         # (who, kind) -> parsed key=value dicts
 points = defaultdict(dict)        # who -> (B, tau) -> metrics
-loads = []
-for line in open(sys.argv[1]):
-    if line.startswith("loadavg"):
-        loads.append(float(line.split()[1]))
-        continue
-    who, rest = line.split(" ", 1)
+loads, records = read_lines(sys.argv[1])
+for who, rest, fields in records:
     kind = rest.split(" ", 1)[0]
-    fields = dict(re.findall(r"(\w+)=(\S+)", rest))
     lines[(who, kind)].append(fields)
     for key, value in fields.items():
         if key.endswith("_all_s"):
@@ -36,7 +32,7 @@ def field_median(who, kind, key):
     return statistics.median(values) if values else float("nan")
 
 
-print(f"load average (1 min) at round starts and end: {', '.join(f'{x:.2f}' for x in loads)}")
+print(load_summary(loads))
 print(f"Swift warm load (median of per-process medians, s): checkpoint "
       f"{field_median('swift', 'warm_load', 'checkpoint_load_median_s'):.3f} + pack "
       f"{field_median('swift', 'warm_load', 'pack_median_s'):.3f} = "
@@ -64,11 +60,10 @@ for f in lines.get(("swift", "end_to_end"), []):
               f"  compare {float(f['compare_median_s']):.3f}  pruned/dense {float(f['pruned_over_dense']):.3f}"
               f"  (pruned + compare)/dense median {float(f['per_point_over_dense']):.3f}"
               f" worst {float(f['worst_per_point_over_dense']):.3f} (target <= 1.1)")
-for line in open(sys.argv[1]):
-    if line.startswith("swift rss "):
-        f = dict(re.findall(r"(\w+)=(\S+)", line))
+for who, rest, f in records:
+    if who == "swift" and rest.startswith("rss "):
         budget = f" vs budget {int(f['budget_bytes']) / 1e9:.3f} GB" if "budget_bytes" in f else ""
-        print(f"Swift peak RSS {line.split()[2]}: {int(f['peak_rss_bytes']) / 1e9:.3f} GB{budget}")
+        print(f"Swift peak RSS {rest.split()[1]}: {int(f['peak_rss_bytes']) / 1e9:.3f} GB{budget}")
 for variant in ("torch_eager", "torch_compiled"):
     torch_rss = [int(f["peak_rss_bytes"]) for (who, kind), fs in lines.items()
                  if who == variant and kind.startswith("peak_rss_bytes") for f in fs]

@@ -13,17 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 MODEL=${2:-${TMPDIR:-/tmp}/selectattention-bench-gpt2small}
-PYTHON=${PYTHON:-/root/venvs/sa/bin/python}
-THREADS=${THREADS:-2}
 RUNS=${RUNS:-2}
 END_TO_END=${END_TO_END:-1}
-OUT=$(mktemp -d)
-swift build -c release --product gpt2-bench >&2
-BENCH=.build/release/gpt2-bench
-[ -f "$MODEL/model.safetensors" ] || $BENCH --write-model "$MODEL" >&2
+source Benchmarks/bench_common.sh
 for round in $(seq "$ROUNDS"); do
-    echo "round $round/$ROUNDS, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-    echo "loadavg $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/lines"
+    note_load "round $round/$ROUNDS"
     extra=()
     [ "$round" = 1 ] && [ "$END_TO_END" = 1 ] && extra=(--end-to-end)
     $BENCH --sweep --model "$MODEL" --runs "$RUNS" --threads "$THREADS" "${extra[@]}" | sed 's/^/swift /' >> "$OUT/lines"
@@ -33,6 +27,6 @@ for round in $(seq "$ROUNDS"); do
             --threads "$THREADS" "${flag[@]}" 2>/dev/null | sed "s/^/torch_$variant /" >> "$OUT/lines"
     done
 done
-echo "loadavg $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/lines"
+note_load
 python3 Benchmarks/summarize_sweep.py "$OUT/lines"
 echo "raw lines: $OUT/lines" >&2
