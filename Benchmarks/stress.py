@@ -96,9 +96,9 @@ class SetupError(Exception):
 class Daemon:
     """One `attnd --listen` process in its own session, logs to a file in `workdir`."""
 
-    def __init__(self, attnd, model, db, workdir):
+    def __init__(self, attnd, model, db, workdir, extra_args=()):
         self.command = [attnd, "--listen", os.path.join(workdir, "attnd.sock"), "--model", model,
-                        "--db", db, "--log-level", "warning"]
+                        "--db", db, "--log-level", "warning"] + list(extra_args)
         self.socket_path = self.command[2]
         self.log_path = os.path.join(workdir, "attnd.log")
         self.process = None
@@ -686,7 +686,7 @@ def run_load(args, daemon, model, token_counts, probe, checks):
     rss = sampler.report()
     sent = sum(len(plan) for plan in plans)
 
-    print("\n== load: %s, model %s (nLayer %d, nHead %d), db %s" % (args.attnd, model["name"], model["nLayer"],
+    print("\n== load: %s %s, model %s (nLayer %d, nHead %d), db %s" % (args.attnd, " ".join(args.attnd_arg), model["name"], model["nLayer"],
                                                                     model["nHead"], args.db))
     print("wall time               %.2f s" % wall)
     print("requests                %d sent, %d answered (+ %d initialize/shutdown pairs)"
@@ -789,7 +789,7 @@ def run_sweeps(args, daemon, model, probe, checks):
     total_runs = sum(v for k, v in counts.items() if k != "points")
     tokens = sorted(token_counts.values())
 
-    print("\n== sweeps: %s, model %s, db %s" % (args.attnd, model["name"], args.db))
+    print("\n== sweeps: %s %s, model %s, db %s" % (args.attnd, " ".join(args.attnd_arg), model["name"], args.db))
     print("pruneSweeps             %d sent, %d answered, %d computed, in %.2f s (%.1f sweeps/s)"
           % (len(plan), tally.answered, runs_expected, wall, len(plan) / wall))
     print("texts                   %d different, %d…%d tokens (median %d)"
@@ -855,6 +855,8 @@ def parse_arguments(argv):
     parser.add_argument("--db", help="history database (default: a temporary file, removed afterwards)")
     parser.add_argument("--sweeps", type=int, default=0,
                         help="instead of the load, run this many forced pruneSweeps and report the database size")
+    parser.add_argument("--attnd-arg", action="append", default=[], metavar="ARG",
+                        help="pass ARG on to attnd (repeatable), e.g. --attnd-arg=--cache-budget-bytes=0")
     parser.add_argument("--timeout", type=float, default=900.0, help="bound on the whole run, seconds (900)")
     parser.add_argument("--max-tokenize-ms", type=float, default=1.0,
                         help="the idle tokenize median must be under this, ms (1.0)")
@@ -886,7 +888,7 @@ def main(argv=None):
     workdir = tempfile.mkdtemp(prefix="attnd-stress-")
     args.attnd = os.path.abspath(args.attnd)
     args.db = os.path.abspath(args.db) if args.db else os.path.join(workdir, "runs.sqlite")
-    daemon = Daemon(args.attnd, os.path.abspath(args.model), args.db, workdir)
+    daemon = Daemon(args.attnd, os.path.abspath(args.model), args.db, workdir, args.attnd_arg)
     checks, probe = Checks(), None
     try:
         daemon.start(timeout=60)
