@@ -507,6 +507,21 @@ class ClientTally:
         self.strays += other.strays
 
 
+def send_plan(connection, plan, window, deadline, record):
+    """Sends `plan` keeping at most `window` requests in flight; `record(request, response or None)`
+    gets each answer in the order of the plan."""
+    outstanding = collections.deque()
+    for request in plan:
+        if len(outstanding) >= window:
+            done = outstanding.popleft()
+            record(done, connection.wait(done.ident, deadline))
+        request.ident = connection.send(request.method, request.params)
+        outstanding.append(request)
+    while outstanding:
+        done = outstanding.popleft()
+        record(done, connection.wait(done.ident, deadline))
+
+
 def run_client(socket_path, name, plan, window, deadline, model, token_counts, tally):
     """Sends `plan` keeping at most `window` requests in flight, then shuts the connection down."""
     try:
@@ -515,16 +530,8 @@ def run_client(socket_path, name, plan, window, deadline, model, token_counts, t
         tally.problems.append("%s: %s" % (name, error))
         return
     try:
-        outstanding = collections.deque()
-        for request in plan:
-            if len(outstanding) >= window:
-                done = outstanding.popleft()
-                tally.record(done, connection.wait(done.ident, deadline), model, token_counts)
-            request.ident = connection.send(request.method, request.params)
-            outstanding.append(request)
-        while outstanding:
-            done = outstanding.popleft()
-            tally.record(done, connection.wait(done.ident, deadline), model, token_counts)
+        send_plan(connection, plan, window, deadline, lambda done, response: tally.record(
+            done, response, model, token_counts))
         problem = close_session(connection, deadline)
         if problem:
             tally.problems.append("%s: %s" % (name, problem))
@@ -762,16 +769,8 @@ def run_sweeps(args, daemon, model, probe, checks):
     sampler.start()
     started = time.monotonic()
     try:
-        outstanding = collections.deque()
-        for request in plan:
-            if len(outstanding) >= args.window:
-                done = outstanding.popleft()
-                tally.record(done, connection.wait(done.ident, deadline), model, token_counts)
-            request.ident = connection.send(request.method, request.params)
-            outstanding.append(request)
-        while outstanding:
-            done = outstanding.popleft()
-            tally.record(done, connection.wait(done.ident, deadline), model, token_counts)
+        send_plan(connection, plan, args.window, deadline, lambda done, response: tally.record(
+            done, response, model, token_counts))
         wall = time.monotonic() - started
         problem = close_session(connection, deadline)
     finally:
