@@ -728,7 +728,7 @@ def run_load(args, daemon, model, token_counts, probe, checks):
                not any(counts.get(s, 0) - baseline.get(s, 0) for s in ("running", "failed", "cancelled", "interrupted")))
     checks.add("RSS stable (second-half growth < 10%)", rss is not None and rss["stable"],
                "growth %.1f%%" % (100 * rss["growth"]) if rss else "no samples")
-    checks.add("tokenize idle median < %.1f ms" % args.max_tokenize_ms,
+    checks.add("tokenize idle median < %g ms" % args.max_tokenize_ms,
                idle is not None and idle["median"] < args.max_tokenize_ms,
                "%.3f ms" % idle["median"] if idle else "")
     checks.add("latency probe ran throughout the load", load_probe.error is None and under_load is not None,
