@@ -68,6 +68,29 @@ final class ProtocolConformanceTests: XCTestCase {
         XCTAssertEqual(try client.request("perPositionKL", params: ["tokens": [1, 2, 3]])["metric"], "attentionKL")
     }
 
+    /// Runs attnd with `arguments` until it exits; returns the exit status.
+    private func exitStatus(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = try DaemonSupport.attnd()
+        process.arguments = arguments
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func testStartUpFailuresExitWithTwoAndBadCommandLinesWithSixtyFour() throws {
+        let notASocket = folder.appendingPathComponent("plain-file").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: notASocket, contents: Data("keep".utf8)))
+        XCTAssertEqual(try exitStatus(["--listen", notASocket]), 2, "the socket path cannot be used")
+        XCTAssertEqual(try exitStatus(["--stdio", "--model", folder.appendingPathComponent("no-model").path]), 2,
+                       "--model cannot be loaded")
+        XCTAssertEqual(try exitStatus(["--stdio", "--listen", notASocket]), 64)
+        XCTAssertEqual(try exitStatus(["--stdio", "--max-queue", "-1"]), 64)
+        XCTAssertEqual(try exitStatus(["--stdio", "--queue-limit", "3"]), 64, "an unknown flag")
+    }
+
     func testAnalysisValueRefusalsCarryTheInvalidParamsData() {
         let refused = AnalysisError.invalidValue(field: "thresholds[0]", value: 2, accepted: "a number in (0, 1]").rpcError
         XCTAssertEqual(refused.code, .invalidParams)
