@@ -139,7 +139,8 @@ extension ModelSession {
         let summaryOf: (ProfileSummary) -> JSONValue = { s in
             ["entrySparsity": .double(s.entrySparsity), "sinkMass": .double(s.sinkMass), "entropy": .double(s.entropy)]
         }
-        if profiles.count == 1 {
+        // `texts` always answers with texts + aggregate, even for a list of one text.
+        if !p.input.isMulti {
             var result = try JSONValue(encoding: profiles[0]).objectValue ?? [:]
             for (k, v) in extra { result[k] = v }
             return AnalysisOutput(result: result, summary: summaryOf(profiles[0].summary))
@@ -168,10 +169,12 @@ extension ModelSession {
                                     to: 99 * Double(i + 1) / Double(inputs.count))
             perText.append(try sweepOne(p, tokens: input.tokens, model: model, context: context, progress: span))
         }
-        let stored = perText.count == 1 ? perText[0].map(storedPoint) : []
+        // `texts` always answers with texts + aggregate, even for a list of one text.
+        let single = !p.input.isMulti
+        let stored = single ? perText[0].map(storedPoint) : []
         var result: [String: JSONValue] = [:]
         var flat: [SweepPointResult]
-        if perText.count == 1 {
+        if single {
             flat = perText[0]
             result["points"] = try JSONValue(encoding: flat)
         } else {

@@ -68,6 +68,33 @@ final class ProtocolConformanceTests: XCTestCase {
         XCTAssertEqual(try client.request("perPositionKL", params: ["tokens": [1, 2, 3]])["metric"], "attentionKL")
     }
 
+    func testTextsOfOneTextStillAnswerWithTextsAndAggregate() throws {
+        let (client, _) = try spawn(["--model", DaemonSupport.model("tiny-peaked"), "--no-history"])
+        defer { DaemonSupport.stop(client) }
+        let sweep = try client.request("pruneSweep", params: ["texts": ["The quick brown fox"], "thresholds": [0.01],
+                                                              "blockSizes": [4], "maxAttentionKL": 1])
+        XCTAssertNil(sweep["points"])
+        XCTAssertEqual(sweep["texts"]?.array.count, 1)
+        let point = try XCTUnwrap(sweep["aggregate"]?["points"]?.array.first)
+        let perText = try XCTUnwrap(sweep["texts"]?.array.first?["points"]?.array.first)
+        // One text: the mean is that text's value and there is no interval.
+        XCTAssertEqual(point["attentionKL"]?["mean"], perText["attentionKL"])
+        XCTAssertEqual(point["attentionKL"]?["n"], 1)
+        XCTAssertEqual(point["attentionKL"]?["lower"], .null)
+        XCTAssertEqual(point["attentionKL"]?["upper"], .null)
+        XCTAssertEqual(sweep["recommendation"]?.array.first?["metric"], "attentionKL")
+
+        let profile = try client.request("profileAttention", params: ["texts": ["The quick brown fox"]])
+        XCTAssertNil(profile["layers"])
+        XCTAssertEqual(profile["texts"]?.array.count, 1)
+        let heads = profile["aggregate"]?["heads"]?.array ?? []
+        XCTAssertEqual(heads.count, 2 * 4, "one entry per (layer, head) of the tiny model")
+        XCTAssertEqual(heads.last?["layer"], 1)
+        XCTAssertEqual(heads.last?["head"], 3)
+        XCTAssertEqual(heads.first?["sinkMass"]?["mean"],
+                       profile["texts"]?.array.first?["layers"]?.array.first?["heads"]?.array.first?["sinkMass"])
+    }
+
     /// Runs attnd with `arguments` until it exits; returns the exit status.
     private func exitStatus(_ arguments: [String]) throws -> Int32 {
         let process = Process()
