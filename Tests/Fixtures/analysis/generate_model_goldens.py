@@ -65,22 +65,24 @@ def visible_block_maxima(attn, B):
 
 def data_thresholds(attn):
     """τ equal to the median visible block max at B = 4 (that block is kept: M < τ is false)
-    and the next float32 above it (now it is pruned): the strictness of `<` on real values."""
+    and the next float32 above it (now it is pruned): the strictness of `<` on real values.
+    Only values in (0, 1] not already in FIXED_THRESHOLDS (at T = 1 the median is 1)."""
     maxima = np.sort(visible_block_maxima(attn, 4))
     m = maxima[len(maxima) // 2]
     up = np.nextafter(m, np.float32(np.inf), dtype=np.float32)
-    return [float(m), float(up)]
+    return [float(v) for v in (m, up) if float(v) <= 1 and float(v) not in FIXED_THRESHOLDS]
 
 
 def sweep_points(attn, blocks):
     T = attn.shape[2]
+    median = data_thresholds(attn)[:1] or [0.02]
     thresholds = FIXED_THRESHOLDS + data_thresholds(attn)
     grid = [("threshold", v) for v in thresholds] + [("coverage", v) for v in COVERAGES] + \
            [("topK", v) for v in TOP_KS]
     specs = [(sel, B, v, False, False) for B in blocks for sel, v in grid]
     keep_blocks = [b for b in blocks if b <= T][:2] if T > 1 else blocks[:1]
     for B in keep_blocks:
-        for sel, v in [("threshold", 0.05), ("threshold", thresholds[-2]), ("coverage", 0.9), ("topK", 2)]:
+        for sel, v in [("threshold", 0.05), ("threshold", median[0]), ("coverage", 0.9), ("topK", 2)]:
             for ks, kl in KEEPS:
                 specs.append((sel, B, v, ks, kl))
     points = []
