@@ -27,7 +27,8 @@ final class ModelGoldenTests: XCTestCase {
             let results = try acc.result()
             XCTAssertEqual(results.count, golden.points.count)
             for (got, want) in zip(results, golden.points) {
-                compare(got, want.result, "\(golden.label) \(want.point)")
+                assertSweepPointMatches(got, want.result, "\(golden.label) \(want.point)",
+                                        ratio: { assertRatio($0, $1, $2) }, metric: { assertMetric($0, $1, $2) })
             }
         }
     }
@@ -52,15 +53,11 @@ final class ModelGoldenTests: XCTestCase {
                 for (g, w) in zip(gl.heads, wl.heads) {
                     let label = "\(golden.label) layer \(wl.layer) head \(w.head)"
                     XCTAssertEqual(g.head, w.head)
-                    compareProfileFields(
-                        (g.entrySparsity, g.entrySparsitySeed, g.entropy, g.sinkMass, g.localMass, g.blocks, g.coverage),
-                        (w.entrySparsity, w.entrySparsitySeed, w.entropy, w.sinkMass, w.localMass, w.blocks, w.coverage), label)
+                    assertProfileFieldsMatch(g, w, label, ratio: { assertRatio($0, $1, $2) }, metric: { assertMetric($0, $1, $2) })
                 }
             }
-            let g = profile.summary, w = p.summary
-            compareProfileFields((g.entrySparsity, g.entrySparsitySeed, g.entropy, g.sinkMass, g.localMass, g.blocks, g.coverage),
-                                 (w.entrySparsity, w.entrySparsitySeed, w.entropy, w.sinkMass, w.localMass, w.blocks, w.coverage),
-                                 "\(golden.label) summary")
+            assertProfileFieldsMatch(ProfileHead(summary: profile.summary), ProfileHead(summary: p.summary),
+                                     "\(golden.label) summary", ratio: { assertRatio($0, $1, $2) }, metric: { assertMetric($0, $1, $2) })
         }
     }
 
@@ -92,45 +89,5 @@ final class ModelGoldenTests: XCTestCase {
                 }
             }
         }
-    }
-
-    private func compare(_ got: SweepPointResult, _ want: SweepPointResult, _ label: String) {
-        XCTAssertEqual(got.selection, want.selection, label)
-        XCTAssertEqual(got.blockSize, want.blockSize, label)
-        XCTAssertEqual(got.threshold, want.threshold, label)
-        XCTAssertEqual(got.fullyPrunedRows, want.fullyPrunedRows, "\(label) fullyPrunedRows")
-        assertRatio(got.prunedBlockFraction, want.prunedBlockFraction, "\(label) prunedBlockFraction")
-        assertRatio(got.seedPrunedFraction, want.seedPrunedFraction, "\(label) seedPrunedFraction")
-        assertMetric(got.prunedMass, want.prunedMass, "\(label) prunedMass")
-        assertMetric(got.attentionKL, want.attentionKL, "\(label) attentionKL")
-        assertMetric(got.seedKL, want.seedKL, "\(label) seedKL")
-        XCTAssertEqual(got.layers.count, want.layers.count, label)
-        for (g, w) in zip(got.layers, want.layers) {
-            XCTAssertEqual(g.layer, w.layer)
-            XCTAssertEqual(g.fullyPrunedRows, w.fullyPrunedRows, "\(label) layer \(w.layer) fullyPrunedRows")
-            assertRatio(g.prunedBlockFraction, w.prunedBlockFraction, "\(label) layer \(w.layer) prunedBlockFraction")
-            assertMetric(g.prunedMass, w.prunedMass, "\(label) layer \(w.layer) prunedMass")
-            assertMetric(g.attentionKL, w.attentionKL, "\(label) layer \(w.layer) attentionKL")
-            assertMetric(g.seedKL, w.seedKL, "\(label) layer \(w.layer) seedKL")
-        }
-    }
-
-    private typealias ProfileFields = (entrySparsity: Double, entrySparsitySeed: Double, entropy: Double, sinkMass: Double,
-                                       localMass: Double, blocks: [ProfileBlockFraction], coverage: CoverageCounts)
-
-    private func compareProfileFields(_ g: ProfileFields, _ w: ProfileFields, _ label: String) {
-        assertRatio(g.entrySparsity, w.entrySparsity, "\(label) entrySparsity")
-        assertRatio(g.entrySparsitySeed, w.entrySparsitySeed, "\(label) entrySparsitySeed")
-        assertMetric(g.entropy, w.entropy, "\(label) entropy")
-        assertMetric(g.sinkMass, w.sinkMass, "\(label) sinkMass")
-        assertMetric(g.localMass, w.localMass, "\(label) localMass")
-        XCTAssertEqual(g.blocks.map(\.threshold), w.blocks.map(\.threshold), label)
-        for (a, b) in zip(g.blocks, w.blocks) {
-            assertRatio(a.fraction, b.fraction, "\(label) blocks τ=\(b.threshold) fraction")
-            assertRatio(a.fractionSeed, b.fractionSeed, "\(label) blocks τ=\(b.threshold) fractionSeed")
-        }
-        assertRatio(g.coverage.p90, w.coverage.p90, "\(label) coverage p90")
-        assertRatio(g.coverage.p95, w.coverage.p95, "\(label) coverage p95")
-        assertRatio(g.coverage.p99, w.coverage.p99, "\(label) coverage p99")
     }
 }
