@@ -26,9 +26,6 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: ArgumentHelp("An attention entry below this counts as sparse (daemon default 0.05).", valueName: "value"))
     var entryThreshold: Double?
 
-    @Option(help: ArgumentHelp("Coverage levels for the mean number of blocks needed, comma-separated (daemon default 0.9,0.95,0.99).", valueName: "list"))
-    var coverageLevels: String?
-
     @Option(help: ArgumentHelp("Write the attention (L, H, T, T) as a float32 .npy file at this path.", valueName: "path"))
     var export: String?
 
@@ -49,7 +46,6 @@ struct ProfileCommand: ParsableCommand {
 
     func validate() throws {
         if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
-        if let coverageLevels { _ = try ListParsing.numbers(coverageLevels, option: "--coverage-levels") }
         if let showMask {
             let parts = try ListParsing.integers(showMask, option: "--show-mask")
             guard parts.count == 2, parts.allSatisfy({ $0 >= 0 }) else {
@@ -64,7 +60,6 @@ struct ProfileCommand: ParsableCommand {
         let thresholdList = try thresholds.map { try ListParsing.numbers($0, option: "--thresholds") }
         if let thresholdList { params["thresholds"] = .array(thresholdList.map(JSONValue.double)) }
         if let entryThreshold { params["entryThreshold"] = .double(entryThreshold) }
-        if let coverageLevels { params["coverageLevels"] = .array(try ListParsing.numbers(coverageLevels, option: "--coverage-levels").map(JSONValue.double)) }
         if let export {
             params["exportPath"] = .string(URL(fileURLWithPath: export).standardizedFileURL.path)
             if overwrite { params["overwrite"] = true }

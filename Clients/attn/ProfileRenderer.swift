@@ -4,11 +4,12 @@ import JSONRPC
 enum ProfileRenderer {
     static func render(_ result: JSONValue, terminal: Terminal) -> String {
         var sections = [ResultHeader.line(method: "profileAttention", result: result)]
-        let layers = result["layers"]?.arrayValue ?? result["aggregate"]?["layers"]?.list ?? []
-        let summary = result["summary"] ?? result["aggregate"]?["summary"] ?? .null
+        // One text: layers[].heads[]; several texts: aggregate.heads[] (each with its layer).
+        let layers = result["layers"]?.arrayValue ?? groupByLayer(result["aggregate"]?["heads"]?.list ?? [])
+        let summary = result["summary"] ?? .null
         let thresholds = (summary["blocks"]?.list ?? layers.first?["heads"]?.list.first?["blocks"]?.list ?? [])
             .map { Format.ruleValue($0["threshold"]) }
-        let headers = ["layer", "head", "entry sparse", "entropy nats", "sink", "local"]
+        let headers = ["layer", "head", "entry sparse", "entropy nats", "sink", "local", "blocks for 95%"]
             + thresholds.map { "blocks<\($0)" }
         var table = TextTable(headers: headers, leftAligned: [])
         for layer in layers {
@@ -34,9 +35,19 @@ enum ProfileRenderer {
         return sections.joined(separator: "\n")
     }
 
+    /// `aggregate.heads` (a flat list, each with `layer`) as `layers[].heads[]`.
+    private static func groupByLayer(_ heads: [JSONValue]) -> [JSONValue] {
+        let grouped: [Int: [JSONValue]] = Dictionary(grouping: heads) { $0["layer"]?.intValue ?? 0 }
+        return grouped.keys.sorted().map { layer -> JSONValue in
+            let members: [JSONValue] = grouped[layer] ?? []
+            return JSONValue.object(["layer": JSONValue.int(Int64(layer)), "heads": JSONValue.array(members)])
+        }
+    }
+
     private static func cells(_ head: JSONValue) -> [String] {
         [Format.percent(head["entrySparsity"]?.metric), Format.number(head["entropy"]?.metric),
-         Format.percent(head["sinkMass"]?.metric), Format.percent(head["localMass"]?.metric)]
+         Format.percent(head["sinkMass"]?.metric), Format.percent(head["localMass"]?.metric),
+         Format.number(head["coverage"]?["p95"]?.metric)]
             + (head["blocks"]?.list ?? []).map { Format.percent($0["fraction"]?.metric) }
     }
 

@@ -47,8 +47,14 @@ enum SweepRenderer {
             sections += ["", "rows kept dense (every visible block would be pruned): " + listed.joined(separator: ", ")]
         }
         for entry in result["recommendation"]?.list ?? [] {
-            if let reason = entry["reason"]?.stringValue {
-                sections.append("recommended for B=\(entry["blockSize"]?.intValue ?? 0): \(reason)")
+            let b = entry["blockSize"]?.intValue ?? 0
+            let metric = entry["metric"]?.stringValue ?? "divergence"
+            if let point = entry["point"], point != .null {
+                sections.append("recommended for B=\(b): \(ruleName)=\(Format.ruleValue(point["threshold"])) — "
+                    + "pruned \(Format.percent(point["prunedBlockFraction"]?.metric)), \(metric) \(Format.nats(point["value"]?.metric)) "
+                    + "≤ budget \(Format.nats(entry["budget"]?.metric))")
+            } else {
+                sections.append("recommended for B=\(b): none — \(entry["reason"]?.stringValue ?? "no point within budget")")
             }
         }
         return sections.joined(separator: "\n")

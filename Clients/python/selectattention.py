@@ -342,7 +342,7 @@ class Client:
                                             force=force), progress)
 
     def profile_attention(self, text=None, tokens=None, texts=None, *, block_size=None, thresholds=None,
-                          entry_threshold=None, coverage_levels=None, include_attention=None, export_path=None,
+                          entry_threshold=None, include_attention=None, export_path=None,
                           overwrite=None, force=None, progress=None):
         """Per layer/head attention statistics. `export_path` (made absolute here) writes the
         (L, H, T, T) attention as .npy; read it back with `load_npy`."""
@@ -350,7 +350,7 @@ class Client:
             export_path = os.path.abspath(export_path)
         return self.call("profileAttention", _params(
             text=text, tokens=tokens, texts=texts, block_size=block_size, thresholds=thresholds,
-            entry_threshold=entry_threshold, coverage_levels=coverage_levels, include_attention=include_attention,
+            entry_threshold=entry_threshold, include_attention=include_attention,
             export_path=export_path, overwrite=overwrite, force=force), progress)
 
     def prune_sweep(self, text=None, tokens=None, texts=None, *, selection=None, thresholds=None, block_sizes=None,
@@ -381,8 +381,9 @@ class Client:
     def runs_delete(self, id):
         return self.call("runs/delete", {"id": id})
 
-    def runs_prune(self, *, older_than=None, keep=None, dry_run=None):
-        return self.call("runs/prune", _params(older_than=older_than, keep=keep, dry_run=dry_run))
+    def runs_prune(self, *, older_than=None, keep=None):
+        """Deletes runs created before `older_than` (RFC 3339) and/or beyond the newest `keep`: {deleted}."""
+        return self.call("runs/prune", _params(older_than=older_than, keep=keep))
 
     def report(self, ids, *, title=None, path=None):
         """The HTML report of completed runs. With `path`, also writes it there. Returns the HTML."""

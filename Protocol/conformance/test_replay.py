@@ -161,7 +161,7 @@ class SchemaAndExampleTests(unittest.TestCase):
         self.assertEqual(SCHEMAS.check_params("pruneSweep", {"texts": ["a", "b"], "selection": "topK", "thresholds": [1, 2]}), [])
 
     def test_error_data_shapes(self):
-        good = {"jsonrpc": "2.0", "id": None, "error": {"code": -32007, "message": "too large", "data": {"size": 10, "limit": 5}}}
+        good = {"jsonrpc": "2.0", "id": None, "error": {"code": -32007, "message": "too large", "data": {"declaredBytes": 10, "limitBytes": 5}}}
         self.assertEqual(SCHEMAS.check_response(None, good), [])
         no_data = {"jsonrpc": "2.0", "id": 3, "error": {"code": -32602, "message": "bad"}}
         self.assertTrue(SCHEMAS.check_response(None, no_data))
@@ -302,7 +302,7 @@ def fake_server(argv):
         if method == "initialize":
             return ok({"serverInfo": {"name": "attnd", "version": "0"}, "protocolVersion": "1.0",
                        "capabilities": {"methods": ["initialize"], "history": False,
-                                        "limits": {"maxMessageBytes": 1, "queueLimit": 1, "maxListLength": 64, "maxAttentionEntries": 4000000}},
+                                        "limits": {"maxMessageBytes": 1, "maxQueue": 1, "maxListLength": 64, "maxAttentionEntries": 4000000}},
                        "model": model})
         if method == "tokenize":
             result = {"tokens": [1, 2], "pieces": ["a", "b"], "offsets": [[0, 1], [1, 2]]}

@@ -9,10 +9,14 @@ enum InputSpec: Equatable {
     case texts([String])
 
     /// Maximum number of texts in `texts`.
-    static let maxTexts = 64
+    static let maxTexts = ServerConfiguration.maxListLength
 
     /// Reads the input fields; `allowTexts` for methods that accept a list of texts.
     static func read(_ r: ParamReader, allowTexts: Bool) throws -> InputSpec {
+        if !allowTexts && r.has("texts") {
+            // Named here: otherwise the request would be refused for lacking `text`/`tokens`.
+            throw r.invalid("texts", accepted: "text or tokens: this method analyses one input (texts is for profileAttention and pruneSweep)")
+        }
         let fields = allowTexts ? ["text", "tokens", "texts"] : ["text", "tokens"]
         switch try r.oneOf(fields) {
         case "text": return .text(try r.string("text"))

@@ -5,19 +5,42 @@ import JSONRPC
 import RunStore
 
 extension AnalysisError: RPCErrorConvertible {
-    /// Analysis refusals are parameter problems the validation did not catch earlier.
-    public var rpcError: RPCError { RPCError(.invalidParams, description) }
+    /// Refusals of a value (a parameter the validation did not catch earlier) are -32602 with
+    /// the contract's `{field, value, accepted}`; inconsistent shapes and call orders are bugs
+    /// of the daemon, -32603 with `{reason}`.
+    public var rpcError: RPCError {
+        switch self {
+        case let .invalidDimension(field, value, accepted):
+            return RPCError.invalidParams(field: field, value: .int(Int64(value)), accepted: accepted, message: description)
+        case let .invalidBlockSize(field, value):
+            return RPCError.invalidParams(field: field, value: .int(Int64(value)), accepted: "an integer ≥ 1 (tokens per key block)",
+                                          message: description)
+        case let .invalidValue(field, value, accepted):
+            return RPCError.invalidParams(field: field, value: value.isFinite ? .double(value) : nil, accepted: accepted,
+                                          message: description)
+        case let .invalidBudget(field, reason):
+            return RPCError.invalidParams(field: field, value: nil, accepted: reason, message: description)
+        case let .emptyList(field):
+            return RPCError.invalidParams(field: field, value: .array([]), accepted: "at least one value", message: description)
+        case .attentionSizeMismatch, .unexpectedLayer, .missingLayers, .logitsShapeMismatch, .mismatchedTexts:
+            return RPCError(.internalError, "internal error: \(description)", data: ["reason": .string(description)])
+        }
+    }
 }
 
 extension NpyWriter.Failure: RPCErrorConvertible {
     var rpcError: RPCError {
+        let accepted = "an absolute path in an existing folder, not an existing file unless overwrite: true"
         switch self {
-        case .relativePath, .missingFolder, .exists:
-            return RPCError.invalidParams(field: "exportPath", value: .string(description), accepted: "an absolute path in an existing folder, not an existing file unless overwrite: true")
+        case .relativePath(let path), .exists(let path):
+            return RPCError.invalidParams(field: "exportPath", value: .string(path), accepted: accepted, message: description)
+        case .missingFolder:
+            return RPCError.invalidParams(field: "exportPath", value: nil, accepted: accepted, message: description)
         case .io(let path, let why):
             return RPCError(.exportFailed, description, data: ["path": .string(path), "reason": .string(why)])
         case .sizeMismatch:
-            return RPCError(.exportFailed, description, data: ["reason": .string(description)])
+            // The writer was fed the wrong number of floats: a bug, not an I/O failure.
+            return RPCError(.internalError, "internal error: \(description)", data: ["reason": .string(description)])
         }
     }
 }
@@ -116,7 +139,8 @@ extension ModelSession {
         let summaryOf: (ProfileSummary) -> JSONValue = { s in
             ["entrySparsity": .double(s.entrySparsity), "sinkMass": .double(s.sinkMass), "entropy": .double(s.entropy)]
         }
-        if profiles.count == 1 {
+        // `texts` always answers with texts + aggregate, even for a list of one text.
+        if !p.input.isMulti {
             var result = try JSONValue(encoding: profiles[0]).objectValue ?? [:]
             for (k, v) in extra { result[k] = v }
             return AnalysisOutput(result: result, summary: summaryOf(profiles[0].summary))
@@ -145,10 +169,12 @@ extension ModelSession {
                                     to: 99 * Double(i + 1) / Double(inputs.count))
             perText.append(try sweepOne(p, tokens: input.tokens, model: model, context: context, progress: span))
         }
-        let stored = perText.count == 1 ? perText[0].map(storedPoint) : []
+        // `texts` always answers with texts + aggregate, even for a list of one text.
+        let single = !p.input.isMulti
+        let stored = single ? perText[0].map(storedPoint) : []
         var result: [String: JSONValue] = [:]
         var flat: [SweepPointResult]
-        if perText.count == 1 {
+        if single {
             flat = perText[0]
             result["points"] = try JSONValue(encoding: flat)
         } else {

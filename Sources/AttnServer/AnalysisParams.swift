@@ -11,10 +11,10 @@ private func readSeedEpsilon(_ r: ParamReader) throws -> Double {
 private func readRuleValues(_ r: ParamReader, field: String, selection: SelectionRule, defaults: [Double]) throws -> [Double] {
     switch selection {
     case .topK:
-        if r.has(field) { return try r.intArray(field, count: 1...64, element: 1...1_000_000).map(Double.init) }
+        if r.has(field) { return try r.intArray(field, count: 1...ServerConfiguration.maxListLength, element: 1...1_000_000).map(Double.init) }
         return defaults
     default:
-        return try r.doubleArray(field, default: defaults, count: 1...64, element: .openClosed(0, 1))
+        return try r.doubleArray(field, default: defaults, count: 1...ServerConfiguration.maxListLength, element: .openClosed(0, 1))
     }
 }
 
@@ -41,12 +41,12 @@ struct ProfileParams {
     var force: Bool
 
     /// Largest L·H·T² returned inline with `includeAttention`.
-    static let maxInlineEntries = 4_000_000
+    static let maxInlineEntries = ServerConfiguration.maxInlineEntries
 
     init(_ r: ParamReader) throws {
         input = try InputSpec.read(r, allowTexts: true)
         let blockSize = try r.int("blockSize", default: 4, range: 1...4096)
-        let thresholds = try r.doubleArray("thresholds", default: [0.05, 0.1, 0.2, 0.5], count: 1...64, element: .openClosed(0, 1))
+        let thresholds = try r.doubleArray("thresholds", default: [0.05, 0.1, 0.2, 0.5], count: 1...ServerConfiguration.maxListLength, element: .openClosed(0, 1))
         let entry = try r.double("entryThreshold", default: 0.05, in: .openClosed(0, 1))
         options = ProfileOptions(blockSize: blockSize, thresholds: thresholds, entryThreshold: entry)
         includeAttention = try r.bool("includeAttention", default: false)
@@ -96,7 +96,7 @@ struct SweepParams {
         let name = try r.string("selection", oneOf: SelectionRule.allCases.map(\.rawValue), default: "threshold")
         selection = SelectionRule(rawValue: name) ?? .threshold
         values = try readRuleValues(r, field: "thresholds", selection: selection, defaults: defaultRuleValues(selection))
-        blockSizes = try r.intArray("blockSizes", default: [16, 32], count: 1...64, element: 1...4096)
+        blockSizes = try r.intArray("blockSizes", default: [16, 32], count: 1...ServerConfiguration.maxListLength, element: 1...4096)
         keep = KeepPolicy(keepSink: try r.bool("keepSink", default: false), keepLocal: try r.bool("keepLocal", default: false))
         endToEnd = try r.bool("endToEnd", default: false)
         seedEpsilon = try readSeedEpsilon(r)

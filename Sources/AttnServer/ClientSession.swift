@@ -216,7 +216,14 @@ final class ClientSession: @unchecked Sendable {
             let call: PreparedCall = { context in
                 var result = base
                 if let hook {
-                    for (key, value) in try hook.call(context) { result[key] = value }
+                    // Objects merge one level deep, so the hook can refine `capabilities`.
+                    for (key, value) in try hook.call(context) {
+                        if case .object(let base)? = result[key], case .object(let extra) = value {
+                            result[key] = .object(base.merging(extra) { $1 })
+                        } else {
+                            result[key] = value
+                        }
+                    }
                 }
                 return .object(result)
             }

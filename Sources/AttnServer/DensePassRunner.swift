@@ -34,6 +34,7 @@ extension ModelSession {
         let key = DenseCache.Key(fingerprint: model.fingerprint, tokens: tokens)
         let L = c.nLayer
         if let hit = cache.lookup(key, needLogits: needLogits) {
+            logger.debug("dense pass: cache hit (\(tokens.count) tokens)")
             for l in 0..<L {
                 try context.checkCancelled()
                 try consume(l, hit.layer(l))
@@ -45,6 +46,7 @@ extension ModelSession {
         let perLayer = c.nHead * T * T
         let bytes = (L * perLayer + (needLogits ? T * c.vocabSize : 0)) * MemoryLayout<Float>.size
         let keep: OwnedFloats? = cache.admits(bytes: bytes) ? OwnedFloats(count: L * perLayer) : nil
+        logger.debug("dense pass: running the forward pass (\(T) tokens, logits: \(needLogits), cached after: \(keep != nil))")
         let output = try withoutActuallyEscaping(consume) { consume in
             var options = ForwardOptions()
             options.computeLogits = needLogits

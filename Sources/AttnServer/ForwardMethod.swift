@@ -9,7 +9,7 @@ struct ForwardParams {
     var includeLogits: Bool
     var force: Bool
 
-    static let maxLogitEntries = 4_000_000
+    static let maxLogitEntries = ServerConfiguration.maxInlineEntries
 
     init(_ r: ParamReader) throws {
         input = try InputSpec.read(r, allowTexts: false)

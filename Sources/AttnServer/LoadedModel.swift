@@ -26,6 +26,9 @@ final class LoadedModel: @unchecked Sendable {
             throw LoadFailure("the tokenizer has \(tokenizer.vocabularySize) tokens but config.json's vocab_size is \(checkpoint.config.vocabSize)")
         }
         model = GPT2Model(weights: checkpoint.weights)
+        // The forward pass now holds packed copies of the large matrices: let the kernel drop
+        // the mapped originals from resident memory (they fault back in if ever read).
+        checkpoint.weightsMapping.releaseResidentPages()
         path = folder.standardizedFileURL.path
         self.name = name ?? folder.standardizedFileURL.lastPathComponent
     }

@@ -28,7 +28,7 @@ extension ModelSession {
             return try ModelSession.readModelSource(m)
         }, kind: { $0 == nil ? .immediate : .exclusive }, handle: { source, context in
             if let source { try self.load(source, context: context) }
-            var extra: [String: JSONValue] = [:]
+            var extra: [String: JSONValue] = ["capabilities": ["history": .bool(self.history.store != nil)]]
             if let m = self.current { extra["model"] = m.info }
             return extra
         })

@@ -77,14 +77,25 @@ public final class RPCServer: @unchecked Sendable {
         logger.debug("client \(clientID) disconnected")
     }
 
-    /// The standard `initialize` result: serverInfo, protocolVersion, capabilities.methods
-    /// (the registry's methods plus `initialize` and `shutdown`).
+    /// The standard `initialize` result: serverInfo, protocolVersion, capabilities (`methods`:
+    /// the request methods, the registry's plus `initialize` and `shutdown`; `history`: whether
+    /// runs are stored, as configured (the session's extension corrects it when the database
+    /// could not be opened); `limits`: the size limits a client can plan with).
     func initializeResultBase() -> [String: JSONValue] {
         let methods = Set(registry.methodNames).union(["initialize", "shutdown"]).sorted()
         return [
             "serverInfo": ["name": .string(ServerConfiguration.serverName), "version": .string(configuration.serverVersion)],
             "protocolVersion": .string(ServerConfiguration.protocolVersion),
-            "capabilities": ["methods": .array(methods.map { .string($0) })],
+            "capabilities": [
+                "methods": .array(methods.map { .string($0) }),
+                "history": .bool(configuration.historyEnabled),
+                "limits": [
+                    "maxMessageBytes": .int(Int64(configuration.maxMessageBytes)),
+                    "maxQueue": .int(Int64(configuration.maxQueue)),
+                    "maxListLength": .int(Int64(ServerConfiguration.maxListLength)),
+                    "maxAttentionEntries": .int(Int64(ServerConfiguration.maxInlineEntries)),
+                ],
+            ],
         ]
     }
 }

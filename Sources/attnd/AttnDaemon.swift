@@ -74,7 +74,14 @@ struct AttnDaemon: ParsableCommand {
         let server = RPCServer(configuration: configuration, registry: registry, logger: logger)
 
         if let socketPath {
-            let listener = try SocketListener.open(path: socketPath, logger: logger)
+            let listener: SocketListener
+            do {
+                listener = try SocketListener.open(path: socketPath, logger: logger)
+            } catch {
+                // A start-up failure, like a model that cannot be loaded: exit code 2.
+                logger.critical("cannot start: \(error)")
+                Foundation.exit(2)
+            }
             logger.info("attnd listening on \(socketPath) (pid \(getpid()))")
             listener.serve(server, maxMessageBytes: maxMessageBytes)
         } else {

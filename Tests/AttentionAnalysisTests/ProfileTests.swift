@@ -44,19 +44,7 @@ final class ProfileTests: XCTestCase {
                 XCTAssertEqual(gl.heads.count, wl.heads.count)
                 for (g, w) in zip(gl.heads, wl.heads) {
                     let label = "\(name) layer \(wl.layer) head \(w.head)"
-                    assertClose(g.entrySparsity, w.entrySparsity, "\(label) entrySparsity")
-                    assertClose(g.entrySparsitySeed, w.entrySparsitySeed, "\(label) entrySparsitySeed")
-                    assertClose(g.entropy, w.entropy, "\(label) entropy")
-                    assertClose(g.sinkMass, w.sinkMass, "\(label) sinkMass")
-                    assertClose(g.localMass, w.localMass, "\(label) localMass")
-                    XCTAssertEqual(g.blocks.count, w.blocks.count)
-                    for (gb, wb) in zip(g.blocks, w.blocks) {
-                        assertClose(gb.fraction, wb.fraction, "\(label) blocks \(wb.threshold)")
-                        assertClose(gb.fractionSeed, wb.fractionSeed, "\(label) blocks seed \(wb.threshold)")
-                    }
-                    assertClose(g.coverage.p90, w.coverage.p90, "\(label) p90")
-                    assertClose(g.coverage.p95, w.coverage.p95, "\(label) p95")
-                    assertClose(g.coverage.p99, w.coverage.p99, "\(label) p99")
+                    assertProfileFieldsMatch(g, w, label, ratio: { assertClose($0, $1, $2) }, metric: { assertClose($0, $1, $2) })
                 }
             }
         }

@@ -18,31 +18,11 @@ final class SweepGoldenTests: XCTestCase {
                 let results = try acc.result()
                 XCTAssertEqual(results.count, golden.points.count)
                 for (got, want) in zip(results, golden.points) {
-                    compare(got, want.result, "\(name) threads=\(threads) \(want.point)")
+                    // Fractions are ratios of exact counts: equal up to the division's rounding.
+                    assertSweepPointMatches(got, want.result, "\(name) threads=\(threads) \(want.point)",
+                                            ratio: { assertClose($0, $1, $2) }, metric: { assertClose($0, $1, $2) })
                 }
             }
-        }
-    }
-
-    private func compare(_ got: SweepPointResult, _ want: SweepPointResult, _ label: String) {
-        XCTAssertEqual(got.selection, want.selection, label)
-        XCTAssertEqual(got.blockSize, want.blockSize, label)
-        XCTAssertEqual(got.threshold, want.threshold, label)
-        XCTAssertEqual(got.fullyPrunedRows, want.fullyPrunedRows, "\(label) fullyPrunedRows")
-        // Fractions are ratios of exact counts: equal up to the division's rounding.
-        assertClose(got.prunedBlockFraction, want.prunedBlockFraction, "\(label) prunedBlockFraction")
-        assertClose(got.seedPrunedFraction, want.seedPrunedFraction, "\(label) seedPrunedFraction")
-        assertClose(got.prunedMass, want.prunedMass, "\(label) prunedMass")
-        assertClose(got.attentionKL, want.attentionKL, "\(label) attentionKL")
-        assertClose(got.seedKL, want.seedKL, "\(label) seedKL")
-        XCTAssertEqual(got.layers.count, want.layers.count, label)
-        for (g, w) in zip(got.layers, want.layers) {
-            XCTAssertEqual(g.layer, w.layer)
-            XCTAssertEqual(g.fullyPrunedRows, w.fullyPrunedRows, "\(label) layer \(w.layer) fullyPrunedRows")
-            assertClose(g.prunedBlockFraction, w.prunedBlockFraction, "\(label) layer \(w.layer) prunedBlockFraction")
-            assertClose(g.prunedMass, w.prunedMass, "\(label) layer \(w.layer) prunedMass")
-            assertClose(g.attentionKL, w.attentionKL, "\(label) layer \(w.layer) attentionKL")
-            assertClose(g.seedKL, w.seedKL, "\(label) layer \(w.layer) seedKL")
         }
     }
 }

@@ -88,3 +88,25 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(ModelReference(folder), .path(URL(fileURLWithPath: folder).standardizedFileURL.path))
     }
 }
+
+extension RendererTests {
+    /// The daemon's recommendation shape: a chosen point, or none with the reason.
+    func testSweepRecommendationLines() {
+        let point: JSONValue = ["selection": "threshold", "blockSize": 16, "threshold": 0.005, "prunedBlockFraction": 0.25,
+                                "seedPrunedFraction": 0.5, "prunedMass": 0.001, "attentionKL": 0.001, "seedKL": 0.01,
+                                "fullyPrunedRows": 0, "layers": []]
+        let result: JSONValue = [
+            "runId": "r", "numTokens": 10, "model": "m", "cached": false, "history": ["stored": false, "reason": "x"],
+            "points": [point],
+            "recommendation": [
+                ["blockSize": 16, "metric": "attentionKL", "budget": 0.01,
+                 "point": ["selection": "threshold", "threshold": 0.005, "prunedBlockFraction": 0.25, "value": 0.001]],
+                ["blockSize": 32, "metric": "attentionKL", "budget": 0.01, "point": nil, "reason": "no point within budget"],
+            ],
+        ]
+        let text = SweepRenderer.render(result, terminal: Terminal(colour: false, width: 100))
+        XCTAssertTrue(text.contains("recommended for B=16: τ=0.005"), text)
+        XCTAssertTrue(text.contains("25.0%") || text.contains("25%"), text)
+        XCTAssertTrue(text.contains("recommended for B=32: none — no point within budget"), text)
+    }
+}

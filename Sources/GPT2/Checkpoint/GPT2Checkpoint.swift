@@ -19,6 +19,8 @@ public struct GPT2Checkpoint: Sendable {
     /// `ModelFingerprint` of config.json and model.safetensors: 32 lowercase hex digits,
     /// stable across loads of the same files.
     public let fingerprint: String
+    /// The mapped `model.safetensors` the weights point into.
+    public let weightsMapping: MappedFile
 
     /// Loads `directory/config.json` and `directory/model.safetensors`.
     /// - Throws: `GPT2CheckpointError` (missing folder or file, invalid config, missing,
@@ -43,7 +45,8 @@ public struct GPT2Checkpoint: Sendable {
         let weightsFile = try SafetensorsFile(mapping: map(folder.appendingPathComponent(weightsFileName), in: folder))
         let weights = try GPT2Weights(reading: weightsFile, config: config)
         let fingerprint = ModelFingerprint.compute(configJSON: configMapping.bytes, safetensors: weightsFile.mapping.bytes)
-        return GPT2Checkpoint(directory: folder, config: config, weights: weights, fingerprint: fingerprint)
+        return GPT2Checkpoint(directory: folder, config: config, weights: weights, fingerprint: fingerprint,
+                              weightsMapping: weightsFile.mapping)
     }
 
     /// Maps one file of the folder; a missing file is reported by name and folder.

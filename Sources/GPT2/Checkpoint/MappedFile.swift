@@ -74,6 +74,14 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// Drops the file's pages from this process's resident memory (`madvise(MADV_DONTNEED)`).
+    /// The mapping stays valid: a later read faults the page back in from the page cache.
+    /// Used once the forward pass has packed its own copy of the large matrices.
+    public func releaseResidentPages() {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED)
+    }
+
     deinit {
         if let base = bytes.baseAddress {
             munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)

@@ -287,12 +287,15 @@ def prune_probabilities(probs, selection, block_size, value, keep_sink=False, ke
     return out
 
 
-def register_pruned_attention(selection, block_size, value, keep_sink=False, keep_local=False, name="sa_pruned"):
+def register_pruned_attention(selection, block_size, value, keep_sink=False, keep_local=False, name="sa_pruned",
+                              on_probabilities=None):
     """Registers `name` in transformers' AttentionInterface: eager causal attention with the
     rule applied after the softmax, before multiplying by V (the cascade: each layer's mask
     comes from that layer's own attention in the pruned run). Single unpadded sequences only
     (the causal mask is built here; `attention_mask` is ignored).
-    Use: model.set_attn_implementation(name) or from_pretrained(..., attn_implementation=name)."""
+    Use: model.set_attn_implementation(name) or from_pretrained(..., attn_implementation=name).
+    `on_probabilities(layer, probs)`, when given, sees each layer's float32 probabilities
+    (1, H, T, T) before the rule is applied (the pruned run's own attention)."""
     import torch
     from transformers import AttentionInterface
 
@@ -304,6 +307,8 @@ def register_pruned_attention(selection, block_size, value, keep_sink=False, kee
         causal = torch.ones(T, T, dtype=torch.bool, device=scores.device).tril()
         scores = scores.masked_fill(~causal, float("-inf"))
         probs = torch.softmax(scores.float(), dim=-1)
+        if on_probabilities is not None:
+            on_probabilities(getattr(module, "layer_idx", None), probs.detach().cpu().numpy().copy())
         pruned = prune_probabilities(probs.detach().cpu().numpy(), selection, block_size, value,
                                      keep_sink, keep_local)
         weights = torch.from_numpy(pruned).to(value_states.dtype)
