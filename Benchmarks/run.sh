@@ -16,13 +16,13 @@ source Benchmarks/bench_common.sh
 for round in $(seq "$ROUNDS"); do
     note_load "round $round/$ROUNDS"
     for shape in qkv attn_proj mlp_fc mlp_proj lm_head; do
-        $BENCH --gemm --shape "$shape" --runs 3 --threads "$THREADS" | grep '^gemm' | sed 's/^/swift /' >> "$OUT/lines"
-        $PYTHON Benchmarks/numpy_gemm.py --shape "$shape" --runs 3 --threads "$THREADS" | sed 's/^/numpy /' >> "$OUT/lines"
+        $BENCH --gemm --shape "$shape" --runs 10 --threads "$THREADS" | grep '^gemm' | sed 's/^/swift /' >> "$OUT/lines"
+        $PYTHON Benchmarks/numpy_gemm.py --shape "$shape" --runs 10 --threads "$THREADS" | sed 's/^/numpy /' >> "$OUT/lines"
     done
     for t in ${TOKENS//,/ }; do
-        $BENCH --forward --model "$MODEL" --keep-attention --runs 1 --threads "$THREADS" --tokens "$t" | sed 's/^/swift /' >> "$OUT/lines"
+        $BENCH --forward --model "$MODEL" --keep-attention --runs 2 --threads "$THREADS" --tokens "$t" | sed 's/^/swift /' >> "$OUT/lines"
         if $PYTHON -c "import torch, transformers" 2>/dev/null; then
-            $PYTHON Benchmarks/torch_forward.py --model "$MODEL" --runs 1 --threads "$THREADS" --tokens "$t" 2>/dev/null | sed 's/^/torch /' >> "$OUT/lines"
+            $PYTHON Benchmarks/torch_forward.py --model "$MODEL" --runs 2 --threads "$THREADS" --tokens "$t" 2>/dev/null | sed 's/^/torch /' >> "$OUT/lines"
         fi
     done
 done

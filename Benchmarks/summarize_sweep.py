@@ -63,7 +63,11 @@ for f in lines.get(("swift", "end_to_end"), []):
 for who, rest, f in records:
     if who == "swift" and rest.startswith("rss "):
         budget = f" vs budget {int(f['budget_bytes']) / 1e9:.3f} GB" if "budget_bytes" in f else ""
-        print(f"Swift peak RSS {rest.split()[1]}: {int(f['peak_rss_bytes']) / 1e9:.3f} GB{budget}")
+        if "phase_peak_rss_bytes" in f:
+            print(f"Swift peak RSS of phase {rest.split()[1]}: {int(f['phase_peak_rss_bytes']) / 1e9:.3f} GB{budget}")
+        else:
+            print(f"Swift peak RSS during the load (mapped file + packed copy): {int(f['load_peak_rss_bytes']) / 1e9:.3f} GB, "
+                  f"RSS after it {int(f['current_rss_bytes']) / 1e9:.3f} GB")
 for variant in ("torch_eager", "torch_compiled"):
     torch_rss = [int(f["peak_rss_bytes"]) for (who, kind), fs in lines.items()
                  if who == variant and kind.startswith("peak_rss_bytes") for f in fs]

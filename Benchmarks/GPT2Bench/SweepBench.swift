@@ -17,7 +17,8 @@ func benchTokens(count: Int, vocabularySize: Int) -> [Int] {
 ///  (c) with `endToEnd`: per point, a dense forward with LM head, then the pruned forward
 ///      (`AttentionIntervention`) with LM head and its `DenseLogitsReference.compare`.
 /// Prints medians (seconds), ratios, a few point results (to set beside the torch peer's) and
-/// peak RSS (bytes) after each phase beside the budget "model + one layer's attention + activations".
+/// peak RSS (bytes) of each phase after the load beside the budget "model + one layer's
+/// attention + activations" (+ two logits for end-to-end).
 func runSweepBench(loaded: LoadedBenchModel, runs: Int, threads: Int, tokenCount: Int, endToEnd: Bool) throws {
     let model = loaded.model, config = model.config
     let tokens = benchTokens(count: tokenCount, vocabularySize: config.vocabSize)
@@ -25,9 +26,14 @@ func runSweepBench(loaded: LoadedBenchModel, runs: Int, threads: Int, tokenCount
     let t = tokenCount, h = config.nHead, c = config.nEmbd
     let attentionBytes = h * t * t * 4                                        // (H, T, T) Float
     let activationBytes = t * (6 * c + config.nInner) * 4                     // residual, normed, qkv, attention, mlp
-    let modelBytes = loaded.fileBytes + model.packedWeightBytes              // mapped file + packed panels
+    let modelBytes = loaded.residentModelBytes                                // packed panels + unpacked tensors
     let logitsBytes = t * config.vocabSize * 4                                // (T, V)
-    print("rss after_load peak_rss_bytes=\(peakRSSBytes()) model_bytes=\(modelBytes) attention_layer_bytes=\(attentionBytes) "
+    // The process peak includes the load (mapped file + packed copy, before the pages are
+    // released); the phases below are measured from here with the kernel's high-water mark.
+    let loadPeak = peakRSSBytes()
+    let phaseReset = resetResidentHighWater()           // also resets getrusage's ru_maxrss on Linux
+    print("rss after_load load_peak_rss_bytes=\(loadPeak) current_rss_bytes=\(residentHighWaterBytes()) "
+        + "phase_peak_reset=\(phaseReset) model_bytes=\(modelBytes) attention_layer_bytes=\(attentionBytes) "
         + "activation_bytes=\(activationBytes) logits_bytes=\(logitsBytes)")
 
     var forwardTimes: [Double] = [], sweepTimes: [Double] = [], groupedTimes: [Double] = []
@@ -51,10 +57,11 @@ func runSweepBench(loaded: LoadedBenchModel, runs: Int, threads: Int, tokenCount
             + "seedPrunedFraction=\(fmt6(r.seedPrunedFraction)) prunedMass=\(fmt6(r.prunedMass)) "
             + "attentionKL=\(fmt6(r.attentionKL)) seedKL=\(fmt6(r.seedKL)) fullyPrunedRows=\(r.fullyPrunedRows)")
     }
-    print("rss after_sweep peak_rss_bytes=\(peakRSSBytes()) budget_bytes=\(modelBytes + attentionBytes + activationBytes)")
+    print("rss after_sweep phase_peak_rss_bytes=\(residentHighWaterBytes()) "
+        + "budget_bytes=\(modelBytes + attentionBytes + activationBytes)")
     if endToEnd {
         try runEndToEndBench(model: model, tokens: tokens, points: points, threads: threads)
-        print("rss after_end_to_end peak_rss_bytes=\(peakRSSBytes()) "
+        print("rss after_end_to_end phase_peak_rss_bytes=\(residentHighWaterBytes()) "
             + "budget_bytes=\(modelBytes + attentionBytes + activationBytes + 2 * logitsBytes) (2 logits: dense reference + pruned)")
     }
 }

@@ -32,3 +32,20 @@ func timed<T>(_ body: () throws -> T) rethrows -> (value: T, seconds: Double) {
     let value = try body()
     return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
 }
+
+/// Resets the kernel's resident-set high-water mark to the current RSS (Linux: writes 5 to
+/// /proc/self/clear_refs), so `residentHighWaterBytes` measures one phase. Returns false where
+/// that is not possible (then the high-water mark keeps the whole process's peak).
+@discardableResult
+func resetResidentHighWater() -> Bool {
+    (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil
+}
+
+/// Peak RSS since the last `resetResidentHighWater` (Linux `VmHWM`), in bytes; elsewhere the
+/// process peak (`peakRSSBytes`).
+func residentHighWaterBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return peakRSSBytes() }
+    return kib * 1024
+}

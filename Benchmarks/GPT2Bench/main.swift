@@ -49,4 +49,5 @@ if modes.isEmpty {
     print("usage: gpt2-bench --gemm|--forward|--sweep|--write-model DIR [--runs N] [--threads N] [--shape NAME] "
         + "[--tokens 64,256,1024] [--keep-attention] [--model DIR] [--end-to-end] [--load-runs N]")
 }
+// With --sweep the kernel peak was reset after the load: this is the peak since then.
 print("peak_rss_bytes=\(peakRSSBytes())")
