@@ -77,7 +77,7 @@ private func runEndToEndBench(model: GPT2Model, tokens: [Int], points: [SweepPoi
     print("end_to_end dense_reference_s=\(fmt(first.seconds)) (dense forward with LM head + logits summary, once per request)")
     var denseTimes: [Double] = [], prunedTimes: [Double] = [], compareTimes: [Double] = []
     for point in points {
-        let dense = try timed { try model.forward(tokens: tokens) }
+        let dense = try timed { _ = try model.forward(tokens: tokens) }    // logits dropped at once
         let intervention = try AttentionIntervention(point: point, heads: config.nHead, tokens: tokens.count, threadCount: threads)
         var options = ForwardOptions()
         options.attentionIntervention = intervention.closure
