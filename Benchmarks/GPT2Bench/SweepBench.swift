@@ -13,7 +13,7 @@ func benchTokens(count: Int, vocabularySize: Int) -> [Int] {
 /// Issue 3's sweep benchmark at T = `tokenCount`, interleaved A/B within each run (run 0 warms up):
 ///  (a) one forward pass with attention capture (observer), no LM head;
 ///  (b) the same forward feeding one `SweepAccumulator` with every point (the row is read once);
-///  (b') as (b) with one accumulator per block size, as the daemon's `pruneSweep` does;
+///  (b') as (b) with one accumulator per block size (the daemon's earlier way; it now does (b));
 ///  (c) with `endToEnd`: per point, a dense forward with LM head, then the pruned forward
 ///      (`AttentionIntervention`) with LM head and its `DenseLogitsReference.compare`.
 /// Prints medians (seconds), ratios, a few point results (to set beside the torch peer's) and

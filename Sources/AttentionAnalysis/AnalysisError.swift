@@ -21,6 +21,9 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
     case invalidBudget(field: String, reason: String)
     /// A list that must not be empty (points, texts' values).
     case emptyList(field: String)
+    /// The caller's `isCancelled` said stop part-way through a layer; the accumulator's state
+    /// is then incomplete and it should be discarded.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -46,6 +49,8 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
             return "\(field): \(reason)"
         case let .emptyList(field):
             return "\(field) is empty; give at least one value"
+        case .cancelled:
+            return "the analysis was cancelled"
         }
     }
 }

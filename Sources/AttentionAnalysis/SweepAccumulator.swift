@@ -1,3 +1,4 @@
+import Foundation
 /// Sums of one point over one (layer, head): the rows' outcomes added up in Float64.
 struct PointSums {
     var prunedBlocks = 0
@@ -53,14 +54,21 @@ public final class SweepAccumulator {
     }
 
     /// Runs every point over layer `layer`'s attention `(H, T, T)` (causal: zeros above the diagonal).
-    public func consume(layer: Int, attention: UnsafeBufferPointer<Float>) throws {
+    ///
+    /// - Parameter isCancelled: polled before each head (from the worker threads); when it
+    ///   returns true the remaining heads are skipped and `AnalysisError.cancelled` is thrown,
+    ///   so a large grid stops within one head's work rather than one layer's.
+    public func consume(layer: Int, attention: UnsafeBufferPointer<Float>,
+                        isCancelled: @escaping @Sendable () -> Bool = { false }) throws {
         try shape.check(layer: layer, attentionCount: attention.count, seen: seen)
         guard let base = attention.baseAddress else { return }
         let t = shape.tokens, pointCount = points.count, heads = shape.heads
         let analyzers = self.analyzers
+        let stopped = CancellationFlag()
         sums.withUnsafeMutableBufferPointer { sums in
             let layerSums = sums.baseAddress! + layer * heads * pointCount
             forEachHead(heads: heads, workers: threadCount) { worker, h in
+                if stopped.isSet || isCancelled() { stopped.set(); return }
                 let analyzer = analyzers[worker]
                 let headSums = layerSums + h * pointCount
                 var local = [PointSums](repeating: PointSums(), count: pointCount)
@@ -71,6 +79,7 @@ public final class SweepAccumulator {
                 for i in 0..<pointCount { headSums[i] = local[i] }
             }
         }
+        if stopped.isSet { throw AnalysisError.cancelled }
         seen[layer] = true
     }
 
@@ -115,4 +124,14 @@ public final class SweepAccumulator {
                 layers: layers)
         }
     }
+}
+
+/// A flag set once by any worker thread and read by the others.
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+
+    func set() { lock.lock(); value = true; lock.unlock() }
 }

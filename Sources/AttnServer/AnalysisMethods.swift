@@ -22,6 +22,8 @@ extension AnalysisError: RPCErrorConvertible {
             return RPCError.invalidParams(field: field, value: nil, accepted: reason, message: description)
         case let .emptyList(field):
             return RPCError.invalidParams(field: field, value: .array([]), accepted: "at least one value", message: description)
+        case .cancelled:
+            return RPCError(.requestCancelled, description)
         case .attentionSizeMismatch, .unexpectedLayer, .missingLayers, .logitsShapeMismatch, .mismatchedTexts:
             return RPCError(.internalError, "internal error: \(description)", data: ["reason": .string(description)])
         }
@@ -205,25 +207,17 @@ extension ModelSession {
         let T = tokens.count
         let points = p.points
         let denseShare = p.endToEnd ? 1.0 / Double(points.count + 1) : 1.0
-        // One accumulator per block size (its thresholds share the block statistics), so a
-        // cancel is noticed between block sizes even inside one layer of a large grid.
-        let groups = Dictionary(grouping: points.indices, by: { points[$0].blockSize })
-        let accumulators = try groups.values.map { indices in
-            (indices, try SweepAccumulator(points: indices.map { points[$0] }, tokens: T, heads: c.nHead,
-                                           layers: c.nLayer, seedEpsilon: p.seedEpsilon))
-        }
+        let acc = try SweepAccumulator(points: points, tokens: T, heads: c.nHead, layers: c.nLayer, seedEpsilon: p.seedEpsilon)
         let logits = try densePass(model: model, tokens: tokens, needLogits: p.endToEnd, context: context,
                                    progress: progress.slice(0, denseShare)) { l, a in
-            for (_, acc) in accumulators {
+            do {
+                // Polled per head, so a cancel lands within one head's work even for a large grid.
+                try acc.consume(layer: l, attention: a, isCancelled: { context.isCancelled })
+            } catch AnalysisError.cancelled {
                 try context.checkCancelled()
-                try acc.consume(layer: l, attention: a)
             }
         }
-        var slots = [SweepPointResult?](repeating: nil, count: points.count)
-        for (indices, acc) in accumulators {
-            for (i, r) in zip(indices, try acc.result()) { slots[i] = r }
-        }
-        var results = slots.compactMap { $0 }
+        var results = try acc.result()
         guard p.endToEnd else { return results }
         guard let logits else { throw RPCError(.internalError, "the dense pass returned no logits") }
         let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize)
