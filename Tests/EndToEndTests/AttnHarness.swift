@@ -107,6 +107,7 @@ final class AttnHarness {
         process.executableURL = executable ?? attn
         process.arguments = arguments
         process.environment = environment
+        process.currentDirectoryURL = folder   // files attn writes by default land in the temp folder
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
