@@ -55,9 +55,10 @@ public final class SweepAccumulator {
 
     /// Runs every point over layer `layer`'s attention `(H, T, T)` (causal: zeros above the diagonal).
     ///
-    /// - Parameter isCancelled: polled before each head (from the worker threads); when it
-    ///   returns true the remaining heads are skipped and `AnalysisError.cancelled` is thrown,
-    ///   so a large grid stops within one head's work rather than one layer's.
+    /// - Parameter isCancelled: polled before each head and every 32 query rows (from the
+    ///   worker threads); when it returns true the remaining work is skipped and
+    ///   `AnalysisError.cancelled` is thrown, so a large grid stops within a few rows' work
+    ///   rather than one layer's.
     public func consume(layer: Int, attention: UnsafeBufferPointer<Float>,
                         isCancelled: @escaping @Sendable () -> Bool = { false }) throws {
         try shape.check(layer: layer, attentionCount: attention.count, seen: seen)
@@ -73,6 +74,8 @@ public final class SweepAccumulator {
                 let headSums = layerSums + h * pointCount
                 var local = [PointSums](repeating: PointSums(), count: pointCount)
                 for q in 0..<t {
+                    // Every 32 rows, too: one head of a large grid can take a while.
+                    if q & 31 == 31, isCancelled() { stopped.set(); return }
                     analyzer.analyze(row: base + (h * t + q) * t, query: q)
                     for i in 0..<pointCount { local[i].add(analyzer.outcomes[i]) }
                 }
