@@ -1,3 +1,4 @@
+import AttentionAnalysis
 import Foundation
 import Kernels
 
@@ -20,7 +21,7 @@ func option(_ name: String) -> String? {
 let runs = Int(option("--runs") ?? "") ?? 5
 let threads = Int(option("--threads") ?? "") ?? ParallelChunks.defaultThreads
 let modelDirectory = option("--model").map { URL(fileURLWithPath: $0) }
-let modes = ["--gemm", "--forward", "--write-model", "--sweep"].filter(arguments.contains)
+let modes = ["--gemm", "--forward", "--write-model", "--sweep", "--analysis-only"].filter(arguments.contains)
 do {
     if let path = option("--write-model") {
         let bytes = try writeRandomCheckpoint(directory: URL(fileURLWithPath: path), config: .gpt2Small)
@@ -34,6 +35,14 @@ do {
         try runForwardBench(runs: runs, threads: threads, tokenCounts: tokens, modelDirectory: modelDirectory,
                             keepAttention: arguments.contains("--keep-attention"))
     }
+    if arguments.contains("--analysis-only") {
+        // The sweep alone on synthetic (12, 12, 1024, 1024) attention: no model, no forward pass.
+        for t in [1, threads] {
+            let report = try SweepBenchmark.run(threadCount: t)
+            print(String(format: "analysis_only layers=%d heads=%d tokens=%d points=%d threads=%d seconds=%.3f",
+                         report.layers, report.heads, report.tokens, report.points, report.threads, report.seconds))
+        }
+    }
     if arguments.contains("--sweep") {
         let directory = modelDirectory ?? defaultBenchModelDirectory
         try ensureRandomCheckpoint(directory)
@@ -46,7 +55,7 @@ do {
     exit(1)
 }
 if modes.isEmpty {
-    print("usage: gpt2-bench --gemm|--forward|--sweep|--write-model DIR [--runs N] [--threads N] [--shape NAME] "
+    print("usage: gpt2-bench --gemm|--forward|--sweep|--analysis-only|--write-model DIR [--runs N] [--threads N] [--shape NAME] "
         + "[--tokens 64,256,1024] [--keep-attention] [--model DIR] [--end-to-end] [--load-runs N]")
 }
 // With --sweep the kernel peak was reset after the load: this is the peak since then.
