@@ -158,3 +158,25 @@ final class CLIAnalysisTests: XCTestCase {
         XCTAssertEqual(viaDefault.status, 0, "reached the listening daemon without spawning: \(viaDefault.stderr)")
     }
 }
+
+extension CLIAnalysisTests {
+    /// `attn model load` swaps the shared daemon's model; `model info` (table and JSON) shows it.
+    func testModelLoadSwapsTheSharedDaemonsModel() throws {
+        let harness = try AttnHarness()
+        let (daemon, socket) = try harness.listeningDaemon()
+        defer {
+            daemon.interrupt()
+            daemon.waitUntilExit()
+        }
+        let legacy = AttnHarness.repository.appendingPathComponent("Tests/Fixtures/models/tiny-legacy").path
+        let load = try harness.run(["model", "load", legacy, "--socket", socket])
+        XCTAssertEqual(load.status, 0, load.stderr)
+        XCTAssertTrue(load.stdout.contains("tiny-legacy"), load.stdout)
+        let info = try harness.run(["model", "info", "--socket", socket, "--json"])
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["nLayer"] as? Int, 3)
+        let missing = try harness.run(["model", "load", "/nonexistent/model", "--socket", socket])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("-32003"), missing.stderr)
+    }
+}
