@@ -59,7 +59,7 @@ let package = Package(
         // Test helpers shared by the test targets that spawn the built executables.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "GPT2Tests", dependencies: ["GPT2"], resources: []),
+        .testTarget(name: "GPT2Tests", dependencies: ["GPT2"]),
         .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
