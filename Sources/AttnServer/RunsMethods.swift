@@ -51,14 +51,14 @@ extension ModelSession {
         return id.lowercased()
     }
 
-    func summaryJSON(_ run: RunRecord) -> JSONValue {
+    func summaryJSON(_ run: RunRecord, modelName: String?) -> JSONValue {
         let summary = run.summaryJSON.flatMap { try? JSONParser.parse($0) } ?? [:]
         return [
             "id": .string(run.id), "method": .string(run.method), "status": .string(run.status.rawValue),
             "createdAt": .string(Timestamp.string(run.createdAt)),
             "finishedAt": run.finishedAt.map { .string(Timestamp.string($0)) } ?? .null,
             "durationMs": run.durationMs.map { .int($0) } ?? .null,
-            "model": .string(run.modelFingerprint), "modelName": .null,
+            "model": .string(run.modelFingerprint), "modelName": modelName.map { .string($0) } ?? .null,
             "numTokens": run.numTokens.map { .int(Int64($0)) } ?? .null,
             "clientName": run.clientName.map { .string($0) } ?? .null,
             "summary": summary,
@@ -67,7 +67,7 @@ extension ModelSession {
 
     /// A stored run as `runs/get` returns it: the summary fields plus `params`, `result`, `error`.
     func runJSON(_ details: RunDetails) -> JSONValue {
-        var out = summaryJSON(details.run).objectValue ?? [:]
+        var out = summaryJSON(details.run, modelName: details.model?.name).objectValue ?? [:]
         var params = (try? JSONParser.parse(details.run.paramsJSON))?.objectValue ?? [:]
         if let text = details.input?.text, params["texts"] == nil { params["text"] = .string(text) }
         out["params"] = .object(params)
@@ -97,8 +97,10 @@ extension ModelSession {
             let before = try r.optionalString("before")
             return (filter, limit, before)
         }, handle: { args, _ in
-            let page = try self.history.requireStore().listRuns(args.0, limit: args.1, before: args.2?.lowercased())
-            var result: [String: JSONValue] = ["runs": .array(page.runs.map(self.summaryJSON))]
+            let store = try self.history.requireStore()
+            let page = try store.listRuns(args.0, limit: args.1, before: args.2?.lowercased())
+            let names = try store.modelNames(fingerprints: Set(page.runs.map(\.modelFingerprint)))
+            var result: [String: JSONValue] = ["runs": .array(page.runs.map { self.summaryJSON($0, modelName: names[$0.modelFingerprint]) })]
             if let next = page.next { result["next"] = .string(next) }
             return JSONValue.object(result)
         })

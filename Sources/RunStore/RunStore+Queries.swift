@@ -63,6 +63,15 @@ extension RunStore {
         }
     }
 
+    /// The names models were loaded by, keyed by fingerprint, for the given fingerprints.
+    public func modelNames(fingerprints: Set<String>) throws(RunStoreError) -> [String: String] {
+        guard !fingerprints.isEmpty else { return [:] }
+        return try read { db in
+            let models = try ModelRecord.filter(keys: Array(fingerprints)).fetchAll(db)
+            return Dictionary(models.map { ($0.fingerprint, $0.name) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// The stored run with its model, input and sweep points.
     /// - Throws: `.runNotFound`.
     public func run(id: String) throws(RunStoreError) -> RunDetails {

@@ -231,6 +231,7 @@ final class DaemonMethodsTests: XCTestCase {
         let b = try client.request("pruneSweep", params: ["text": "two words", "blockSizes": [2]])
         let list = try client.request("runs/list", params: ["limit": 1])
         XCTAssertEqual(list["runs"]?.array.first?["id"], b["runId"], "newest first")
+        XCTAssertEqual(list["runs"]?.array.first?["modelName"], "tiny-peaked")
         let next = try XCTUnwrap(list["next"])
         let page2 = try client.request("runs/list", params: ["limit": 1, "before": next])
         XCTAssertEqual(page2["runs"]?.array.first?["id"], a["runId"])

@@ -111,3 +111,11 @@ final class QueryTests: XCTestCase {
         }
     }
 }
+
+extension QueryTests {
+    func testModelNamesByFingerprint() throws {
+        let store = try sevenRuns()
+        XCTAssertEqual(try store.modelNames(fingerprints: ["f00d", "beef", "cafe"]), ["f00d": "gpt2", "beef": "tiny-peaked"])
+        XCTAssertEqual(try store.modelNames(fingerprints: []), [:])
+    }
+}
