@@ -125,3 +125,31 @@ enum SQLiteProbe {
         try open(path).read { try String.fetchAll($0, sql: "SELECT status FROM run") }
     }
 }
+
+extension HistoryDaemonTests {
+    /// Another process holds the database's write lock past the daemon's busy timeout (5 s):
+    /// the analysis is still answered, with `history.stored: false` and a reason; once the lock
+    /// is gone, runs are stored again.
+    func testALockHeldPastTheTimeoutStillAnswersAnalyses() throws {
+        let client = try DaemonSupport.spawn(["--model", model, "--db", dbPath])
+        defer { DaemonSupport.stop(client) }
+        _ = try client.request("forward", params: ["text": "before the lock"])
+
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true   // the lock stays held between the two accesses
+        let blocker = try DatabaseQueue(path: dbPath, configuration: configuration)
+        try blocker.inDatabase { try $0.execute(sql: "BEGIN EXCLUSIVE TRANSACTION") }
+        let locked = try client.request("forward", params: ["text": "while locked"], timeout: 60)
+        XCTAssertNotNil(locked["argmax"])
+        XCTAssertEqual(locked["history"]?["stored"], false)
+        let reason = locked["history"]?["reason"]?.stringValue ?? ""
+        XCTAssertTrue(reason.contains("lock"), reason)
+        try blocker.inDatabase { try $0.execute(sql: "ROLLBACK") }
+
+        let after = try client.request("forward", params: ["text": "after the lock"])
+        XCTAssertEqual(after["history"]?["stored"], true)
+        let runs = try client.request("runs/list")["runs"]?.array ?? []
+        XCTAssertEqual(runs.count, 2, "the runs before and after the lock are stored")
+        XCTAssertEqual(try integrityCheck(dbPath), "ok")
+    }
+}
