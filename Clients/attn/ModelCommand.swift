@@ -49,7 +49,8 @@ struct ModelCommand: ParsableCommand {
             abstract: "Download a model into the HuggingFace cache (from $HF_ENDPOINT) and load it.",
             discussion: """
             The daemon fetches config.json, model.safetensors, vocab.json and merges.txt of revision \
-            main into the hub cache layout ($HF_HOME/hub or ~/.cache/huggingface/hub), resuming \
+            main into the hub cache layout ($HF_HUB_CACHE, else $HF_HOME/hub, else \
+            $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub), resuming \
             partial files. A name is used as given: gpt2 is models--gpt2, openai-community/gpt2 is \
             models--openai-community--gpt2.
             """)

@@ -32,12 +32,16 @@ extension AnalysisError: RPCErrorConvertible {
 
 extension NpyWriter.Failure: RPCErrorConvertible {
     var rpcError: RPCError {
-        let accepted = "an absolute path in an existing folder, not an existing file unless overwrite: true"
         switch self {
-        case .relativePath(let path), .exists(let path):
-            return RPCError.invalidParams(field: "exportPath", value: .string(path), accepted: accepted, message: description)
-        case .missingFolder:
-            return RPCError.invalidParams(field: "exportPath", value: nil, accepted: accepted, message: description)
+        case .relativePath(let path):
+            return RPCError.invalidParams(field: "exportPath", value: .string(path),
+                                          accepted: "an absolute path of a file to write", message: description)
+        case .missingFolder(let folder):
+            return RPCError.invalidParams(field: "exportPath", value: nil,
+                                          accepted: "a path in an existing folder (\(folder) does not exist)", message: description)
+        case .exists(let path):
+            return RPCError.invalidParams(field: "exportPath", value: .string(path),
+                                          accepted: "a path that does not exist yet (or pass overwrite: true)", message: description)
         case .io(let path, let why):
             return RPCError(.exportFailed, description, data: ["path": .string(path), "reason": .string(why)])
         case .sizeMismatch:

@@ -54,14 +54,8 @@ struct ProfileParams {
         overwrite = try r.bool("overwrite", default: false)
         force = try r.bool("force", default: false)
         if let p = exportPath {
-            guard p.hasPrefix("/") else { throw r.invalid("exportPath", accepted: "an absolute path of a file to write") }
-            let folder = (p as NSString).deletingLastPathComponent
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-                throw r.invalid("exportPath", accepted: "a path in an existing folder (\(folder) does not exist)")
-            }
-            if !overwrite && FileManager.default.fileExists(atPath: p) {
-                throw r.invalid("exportPath", accepted: "a path that does not exist yet (or pass overwrite: true)")
+            do { try NpyWriter.checkDestination(p, overwrite: overwrite) } catch let failure as NpyWriter.Failure {
+                throw failure.rpcError
             }
         }
         if input.isMulti && includeAttention { throw r.invalid("includeAttention", accepted: "false with `texts`") }

@@ -20,7 +20,7 @@ extension ModelSession {
     /// - Important: called on the compute queue.
     func runAnalysis(method: String, canonical: [String: JSONValue], inputs: [ResolvedInput], model: LoadedModel,
                      cacheable: Bool, clientName: String?, compute: () throws -> AnalysisOutput) throws -> JSONValue {
-        let request = runRequest(method: method, canonical: canonical, inputs: inputs, model: model, clientName: clientName)
+        let request = try runRequest(method: method, canonical: canonical, inputs: inputs, model: model, clientName: clientName)
         var ticket = history.begin(request, cacheable: cacheable)
         if var cached = ticket.cached?.objectValue {
             cached["cached"] = true
@@ -50,7 +50,7 @@ extension ModelSession {
     }
 
     private func runRequest(method: String, canonical: [String: JSONValue], inputs: [ResolvedInput],
-                            model: LoadedModel, clientName: String?) -> RunRequest {
+                            model: LoadedModel, clientName: String?) throws -> RunRequest {
         let modelRecord = ModelRecord(fingerprint: model.fingerprint, name: model.name, path: model.path,
                                       configJSON: model.configJSON)
         let input: InputRecord
@@ -60,7 +60,8 @@ extension ModelSession {
             // Several texts: one input row for the whole list (ids joined by -1, never a token id).
             input = InputRecord(tokens: Array(inputs.map(\.tokens).joined(separator: [-1])), text: nil)
         }
-        let params = CanonicalParams(canonicalJSON: JSONWriter.string(.object(canonical)))
+        // The store's canonical form (sorted keys, numbers by value) is the one cache key mechanism.
+        let params = try CanonicalParams(JSONWriter.data(.object(canonical)))
         return RunRequest(method: method, model: modelRecord, input: input, params: params, clientName: clientName)
     }
 }

@@ -12,7 +12,6 @@ import Logging
 public func registerAnalysisMethods(into registry: MethodRegistry, configuration: ServerConfiguration,
                                     logger: Logger = Logger(label: "attnd.session")) throws {
     let session = ModelSession(configuration: configuration, logger: logger)
-    session.downloader = ModelSession.downloadModel
     if let model = configuration.model {
         let source: ModelSession.Source = model.hasPrefix("/") || model.hasPrefix(".") || model.hasPrefix("~")
             || FileManager.default.fileExists(atPath: model) ? .path(model) : .name(model, download: false)

@@ -13,8 +13,6 @@ final class ModelSession: @unchecked Sendable {
     let cache: DenseCache
     let history: RunHistory
     let logger: Logger
-    /// Loads a model by name into the hub cache when asked (`download: true`); nil: refused.
-    var downloader: ((_ name: String, _ context: RequestContext) throws -> URL)?
 
     private let lock = NSLock()
     private var model: LoadedModel?
@@ -66,11 +64,7 @@ final class ModelSession: @unchecked Sendable {
                     data["reason"] = .string("\(error)")
                     throw RPCError(.modelLoadFailed, "cannot load model '\(n)': \(error)", data: .object(data))
                 }
-                guard let downloader, let context else {
-                    throw RPCError(.downloadFailed, "downloading is not available in this daemon",
-                                   data: ["name": .string(n), "reason": "no downloader"])
-                }
-                folder = try downloader(n, context)
+                folder = try ModelSession.downloadModel(name: n, context: context)
             }
         }
         do {

@@ -31,17 +31,23 @@ final class NpyWriter {
     private let handle: FileHandle
     private var written = 0
 
-    /// Checks the path rules (absolute, existing folder, no existing file unless `overwrite`)
-    /// and opens the temporary file.
-    init(path: String, shape: [Int], overwrite: Bool) throws {
+    /// The path rules of `exportPath`: absolute, in an existing folder, not an existing file
+    /// unless `overwrite`. Checked when the request is read and again when the file is opened.
+    static func checkDestination(_ path: String, overwrite: Bool) throws {
         guard path.hasPrefix("/") else { throw Failure.relativePath(path) }
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
             throw Failure.missingFolder(folder)
         }
         if FileManager.default.fileExists(atPath: path) && !overwrite { throw Failure.exists(path) }
+    }
+
+    /// Checks the path rules and opens the temporary file.
+    init(path: String, shape: [Int], overwrite: Bool) throws {
+        try NpyWriter.checkDestination(path, overwrite: overwrite)
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
         self.path = path
         self.shape = shape
         temporaryPath = folder + "/." + url.lastPathComponent + ".\(getpid()).partial"

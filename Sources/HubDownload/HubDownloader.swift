@@ -35,17 +35,6 @@ public struct HubDownloader: Sendable {
         return URL(string: "https://huggingface.co")!
     }
 
-    /// `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
-    public static func defaultCacheRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        if let hub = environment["HF_HUB_CACHE"], !hub.isEmpty { return URL(fileURLWithPath: hub, isDirectory: true) }
-        if let home = environment["HF_HOME"], !home.isEmpty {
-            return URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent("hub", isDirectory: true)
-        }
-        let user = environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
-            ?? FileManager.default.homeDirectoryForCurrentUser
-        return user.appendingPathComponent(".cache/huggingface/hub", isDirectory: true)
-    }
-
     /// Downloads `files` of `repo` at `revision`.
     /// - Parameter progress: `(file, bytesDone, bytesTotal)` per received chunk (bytes; the
     ///   total is nil when the server does not announce it). Bytes already on disk count as done.

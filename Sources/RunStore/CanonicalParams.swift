@@ -29,9 +29,6 @@ public struct CanonicalParams: Equatable, Sendable {
         try self.init(Self.data(params, field: "params"), defaults: Self.data(defaults, field: "defaults"), excluding: excluding)
     }
 
-    /// Wraps an already canonical text (as read back from `run.params_json`).
-    public init(canonicalJSON: String) { json = canonicalJSON }
-
     private static func object(_ data: Data, field: String) throws(RunStoreError) -> [String: CanonicalJSON] {
         let parsed: CanonicalJSON
         do { parsed = try CanonicalJSON.parse(data) } catch {

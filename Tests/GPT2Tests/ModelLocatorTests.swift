@@ -55,6 +55,15 @@ final class ModelLocatorTests: XCTestCase {
         XCTAssertEqual(try ModelLocator.resolve("gpt2", environment: ["HF_HUB_CACHE": "", "HOME": path("home")]), home, "empty variable is unset")
     }
 
+    /// The folder downloads go to (the daemon hands it to `HubDownloader`) is the one the
+    /// locator searches: one definition for both.
+    func testHubCacheRootFollowsTheEnvironment() {
+        XCTAssertEqual(ModelLocator.hubCacheRoot(environment: ["HF_HOME": "/h"]).path, "/h/hub")
+        XCTAssertEqual(ModelLocator.hubCacheRoot(environment: ["HF_HUB_CACHE": "/c", "HF_HOME": "/h"]).path, "/c")
+        XCTAssertEqual(ModelLocator.hubCacheRoot(environment: ["HOME": "/home/u"]).path, "/home/u/.cache/huggingface/hub")
+        XCTAssertEqual(ModelLocator.hubCacheRoot(environment: ["XDG_CACHE_HOME": "/x", "HOME": "/home/u"]).path, "/x/huggingface/hub")
+    }
+
     func testRefsMainChoosesTheSnapshot() throws {
         try cacheModel(root: "hub", repo: "openai-community--gpt2", revision: "old", refsMain: false)
         let current = try cacheModel(root: "hub", repo: "openai-community--gpt2", revision: "new")

@@ -39,12 +39,9 @@ final class HubCacheLayoutTests: XCTestCase {
         XCTAssertNil(HubCacheLayout.blobName(fromETag: nil))
     }
 
-    func testDefaultEndpointAndCacheRootFollowTheEnvironment() {
+    func testDefaultEndpointFollowsTheEnvironment() {
         XCTAssertEqual(HubDownloader.defaultEndpoint(environment: [:]).absoluteString, "https://huggingface.co")
         XCTAssertEqual(HubDownloader.defaultEndpoint(environment: ["HF_ENDPOINT": "http://127.0.0.1:9"]).absoluteString,
                        "http://127.0.0.1:9")
-        XCTAssertEqual(HubDownloader.defaultCacheRoot(environment: ["HF_HOME": "/h"]).path, "/h/hub")
-        XCTAssertEqual(HubDownloader.defaultCacheRoot(environment: ["HF_HUB_CACHE": "/c", "HF_HOME": "/h"]).path, "/c")
-        XCTAssertEqual(HubDownloader.defaultCacheRoot(environment: ["HOME": "/home/u"]).path, "/home/u/.cache/huggingface/hub")
     }
 }
