@@ -30,7 +30,9 @@ public enum CausalAttentionKernels {
             let lastRow = i0 + rows - 1
             let panels = lastRow / gemmNR + 1                   // panels holding keys ≤ lastRow
             let cols = min(t, panels * gemmNR)
-            for r in 0..<rows { (probs + (i0 + r) * t).update(repeating: 0, count: cols) }
+            if rows < gemmMR || d == 0 {
+                for r in 0..<rows { (probs + (i0 + r) * t).update(repeating: 0, count: cols) }
+            }
             var block = 0, p0 = 0
             while p0 < d {
                 let kcb = min(gemmKC, d - p0)
@@ -40,7 +42,9 @@ public enum CausalAttentionKernels {
                     let b = packedBPanel(kPacked, n: t, k: d, block: block, panel: panel)
                     let c = probs + i0 * t + j0
                     if rows == gemmMR {
-                        microTileStridedA(kc: kcb, a: q + i0 * ld + p0, lda: ld, b: b, c: c, ldc: t, cols: min(gemmNR, t - j0))
+                        // The first k-block writes the scores; later ones (D > KC) add to them.
+                        microTileStridedA(kc: kcb, a: q + i0 * ld + p0, lda: ld, b: b, c: c, ldc: t, cols: min(gemmNR, t - j0),
+                                          accumulate: block > 0)
                     } else {
                         microTilePackedA(kc: kcb, a: aPartial, b: b, c: c, ldc: t, rows: rows, cols: min(gemmNR, t - j0))
                     }
@@ -98,18 +102,19 @@ public enum CausalAttentionKernels {
     }
 }
 
-/// Runs the strided-A micro-kernel on MR full rows and `cols` ≤ NR columns of C, accumulating.
+/// Runs the strided-A micro-kernel on MR full rows and `cols` ≤ NR columns of C, adding to C
+/// (`accumulate`) or overwriting it.
 @inline(__always)
 func microTileStridedA(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                       c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int) {
+                       c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, accumulate: Bool = true) {
     if cols == gemmNR {
-        microKernelStridedA(kc: kc, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: true)
+        microKernelStridedA(kc: kc, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate)
         return
     }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: gemmMR * gemmNR) { tile in
         guard let tp = tile.baseAddress else { return }
         for r in 0..<gemmMR {
-            for j in 0..<gemmNR { tp[r * gemmNR + j] = j < cols ? c[r * ldc + j] : 0 }
+            for j in 0..<gemmNR { tp[r * gemmNR + j] = accumulate && j < cols ? c[r * ldc + j] : 0 }
         }
         microKernelStridedA(kc: kc, a: a, lda: lda, b: b, c: tp, ldc: gemmNR, accumulate: true)
         for r in 0..<gemmMR { (c + r * ldc).update(from: tp + r * gemmNR, count: cols) }

@@ -15,16 +15,28 @@ public enum Gemm {
         case accumulate
     }
 
+    /// An element-wise function applied to each finished tile of C (on the thread that computed
+    /// it, while the tile is still in cache).
+    public enum Epilogue: Sendable {
+        /// C is left as the sum.
+        case none
+        /// C ← gelu_new(C) (GPT-2's MLP activation, `GELU.forwardInPlace`).
+        case geluNew
+    }
+
     /// C (M, N) = [C +] bias (N) + A (M, K) · B (K, N).
     ///
     /// - Parameters:
     ///   - a: A, row `i` at `a + i * lda`, `K = b.k` columns.
     ///   - c: C, row `i` at `c + i * ldc`, `N = b.n` columns; must not overlap A.
     ///   - bias: N floats added to every row, or nil.
+    ///   - epilogue: applied to C after the bias and products (after the residual add too, so use
+    ///     it with `.overwrite`).
     ///   - threads: Threads to use; 1 runs on the caller's thread.
     public static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-                                output: Output = .overwrite, threads: Int = ParallelChunks.defaultThreads) {
+                                output: Output = .overwrite, epilogue: Epilogue = .none,
+                                threads: Int = ParallelChunks.defaultThreads) {
         let n = b.n, k = b.k
         guard m > 0, n > 0 else { return }
         let panels = (n + gemmNR - 1) / gemmNR
@@ -33,29 +45,38 @@ public enum Gemm {
         // per-chunk setup (output init, partial-panel packing, row copies) stays negligible.
         let wantedChunks = threads > 1 ? 12 * threads : 1
         let columnSplits = min(panels, max(1, (wantedChunks + rowBlocks - 1) / rowBlocks))
-        let panelsPerChunk = (panels + columnSplits - 1) / columnSplits
+        // At most `maxPanelsPerChunk` panels, so a chunk's C tile stays in L2 while the k-blocks
+        // pass over it (the LM head's N = 50257 would otherwise stream C through memory K/KC times).
+        let panelsPerChunk = min(maxPanelsPerChunk, (panels + columnSplits - 1) / columnSplits)
         let columnChunks = (panels + panelsPerChunk - 1) / panelsPerChunk
+        // With no bias and nothing to add to, the first k-block writes C instead of C being zeroed.
+        let firstBlockWrites = output == .overwrite && bias == nil && k > 0
         let workers = min(threads, rowBlocks * columnChunks)
         let scratch = (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMR * gemmKC) }
         let copyRows = rowsAliasInL1(lda: lda) && m >= gemmMR
         let rowCopy = copyRows ? (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMC * paddedStride) } : []
 
+        // Chunks sharing a column range are consecutive, so B's panels (the large operand of the
+        // LM head) are reused from cache across row blocks.
         ParallelChunks.run(chunks: rowBlocks * columnChunks, threads: workers) { worker, chunk in
-            let i0 = (chunk / columnChunks) * gemmMC
+            let i0 = (chunk % rowBlocks) * gemmMC
             let rows = min(gemmMC, m - i0)
-            let panel0 = (chunk % columnChunks) * panelsPerChunk
+            let panel0 = (chunk / rowBlocks) * panelsPerChunk
             let panel1 = min(panels, panel0 + panelsPerChunk)
             let col0 = panel0 * gemmNR
             let cols = min(panel1 * gemmNR, n) - col0
             let cTile = c + i0 * ldc + col0
-            initialiseOutput(rows: rows, cols: cols, c: cTile, ldc: ldc,
-                             bias: bias.map { $0 + col0 }, output: output)
+            if !firstBlockWrites {
+                initialiseOutput(rows: rows, cols: cols, c: cTile, ldc: ldc, bias: bias.map { $0 + col0 }, output: output)
+            }
+            defer { applyEpilogue(epilogue, rows: rows, cols: cols, c: cTile, ldc: ldc) }
             guard k > 0 else { return }
             let aPacked = scratch[worker].base
             var block = 0
             var p0 = 0
             while p0 < k {
                 let kcb = min(gemmKC, k - p0)
+                let accumulate = !(firstBlockWrites && block == 0)
                 // Full row panels read A in place (its rows are unit-stride in k); only a
                 // partial last panel is packed, zero-padded to MR rows. When A's row stride
                 // would put a panel's 14 rows in the same few L1 sets, rows are first copied to
@@ -78,12 +99,12 @@ public enum Gemm {
                     var r0 = 0
                     while r0 < fullRows {
                         microTileStridedA(kc: kcb, a: aRows + r0 * aStride, lda: aStride, b: bPanel,
-                                          c: c + (i0 + r0) * ldc + j0, ldc: ldc, cols: nr)
+                                          c: c + (i0 + r0) * ldc + j0, ldc: ldc, cols: nr, accumulate: accumulate)
                         r0 += gemmMR
                     }
                     if fullRows < rows {
                         microTilePackedA(kc: kcb, a: aPacked, b: bPanel, c: c + (i0 + fullRows) * ldc + j0, ldc: ldc,
-                                         rows: rows - fullRows, cols: nr)
+                                         rows: rows - fullRows, cols: nr, accumulate: accumulate)
                     }
                 }
                 p0 += kcb
@@ -102,6 +123,9 @@ public enum Gemm {
         multiply(m: m, a: a, lda: lda, b: packed, c: c, ldc: ldc, output: output, threads: threads)
     }
 
+    /// Most B panels one chunk covers: a (MC, 16·NR) C tile is 688 KiB, inside Zen 4's 1 MiB L2.
+    static let maxPanelsPerChunk = 16
+
     /// Row stride (floats) of copied A rows: a k-block plus one cache line, so consecutive rows
     /// fall in different L1 sets.
     static let paddedStride = gemmKC + 16
@@ -118,6 +142,15 @@ public enum Gemm {
     /// Copies `rows` rows of `kc` floats (row stride `lda`) to `dst` at stride `paddedStride`.
     static func copyRowBlock(rows: Int, kc: Int, source: UnsafePointer<Float>, lda: Int, into dst: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { (dst + r * paddedStride).update(from: source + r * lda, count: kc) }
+    }
+
+    /// Applies `epilogue` to a finished (rows, cols) tile of C.
+    static func applyEpilogue(_ epilogue: Epilogue, rows: Int, cols: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        switch epilogue {
+        case .none: return
+        case .geluNew:
+            for r in 0..<rows { GELU.forwardInPlace(c + r * ldc, count: cols) }
+        }
     }
 
     /// Sets (or adds to) a (rows, cols) tile of C the bias row, before the products accumulate.

@@ -83,19 +83,19 @@ func packA(rows: Int, kc: Int, source: UnsafePointer<Float>, lda: Int, p0: Int,
 }
 
 /// Runs the packed-A micro-kernel on a tile of C that may be smaller than MR × NR
-/// (`rows` ≤ MR, `cols` ≤ NR), accumulating into C. Full tiles go straight to C; partial ones
-/// go through a local MR × NR tile.
+/// (`rows` ≤ MR, `cols` ≤ NR), adding to C (`accumulate`) or overwriting it. Full tiles go
+/// straight to C; partial ones go through a local MR × NR tile.
 @inline(__always)
 func microTilePackedA(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int) {
+                      c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool = true) {
     if rows == gemmMR && cols == gemmNR {
-        microKernelPackedA(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: true)
+        microKernelPackedA(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
         return
     }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: gemmMR * gemmNR) { tile in
         guard let t = tile.baseAddress else { return }
         for r in 0..<gemmMR {
-            for j in 0..<gemmNR { t[r * gemmNR + j] = (r < rows && j < cols) ? c[r * ldc + j] : 0 }
+            for j in 0..<gemmNR { t[r * gemmNR + j] = (accumulate && r < rows && j < cols) ? c[r * ldc + j] : 0 }
         }
         microKernelPackedA(kc: kc, a: a, b: b, c: t, ldc: gemmNR, accumulate: true)
         for r in 0..<rows {

@@ -7,39 +7,59 @@ public enum Softmax {
     /// Reductions run in Float, as HuggingFace's float32 softmax does.
     public static func causalRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int, scale: Float) {
         precondition(visible >= 1 && visible <= count, "visible keys \(visible) must be in 1...\(count)")
-        // Pass 1: the largest score.
+        let full = visible / 16 * 16          // keys in whole 16-lane vectors; the rest is the tail
+        let tail = visible - full
+        // Pass 1: the largest score (compare-and-blend: one vector max, unlike the NaN-aware
+        // `pointwiseMax`, which Swift lowers lane by lane).
         var maxV = Vec16(repeating: -.infinity)
         var i = 0
-        while i < visible {
-            let m = min(16, visible - i)
-            maxV = pointwiseMax(maxV, loadVec(row + i, count: m, fill: -.infinity))
+        while i < full {
+            let v = loadVec(row + i, count: 16)
+            maxV = maxV.replacing(with: v, where: v .> maxV)
             i += 16
         }
-        let rowMax = maxV.max() * scale
+        if tail > 0 {
+            let v = loadVec(row + full, count: tail, fill: -.infinity)
+            maxV = maxV.replacing(with: v, where: v .> maxV)
+        }
+        let rowMax = largestLane(maxV) * scale
         // Pass 2: exponentials and their sum.
         let scaleV = Vec16(repeating: scale)
         let shift = Vec16(repeating: -rowMax)
         var sumV = Vec16()
         i = 0
-        while i < visible {
-            let m = min(16, visible - i)
-            var e = vexp(shift.addingProduct(loadVec(row + i, count: m), scaleV))
-            if m < 16 { e = e.replacing(with: 0, where: laneIndex .>= Int32(m)) }
+        while i < full {
+            let e = vexp(shift.addingProduct(loadVec(row + i, count: 16), scaleV))
             sumV += e
-            storeVec(e, row + i, count: m)
+            storeVec(e, row + i, count: 16)
             i += 16
+        }
+        if tail > 0 {
+            let e = vexp(shift.addingProduct(loadVec(row + full, count: tail), scaleV))
+                .replacing(with: 0, where: tailMask(tail))
+            sumV += e
+            storeVec(e, row + full, count: tail)
         }
         // Pass 3: normalise; zero the masked tail.
         let inv = Vec16(repeating: 1 / sumV.sum())
         i = 0
-        while i < visible {
-            let m = min(16, visible - i)
-            storeVec(loadVec(row + i, count: m) * inv, row + i, count: m)
+        while i < full {
+            storeVec(loadVec(row + i, count: 16) * inv, row + i, count: 16)
             i += 16
         }
+        if tail > 0 { storeVec(loadVec(row + full, count: tail) * inv, row + full, count: tail) }
         if visible < count { (row + visible).update(repeating: 0, count: count - visible) }
     }
 }
 
-/// Lane indices 0…15.
-private let laneIndex = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+/// The largest of 16 lanes, by halving (each step one compare-and-blend on half the width).
+@inline(__always)
+func largestLane(_ v: Vec16) -> Float {
+    let a = v.lowHalf, b = v.highHalf
+    let m8 = a.replacing(with: b, where: b .> a)
+    let c = m8.lowHalf, d = m8.highHalf
+    let m4 = c.replacing(with: d, where: d .> c)
+    let e = m4.lowHalf, f = m4.highHalf
+    let m2 = e.replacing(with: f, where: f .> e)
+    return Swift.max(m2[0], m2[1])
+}

@@ -1,18 +1,25 @@
+import Foundation
 import Kernels
 
 /// Activations of one forward pass, reused layer after layer (one layer's attention, not L).
-/// Owned by a single call of `GPT2Model.forward`: never shared between threads' calls.
+/// Owned by a single call of `GPT2Model.forward` at a time: never shared between threads' calls.
+/// Sized for up to `tokenCapacity` tokens; a call with T ≤ capacity lays its tensors out with
+/// T (row strides are T-based), so a larger set serves a smaller call.
 final class ActivationBuffers {
+    let tokenCapacity: Int
+    let workers: Int
     let residual: AlignedFloats      // (T, C)   the residual stream
     let normed: AlignedFloats        // (T, C)   ln_1 / ln_2 / ln_f output
     let qkv: AlignedFloats           // (T, 3C)  q | k | v, head h at columns h·D of each third
     let attention: AlignedFloats     // (T, C)   heads' weighted values, concatenated
     let probs: AlignedFloats         // (H, T, T) this layer's attention probabilities
-    let mlpHidden: AlignedFloats     // (T, I)   c_fc output, then gelu_new of it
+    let mlpHidden: AlignedFloats     // (T, I)   gelu_new(c_fc output)
     let headScratch: [AlignedFloats] // one per worker thread for the attention kernels
 
     init(config: GPT2Config, tokens t: Int, workers: Int) {
         let c = config.nEmbd
+        tokenCapacity = t
+        self.workers = max(workers, 1)
         residual = AlignedFloats(count: t * c)
         normed = AlignedFloats(count: t * c)
         qkv = AlignedFloats(count: t * 3 * c)
@@ -20,6 +27,53 @@ final class ActivationBuffers {
         probs = AlignedFloats(count: config.nHead * t * t)
         mlpHidden = AlignedFloats(count: t * config.nInner)
         let scratchCount = CausalAttentionKernels.scratchCount(tokens: t, headDim: config.headDim)
-        headScratch = (0..<max(workers, 1)).map { _ in AlignedFloats(count: scratchCount) }
+        headScratch = (0..<self.workers).map { _ in AlignedFloats(count: scratchCount) }
+    }
+
+    /// Bytes held.
+    var byteCount: Int {
+        [residual, normed, qkv, attention, probs, mlpHidden].reduce(0) { $0 + $1.byteCount }
+            + headScratch.reduce(0) { $0 + $1.byteCount }
+    }
+}
+
+/// Keeps the activations of the last finished forward pass for the next one, so a long-lived
+/// model does not map, fault in and zero ≈ 80 MB (T = 1024, gpt2-small) on every call.
+///
+/// Holds at most one idle set, the largest returned. Thread-safe: concurrent calls each check
+/// out their own set (the second allocates).
+final class ActivationBufferPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: ActivationBuffers?
+
+    /// A set for `tokens` T and `workers` threads: the idle one when large enough, else a new one.
+    func checkOut(config: GPT2Config, tokens: Int, workers: Int) -> ActivationBuffers {
+        lock.lock()
+        if let set = idle, set.tokenCapacity >= tokens, set.workers >= max(workers, 1) {
+            idle = nil
+            lock.unlock()
+            return set
+        }
+        lock.unlock()
+        return ActivationBuffers(config: config, tokens: tokens, workers: workers)
+    }
+
+    /// Gives a set back after its call; the pool keeps the larger of it and the idle one.
+    func checkIn(_ set: ActivationBuffers) {
+        lock.lock(); defer { lock.unlock() }
+        if let current = idle, current.tokenCapacity >= set.tokenCapacity { return }
+        idle = set
+    }
+
+    /// Frees the idle set (e.g. after a long input, to give its memory back).
+    func drain() {
+        lock.lock(); defer { lock.unlock() }
+        idle = nil
+    }
+
+    /// Bytes held by the idle set.
+    var idleBytes: Int {
+        lock.lock(); defer { lock.unlock() }
+        return idle?.byteCount ?? 0
     }
 }

@@ -2,9 +2,10 @@ import Kernels
 
 /// A GPT-2-family model ready to run: weights packed for the GEMM once, at init.
 ///
-/// `forward` allocates its own activations, so concurrent calls are safe (they share the cores).
-/// Memory of one call: the activations of one layer plus one layer's attention (H, T, T), and
-/// the logits (T, V) when asked for.
+/// Concurrent `forward` calls are safe (each checks out its own activations; they share the
+/// cores). Memory of one call: the activations of one layer plus one layer's attention
+/// (H, T, T), and the logits (T, V) when asked for. The activations of the last call stay
+/// allocated for the next one (`releaseCachedActivations()` frees them).
 public final class GPT2Model: @unchecked Sendable {
     public let config: GPT2Config
     /// Threads the matmuls and attention heads use.
@@ -15,6 +16,8 @@ public final class GPT2Model: @unchecked Sendable {
     private let lnFWeight: FloatTensor              // (C)
     private let lnFBias: FloatTensor                // (C)
     private let lmHead: PackedMatrix                // (C, V) = lm_head.weightᵀ
+    /// The last call's activations, kept for the next call (≈ 80 MB at T = 1024 for gpt2-small).
+    private let bufferPool = ActivationBufferPool()
 
     /// Packs every matmul weight (blocks in parallel). About 0.2 s for gpt2-small.
     /// - Parameter threads: threads for packing and every forward pass (default: active cores).
@@ -42,6 +45,12 @@ public final class GPT2Model: @unchecked Sendable {
         lmHead = head.values[0]
     }
 
+    /// Frees the activations kept from the last forward pass (they are re-allocated on demand).
+    public func releaseCachedActivations() { bufferPool.drain() }
+
+    /// Bytes of activations kept from the last forward pass for the next one.
+    public var cachedActivationBytes: Int { bufferPool.idleBytes }
+
     /// Bytes held by the packed weight panels (a second copy of the matmul weights).
     public var packedWeightBytes: Int { layers.reduce(lmHead.byteCount) { $0 + $1.packedBytes } }
 
@@ -53,34 +62,40 @@ public final class GPT2Model: @unchecked Sendable {
         try validate(tokens)
         let t = tokens.count, c = config.nEmbd
         let eps = config.layerNormEpsilon
-        let buffers = ActivationBuffers(config: config, tokens: t, workers: threads)
+        let buffers = bufferPool.checkOut(config: config, tokens: t, workers: threads)
+        defer { bufferPool.checkIn(buffers) }
         var hidden: [[Float]]? = options.keepHiddenStates ? [] : nil
+        // Without logits or hidden states nothing after the last layer's attention probabilities
+        // is observable: that layer's P·V, c_proj and MLP are skipped.
+        let attentionOnly = !options.computeLogits && !options.keepHiddenStates
 
         encoderForward(residual: buffers.residual.base, tokens: tokens, wte: wte, wpe: wpe, channels: c)
         for (l, layer) in layers.enumerated() {
             try options.checkCancellation?()
             hidden?.append(copy(buffers.residual, count: t * c))
+            let lastObservable = attentionOnly && l == layers.count - 1
             // Attention sub-block: residual += c_proj(attn(ln_1(residual))).
             layerNormForward(out: buffers.normed.base, input: buffers.residual.base, tokens: t, channels: c,
-                             weight: layer.ln1Weight, bias: layer.ln1Bias, epsilon: eps)
+                             weight: layer.ln1Weight, bias: layer.ln1Bias, epsilon: eps, threads: threads)
             matmulForward(out: buffers.qkv.base, input: buffers.normed.base, tokens: t, weight: layer.qkv,
                           bias: layer.qkvBias, addToOutput: false, threads: threads)
             try attentionForward(out: buffers.attention.base, probs: buffers.probs.base, qkv: buffers.qkv.base, tokens: t,
-                                 config: config, layer: l, options: options, scratch: buffers.headScratch, threads: threads)
+                                 config: config, layer: l, options: options, scratch: buffers.headScratch,
+                                 weightValues: !lastObservable, threads: threads)
+            if lastObservable { return ForwardOutput(logits: nil, hiddenStates: nil) }
             matmulForward(out: buffers.residual.base, input: buffers.attention.base, tokens: t, weight: layer.attnProj,
                           bias: layer.attnProjBias, addToOutput: true, threads: threads)
             // MLP sub-block: residual += c_proj(gelu_new(c_fc(ln_2(residual)))).
             layerNormForward(out: buffers.normed.base, input: buffers.residual.base, tokens: t, channels: c,
-                             weight: layer.ln2Weight, bias: layer.ln2Bias, epsilon: eps)
-            matmulForward(out: buffers.mlpHidden.base, input: buffers.normed.base, tokens: t, weight: layer.fc,
-                          bias: layer.fcBias, addToOutput: false, threads: threads)
-            geluForward(buffers.mlpHidden.base, count: t * config.nInner)
+                             weight: layer.ln2Weight, bias: layer.ln2Bias, epsilon: eps, threads: threads)
+            matmulGeluForward(out: buffers.mlpHidden.base, input: buffers.normed.base, tokens: t, weight: layer.fc,
+                              bias: layer.fcBias, threads: threads)
             matmulForward(out: buffers.residual.base, input: buffers.mlpHidden.base, tokens: t, weight: layer.mlpProj,
                           bias: layer.mlpProjBias, addToOutput: true, threads: threads)
         }
         try options.checkCancellation?()
         layerNormForward(out: buffers.normed.base, input: buffers.residual.base, tokens: t, channels: c,
-                         weight: lnFWeight, bias: lnFBias, epsilon: eps)
+                         weight: lnFWeight, bias: lnFBias, epsilon: eps, threads: threads)
         hidden?.append(copy(buffers.normed, count: t * c))
 
         var logits: [Float]?

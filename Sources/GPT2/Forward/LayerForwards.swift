@@ -13,11 +13,20 @@ func encoderForward(residual: UnsafeMutablePointer<Float>, tokens: [Int], wte: F
     }
 }
 
-/// out (T, C) = LayerNorm(input (T, C)) with this layer's weight and bias (C).
+/// out (T, C) = LayerNorm(input (T, C)) with this layer's weight and bias (C); rows are split
+/// into chunks of `layerNormChunkRows` shared by `threads` threads.
 func layerNormForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tokens t: Int, channels c: Int,
-                      weight: FloatTensor, bias: FloatTensor, epsilon: Float) {
-    LayerNorm.forward(out: out, input: input, rows: t, cols: c, weight: weight.pointer, bias: bias.pointer, epsilon: epsilon)
+                      weight: FloatTensor, bias: FloatTensor, epsilon: Float, threads: Int) {
+    let chunks = (t + layerNormChunkRows - 1) / layerNormChunkRows
+    ParallelChunks.run(chunks: chunks, threads: threads) { _, chunk in
+        let r0 = chunk * layerNormChunkRows
+        LayerNorm.forward(out: out + r0 * c, input: input + r0 * c, rows: min(layerNormChunkRows, t - r0), cols: c,
+                          weight: weight.pointer, bias: bias.pointer, epsilon: epsilon)
+    }
 }
+
+/// Rows of one layer-norm chunk: 64 rows of gpt2-small are 192 KiB, enough to amortise a hand-off.
+let layerNormChunkRows = 64
 
 /// out (T, N) = input (T, K) · W (K, N) + bias (N), or `out += …` when `addToOutput` (the
 /// residual connection, fused). W is packed.
@@ -25,6 +34,14 @@ func matmulForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>
                    bias: FloatTensor?, addToOutput: Bool, threads: Int) {
     Gemm.multiply(m: t, a: input, lda: weight.k, b: weight, c: out, ldc: weight.n, bias: bias?.pointer,
                   output: addToOutput ? .accumulate : .overwrite, threads: threads)
+}
+
+/// out (T, I) = gelu_new(input (T, C) · W (C, I) + bias (I)): the MLP's c_fc with its activation
+/// applied to each output tile as the GEMM finishes it.
+func matmulGeluForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tokens t: Int, weight: PackedMatrix,
+                       bias: FloatTensor, threads: Int) {
+    Gemm.multiply(m: t, a: input, lda: weight.k, b: weight, c: out, ldc: weight.n, bias: bias.pointer,
+                  output: .overwrite, epilogue: .geluNew, threads: threads)
 }
 
 /// Causal self-attention of one layer: out (T, C) from qkv (T, 3C), through probs (H, T, T).
@@ -35,10 +52,11 @@ func matmulForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>
 ///    future, and a 0 — not a tiny number — is what lets analyses count them as masked);
 /// then, for all heads at once, the caller's intervention may rewrite probs and the observer
 /// sees them; and
-/// 3. weighted sum: out[:, hD…(h+1)D) = probs_h · V_h, reading only keys ≤ each query.
+/// 3. weighted sum: out[:, hD…(h+1)D) = probs_h · V_h, reading only keys ≤ each query
+///    (skipped when `weightValues` is false: nobody reads `out`).
 func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                       tokens t: Int, config: GPT2Config, layer: Int, options: ForwardOptions,
-                      scratch: [AlignedFloats], threads: Int) throws {
+                      scratch: [AlignedFloats], weightValues: Bool = true, threads: Int) throws {
     let c = config.nEmbd, h = config.nHead, d = config.headDim
     let scale = 1 / Float(d).squareRoot()
     ParallelChunks.run(chunks: h, threads: threads) { worker, head in
@@ -48,13 +66,9 @@ func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePoin
     let all = UnsafeMutableBufferPointer(start: probs, count: h * t * t)   // (H, T, T)
     try options.attentionIntervention?(layer, all)
     try options.attentionObserver?(layer, UnsafeBufferPointer(all))
+    guard weightValues else { return }
     ParallelChunks.run(chunks: h, threads: threads) { worker, head in
         CausalAttentionKernels.weightedValues(probs: probs + head * t * t, v: qkv + 2 * c + head * d, ld: 3 * c, tokens: t,
                                               headDim: d, out: out + head * d, ldOut: c, scratch: scratch[worker].base)
     }
-}
-
-/// x (T, I) ← gelu_new(x), in place.
-func geluForward(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    GELU.forwardInPlace(x, count: count)
 }
