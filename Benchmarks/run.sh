@@ -20,7 +20,9 @@ for round in $(seq "$ROUNDS"); do
         $PYTHON Benchmarks/numpy_gemm.py --shape "$shape" --runs 10 --threads "$THREADS" | sed 's/^/numpy /' >> "$OUT/lines"
     done
     for t in ${TOKENS//,/ }; do
-        $BENCH --forward --model "$MODEL" --keep-attention --runs 2 --threads "$THREADS" --tokens "$t" | sed 's/^/swift /' >> "$OUT/lines"
+        # Attention captured (handed to an observer layer by layer), then every layer's attention kept.
+        $BENCH --forward --model "$MODEL" --runs 2 --threads "$THREADS" --tokens "$t" | sed 's/^/swift /' >> "$OUT/lines"
+        $BENCH --forward --model "$MODEL" --keep-attention --runs 2 --threads "$THREADS" --tokens "$t" | sed 's/^/swiftkeep /' >> "$OUT/lines"
         if $PYTHON -c "import torch, transformers" 2>/dev/null; then
             $PYTHON Benchmarks/torch_forward.py --model "$MODEL" --runs 2 --threads "$THREADS" --tokens "$t" 2>/dev/null | sed 's/^/torch /' >> "$OUT/lines"
         fi

@@ -4,7 +4,8 @@ import Kernels
 
 /// Times `GPT2Model.forward` on the GPT-2-small shape at each T: attention captured by an
 /// observer (a copy of every layer's (H, T, T) kept when `keepAttention`, else a checksum),
-/// with and without the LM head. Prints medians of `runs` after one warm-up.
+/// with the LM head, without it, and attention only (the pass stopping after the last layer's
+/// attention). Prints medians of `runs` after one warm-up.
 /// The model is loaded from `modelDirectory` (checkpoint load + packing, as the daemon does)
 /// or, without one, built from random weights in memory.
 func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory: URL?, keepAttention: Bool) throws {
@@ -18,13 +19,18 @@ func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory
     }
     for t in tokenCounts {
         let tokens = benchTokens(count: t, vocabularySize: model.config.vocabSize)
-        for computeLogits in [true, false] {
+        // lm_head: all blocks + ln_f + LM head. body: all blocks + ln_f, no LM head (hidden states
+        // kept, 13 × (T, C), so the pass cannot stop early). attention_only: no LM head and nothing
+        // after the last layer's attention (the pass stops there; what every analysis runs).
+        for variant in ["lm_head", "body", "attention_only"] {
+            let computeLogits = variant == "lm_head"
             var times: [Double] = []
             for run in 0...runs {
                 var kept: [[Float]] = []
                 var checksum: Float = 0
                 var options = ForwardOptions()
                 options.computeLogits = computeLogits
+                options.keepHiddenStates = variant == "body"
                 options.attentionObserver = { _, probs in
                     if keepAttention { kept.append(Array(probs)) } else { checksum += probs[probs.count - 1] }
                 }
@@ -33,7 +39,7 @@ func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory
                 _ = checksum
                 _ = kept.count
             }
-            print("forward T=\(t) lm_head=\(computeLogits) keep_attention=\(keepAttention) threads=\(threads) median_s=\(fmt(median(times))) min_s=\(fmt(times.min() ?? .nan))")
+            print("forward T=\(t) variant=\(variant) lm_head=\(computeLogits) keep_attention=\(keepAttention) threads=\(threads) median_s=\(fmt(median(times))) min_s=\(fmt(times.min() ?? .nan))")
         }
     }
 }

@@ -44,8 +44,22 @@ func resetResidentHighWater() -> Bool {
 /// Peak RSS since the last `resetResidentHighWater` (Linux `VmHWM`), in bytes; elsewhere the
 /// process peak (`peakRSSBytes`).
 func residentHighWaterBytes() -> Int {
+    procStatusBytes("VmHWM:") ?? peakRSSBytes()
+}
+
+/// Current RSS (Linux `VmRSS`), in bytes; 0 where /proc is missing.
+func currentResidentBytes() -> Int {
+    procStatusBytes("VmRSS:") ?? 0
+}
+
+/// A `kB` field of /proc/self/status, in bytes.
+private func procStatusBytes(_ field: String) -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return peakRSSBytes() }
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+          let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
     return kib * 1024
 }
+
+/// RSS of the process before any model is loaded (runtime, code, libraries), bytes: taken when
+/// first read, which `main` does before anything else.
+let processBaselineBytes = currentResidentBytes()

@@ -13,6 +13,7 @@ import Kernels
 /// `--sweep` uses the random gpt2-small model in DIR (default: a temp folder), writing it first
 /// if missing. Without `--model`, `--forward` builds random weights in memory.
 /// Output is one `key=value` line per measurement, for Benchmarks/run.sh and sweep_vs_torch.sh.
+_ = processBaselineBytes                 // read before any allocation of ours
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
