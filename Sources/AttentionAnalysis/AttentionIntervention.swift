@@ -1,3 +1,5 @@
+import Kernels
+
 /// Applies a sweep point's rule to attention probabilities in place: the pruned forward pass.
 ///
 /// Per row: the rule and keep policy pick the kept visible blocks from this layer's own
@@ -33,67 +35,92 @@ public final class AttentionIntervention: @unchecked Sendable {
     }
 
     /// Prunes one layer's probabilities `(H, T, T)` in place (`layer` only names it in errors).
+    ///
+    /// Heads are taken last first, as threads free up: the forward pass has just written them
+    /// in order, so the last heads are still in cache, and the first heads — the next ones
+    /// the forward pass reads — are the last ones left there.
     public func apply(to probs: UnsafeMutableBufferPointer<Float>, layer: Int = 0) throws {
-        let t = tokens
+        let t = tokens, heads = self.heads
         guard probs.count == heads * t * t else {
             throw AnalysisError.attentionSizeMismatch(layer: layer, expected: heads * t * t, actual: probs.count)
         }
         guard let base = probs.baseAddress else { return }
         let scratch = self.scratch, plan = self.plan
-        forEachHead(heads: heads, workers: threadCount) { worker, h in
-            let stats = scratch[worker]
-            for q in 0..<t { pruneRow(base + (h * t + q) * t, query: q, plan: plan, stats: stats) }
+        // Row q sees q/B + 1 blocks; rows with fewer than `minimumBlocksToPrune` cannot change.
+        let minimumBlocks = plan.minimumBlocksToPrune
+        guard minimumBlocks <= (t + plan.blockSize - 1) / plan.blockSize else { return }
+        let firstQuery = (minimumBlocks - 1) * plan.blockSize
+        ParallelChunks.run(chunks: heads, threads: threadCount) { worker, chunk in
+            let stats = scratch[worker], h = heads - 1 - chunk
+            for q in firstQuery..<t { pruneRow(base + (h * t + q) * t, query: q, plan: plan, stats: stats) }
         }
     }
 }
 
+extension PointPlan {
+    /// Fewest visible blocks a row needs for the point to prune anything: a single block is
+    /// never pruned (it would be all of them), topK keeps `k`, the keep policy its blocks.
+    var minimumBlocksToPrune: Int {
+        let forced = (keepSink ? 1 : 0) + (keepLocal ? 1 : 0)
+        let ruleKeeps = selection == .topK ? Int(Swift.min(value, Double(Int32.max))) : 1
+        return Swift.max(ruleKeeps, forced) + 1
+    }
+}
+
 /// Prunes row `q` (keys `0...q`) in place; see `AttentionIntervention`.
+///
+/// Threshold: one pass for the block maxima decides; block masses (Float64) are summed only
+/// for kept blocks and only when the row changes. Coverage and topK: one pass for all block
+/// masses, then the ranking. A row that changes is then written in one pass: pruned blocks
+/// zeroed, kept keys multiplied by the reciprocal of the kept mass.
 private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: PointPlan, stats: BlockRowStats) {
-    let b = plan.blockSize
-    stats.fillMaxAndMass(row: row, visibleKeys: q + 1, width: b)
-    let blocks = stats.count
+    let b = plan.blockSize, n = q + 1
+    let blocks = (n + b - 1) / b
+    stats.count = blocks
     var keptCount = 0
     switch plan.selection {
-    case .threshold: break
-    case .coverage:
+    case .threshold:
+        for j in 0..<blocks { stats.maximum[j] = blockMaximum(row, from: j * b, to: min(j * b + b, n)) }
+    case .coverage, .topK:
+        for j in 0..<blocks { stats.mass[j] = blockMass(row, from: j * b, to: min(j * b + b, n)) }
         stats.rankByMass()
-        keptCount = stats.coverageCount(fraction: plan.value)
-    case .topK:
-        stats.rankByMass()
-        keptCount = Int(min(plan.value, Double(blocks)))
+        keptCount = plan.selection == .coverage
+            ? stats.coverageCount(fraction: plan.value) : Int(min(plan.value, Double(blocks)))
     }
     // `order` (no longer needed once ranks exist) doubles as the kept flag: 1 kept, 0 pruned.
     var pruned = 0
-    var keptMass = 0.0
     for j in 0..<blocks {
         let rulePrunes = plan.selection == .threshold
             ? Double(stats.maximum[j]) < plan.value
             : Int(stats.rank[j]) >= keptCount
         let forced = (plan.keepSink && j == 0) || (plan.keepLocal && j == blocks - 1)
-        if rulePrunes && !forced {
-            pruned += 1
-            stats.order[j] = 0
-        } else {
-            keptMass += stats.mass[j]
-            stats.order[j] = 1
-        }
+        let prunes = rulePrunes && !forced
+        pruned += prunes ? 1 : 0
+        stats.order[j] = prunes ? 0 : 1
     }
-    guard pruned > 0, pruned < blocks, keptMass > 0 else { return }   // nothing pruned, or dense fallback
-    let n = q + 1
-    for j in 0..<blocks where stats.order[j] == 0 {
-        let start = j * b
-        (row + start).update(repeating: 0, count: min(start + b, n) - start)
+    guard pruned > 0, pruned < blocks else { return }   // nothing pruned, or dense fallback
+    var keptMass = 0.0                                    // in block order, as the blocks' sums
+    for j in 0..<blocks where stats.order[j] == 1 {
+        keptMass += plan.selection == .threshold ? blockMass(row, from: j * b, to: min(j * b + b, n)) : stats.mass[j]
     }
+    guard keptMass > 0 else { return }                    // kept blocks without mass: dense fallback
     // Kept keys divided by the kept mass (as a multiplication by its Float64 reciprocal).
     let scale = 1 / keptMass
-    var k = 0
-    while k + 8 <= n {
-        let v = SIMD8<Double>(UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)) * scale
-        UnsafeMutableRawPointer(row + k).storeBytes(of: SIMD8<Float>(v), as: SIMD8<Float>.self)
-        k += 8
-    }
-    while k < n {
-        row[k] = Float(Double(row[k]) * scale)
-        k += 1
+    for j in 0..<blocks {
+        let start = j * b, end = min(start + b, n)
+        if stats.order[j] == 0 {
+            (row + start).update(repeating: 0, count: end - start)
+            continue
+        }
+        var k = start
+        while k + 8 <= end {
+            let v = loadEightAsDouble(row + k) * scale
+            UnsafeMutableRawPointer(row + k).storeBytes(of: SIMD8<Float>(v), as: SIMD8<Float>.self)
+            k += 8
+        }
+        while k < end {
+            row[k] = Float(Double(row[k]) * scale)
+            k += 1
+        }
     }
 }
