@@ -25,16 +25,17 @@ func vectorLog(_ x: SIMD8<Double>) -> SIMD8<Double> {
     let s = (mantissa - 1) / (mantissa + 1)
     let s2 = s * s
     var poly = SIMD8<Double>(repeating: 1.0 / 17)
-    poly = poly * s2 + 1.0 / 15
-    poly = poly * s2 + 1.0 / 13
-    poly = poly * s2 + 1.0 / 11
-    poly = poly * s2 + 1.0 / 9
-    poly = poly * s2 + 1.0 / 7
-    poly = poly * s2 + 1.0 / 5
-    poly = poly * s2 + 1.0 / 3
-    poly = poly * s2 + 1
+    // Fused multiply-adds: Swift never fuses `a * b + c` by itself.
+    poly = SIMD8(repeating: 1.0 / 15).addingProduct(poly, s2)
+    poly = SIMD8(repeating: 1.0 / 13).addingProduct(poly, s2)
+    poly = SIMD8(repeating: 1.0 / 11).addingProduct(poly, s2)
+    poly = SIMD8(repeating: 1.0 / 9).addingProduct(poly, s2)
+    poly = SIMD8(repeating: 1.0 / 7).addingProduct(poly, s2)
+    poly = SIMD8(repeating: 1.0 / 5).addingProduct(poly, s2)
+    poly = SIMD8(repeating: 1.0 / 3).addingProduct(poly, s2)
+    poly = SIMD8(repeating: 1).addingProduct(poly, s2)
     let e = SIMD8<Double>(exponent)
-    return e * ln2High + (e * ln2Low + 2 * s * poly)
+    return (e * ln2Low).addingProduct(2 * s, poly).addingProduct(e, ln2High)
 }
 
 /// `ln(1 + y)` of eight Doubles in `(−1, 1]`, accurate for tiny `y` too: with `u = 1 + y`
