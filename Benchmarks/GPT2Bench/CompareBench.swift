@@ -1,5 +1,6 @@
 import AttentionAnalysis
 import Foundation
+import Kernels
 
 /// `--compare`: the per-point costs of the end-to-end path on synthetic data of the real
 /// shape, no model needed:
@@ -8,7 +9,8 @@ import Foundation
 ///      pruned copy perturbed by up to ±0.05;
 ///  (b) `AttentionIntervention.apply` on one layer `(12, T, T)` of causal softmax attention
 ///      (`SweepBenchmark.syntheticLayer`, peaked) for threshold τ = 0.01 at B = 16/32/64,
-///      coverage 0.9 and topK 8 at B = 32 (each run on a fresh copy; the copy is not timed).
+///      coverage 0.9 and topK 8 at B = 32 (each run refills one buffer, untimed); and, with
+///      `apply(toHead:worker:)`, each head pruned right after it is written (`perHeadBench`).
 /// Run 0 warms up. Prints medians (seconds) and result checksums (equal checksums: equal
 /// results bit for bit, to compare two builds).
 func runCompareBench(runs: Int, threads: Int, tokenCount: Int) throws {
@@ -38,17 +40,57 @@ func runCompareBench(runs: Int, threads: Int, tokenCount: Int) throws {
     for point in points {
         let intervention = try AttentionIntervention(point: point, heads: heads, tokens: t, threadCount: threads)
         var times: [Double] = []
-        var work = layer
+        // One buffer for all runs, as the forward pass reuses its attention buffer; refilled untimed.
+        var work = [Float](repeating: 0, count: layer.count)
         for run in 0...runs {
-            work = layer
-            work[0] = layer[0]                                  // the copy happens here, untimed
-            let s = try work.withUnsafeMutableBufferPointer { probs in try seconds { try intervention.apply(to: probs) } }
+            let s = try work.withUnsafeMutableBufferPointer { probs in
+                _ = probs.update(fromContentsOf: layer)
+                return try seconds { try intervention.apply(to: probs) }
+            }
             if run > 0 { times.append(s) }
         }
         print("intervention \(point.selection.rawValue) value=\(point.value) B=\(point.blockSize) H=\(heads) T=\(t) "
             + "threads=\(threads) apply_median_s=\(fmt(median(times))) apply_all_s=\(times.map(fmt).joined(separator: ",")) "
             + "checksum=\(String(bitChecksum(work), radix: 16)) changed_entries=\(zip(work, layer).filter { $0.0 != $0.1 }.count)")
+        try perHeadBench(intervention, layer: layer, runs: runs, threads: threads)
     }
+}
+
+/// `apply(toHead:worker:)` called right after each head is written, as a forward pass could:
+/// per run, heads on `threads` threads each (a) copied in (standing in for the softmax) and
+/// (b) copied in and pruned at once; the intervention's cost is (b) − (a).
+private func perHeadBench(_ intervention: AttentionIntervention, layer: [Float], runs: Int, threads: Int) throws {
+    let h = intervention.heads, t = intervention.tokens
+    var work = [Float](repeating: 0, count: layer.count)
+    var copyTimes: [Double] = [], pruneTimes: [Double] = []
+    var failure: Error?
+    try layer.withUnsafeBufferPointer { source in
+        try work.withUnsafeMutableBufferPointer { target in
+            let from = source.baseAddress!, to = target.baseAddress!
+            for run in 0...runs {
+                let copy = seconds {
+                    ParallelChunks.run(chunks: h, threads: threads) { _, head in
+                        (to + head * t * t).update(from: from + head * t * t, count: t * t)
+                    }
+                }
+                let prune = seconds {
+                    ParallelChunks.run(chunks: h, threads: threads) { worker, head in
+                        (to + head * t * t).update(from: from + head * t * t, count: t * t)
+                        do {
+                            try intervention.apply(toHead: UnsafeMutableBufferPointer(start: to + head * t * t, count: t * t),
+                                                   worker: worker)
+                        } catch { failure = error }
+                    }
+                }
+                if let failure { throw failure }
+                if run > 0 { copyTimes.append(copy); pruneTimes.append(prune) }
+            }
+        }
+    }
+    let point = intervention.point
+    print("intervention_per_head \(point.selection.rawValue) value=\(point.value) B=\(point.blockSize) H=\(h) T=\(t) "
+        + "threads=\(threads) copy_median_s=\(fmt(median(copyTimes))) copy_and_apply_median_s=\(fmt(median(pruneTimes))) "
+        + "apply_estimate_s=\(fmt(median(pruneTimes) - median(copyTimes))) checksum=\(String(bitChecksum(work), radix: 16))")
 }
 
 /// Dense `(T, V)` logits, a slightly perturbed copy and the tokens `benchTokens`, from a seeded LCG.

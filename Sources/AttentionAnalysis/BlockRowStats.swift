@@ -247,23 +247,6 @@ func seedTerms(_ p: SIMD8<Double>, eps: Double, lnEps: Double) -> (above: SIMD8<
     return (above, above * (lnP - lnEps))
 }
 
-/// Largest of `row[start..<end]` (0 for an empty range; entries are probabilities ≥ 0).
-@inline(__always)
-func blockMaximum(_ row: UnsafePointer<Float>, from start: Int, to end: Int) -> Float {
-    var k = start
-    var mx16 = SIMD16<Float>(repeating: 0)
-    while k + 16 <= end {
-        mx16 = laneMax(mx16, UnsafeRawPointer(row + k).loadUnaligned(as: SIMD16<Float>.self))
-        k += 16
-    }
-    var mx = largestLane(mx16)
-    while k < end {
-        mx = Swift.max(mx, row[k])
-        k += 1
-    }
-    return mx
-}
-
 /// Σ `row[start..<end]` in Float64: eight lanes from `start` summed by halves, then the tail
 /// in order (the intervention's block masses; one fixed order, so equal rows give equal sums).
 @inline(__always)

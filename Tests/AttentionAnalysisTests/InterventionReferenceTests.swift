@@ -72,4 +72,25 @@ final class InterventionReferenceTests: XCTestCase {
         }
         XCTAssertGreaterThan(changedRows, 1000)   // the rules really pruned something
     }
+
+    /// Pruning head by head (`apply(toHead:worker:)`) gives the layer call's result bit for bit;
+    /// a worker outside `0..<threadCount` or a wrong size is an error, not a crash.
+    func testPerHeadApplyMatchesTheLayerCall() throws {
+        let h = 3, t = 40
+        let attention = SweepBenchmark.syntheticLayer(heads: h, tokens: t, spread: 3, seed: 11)
+        let point = SweepPoint(selection: .threshold, blockSize: 8, value: 0.05)
+        let layerResult = try HandWorked.pruned(attention, heads: h, tokens: t, point)
+        let intervention = try AttentionIntervention(point: point, heads: h, tokens: t, threadCount: 2)
+        var perHead = attention
+        try perHead.withUnsafeMutableBufferPointer { all in
+            for head in 0..<h {
+                try intervention.apply(toHead: UnsafeMutableBufferPointer(rebasing: all[(head * t * t)..<((head + 1) * t * t)]),
+                                       worker: head % 2)
+            }
+            XCTAssertThrowsError(try intervention.apply(toHead: UnsafeMutableBufferPointer(rebasing: all[0..<(t * t)]), worker: 2))
+            XCTAssertThrowsError(try intervention.apply(toHead: UnsafeMutableBufferPointer(rebasing: all[0..<(t * t - 1)]), worker: 0))
+        }
+        XCTAssertEqual(perHead.map(\.bitPattern), layerResult.map(\.bitPattern))
+        XCTAssertNotEqual(layerResult, attention)   // the point prunes something
+    }
 }
