@@ -8,10 +8,12 @@ import Kernels
 ///   gpt2-bench --forward [--runs N] [--threads N] [--tokens 64,256,1024] [--keep-attention] [--model DIR]
 ///   gpt2-bench --write-model DIR
 ///   gpt2-bench --sweep [--runs N] [--threads N] [--tokens 1024] [--model DIR] [--end-to-end] [--load-runs N]
+///   gpt2-bench --compare [--runs N] [--threads N] [--tokens 1024]
 ///
 /// `--model DIR` loads a checkpoint folder through `GPT2Checkpoint.load` (as the daemon does);
 /// `--sweep` uses the random gpt2-small model in DIR (default: a temp folder), writing it first
-/// if missing. Without `--model`, `--forward` builds random weights in memory.
+/// if missing. `--compare` times `DenseLogitsReference` and `AttentionIntervention` alone on
+/// synthetic data (no model). Without `--model`, `--forward` builds random weights in memory.
 /// Output is one `key=value` line per measurement, for Benchmarks/run.sh and sweep_vs_torch.sh.
 _ = processBaselineBytes                 // read before any allocation of ours
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -22,7 +24,7 @@ func option(_ name: String) -> String? {
 let runs = Int(option("--runs") ?? "") ?? 5
 let threads = Int(option("--threads") ?? "") ?? ParallelChunks.defaultThreads
 let modelDirectory = option("--model").map { URL(fileURLWithPath: $0) }
-let modes = ["--gemm", "--forward", "--write-model", "--sweep", "--analysis-only"].filter(arguments.contains)
+let modes = ["--gemm", "--forward", "--write-model", "--sweep", "--analysis-only", "--compare"].filter(arguments.contains)
 do {
     if let path = option("--write-model") {
         let bytes = try writeRandomCheckpoint(directory: URL(fileURLWithPath: path), config: .gpt2Small)
@@ -44,6 +46,9 @@ do {
                          report.layers, report.heads, report.tokens, report.points, report.threads, report.seconds))
         }
     }
+    if arguments.contains("--compare") {
+        try runCompareBench(runs: runs, threads: threads, tokenCount: Int(option("--tokens") ?? "") ?? 1024)
+    }
     if arguments.contains("--sweep") {
         let directory = modelDirectory ?? defaultBenchModelDirectory
         try ensureRandomCheckpoint(directory)
@@ -56,7 +61,7 @@ do {
     exit(1)
 }
 if modes.isEmpty {
-    print("usage: gpt2-bench --gemm|--forward|--sweep|--analysis-only|--write-model DIR [--runs N] [--threads N] [--shape NAME] "
+    print("usage: gpt2-bench --gemm|--forward|--sweep|--analysis-only|--compare|--write-model DIR [--runs N] [--threads N] [--shape NAME] "
         + "[--tokens 64,256,1024] [--keep-attention] [--model DIR] [--end-to-end] [--load-runs N]")
 }
 // With --sweep the kernel peak was reset after the load: this is the peak since then.

@@ -1,3 +1,5 @@
+import Kernels
+
 /// Applies a sweep point's rule to attention probabilities in place: the pruned forward pass.
 ///
 /// Per row: the rule and keep policy pick the kept visible blocks from this layer's own
@@ -33,67 +35,150 @@ public final class AttentionIntervention: @unchecked Sendable {
     }
 
     /// Prunes one layer's probabilities `(H, T, T)` in place (`layer` only names it in errors).
+    ///
+    /// Heads are taken last first, as threads free up: the forward pass has just written them
+    /// in order, so the last heads are still in cache, and the first heads — the next ones
+    /// the forward pass reads — are the last ones left there.
     public func apply(to probs: UnsafeMutableBufferPointer<Float>, layer: Int = 0) throws {
-        let t = tokens
+        let t = tokens, heads = self.heads
         guard probs.count == heads * t * t else {
             throw AnalysisError.attentionSizeMismatch(layer: layer, expected: heads * t * t, actual: probs.count)
         }
         guard let base = probs.baseAddress else { return }
-        let scratch = self.scratch, plan = self.plan
-        forEachHead(heads: heads, workers: threadCount) { worker, h in
-            let stats = scratch[worker]
-            for q in 0..<t { pruneRow(base + (h * t + q) * t, query: q, plan: plan, stats: stats) }
+        let scratch = self.scratch
+        ParallelChunks.run(chunks: heads, threads: threadCount) { worker, chunk in
+            pruneHead(base + (heads - 1 - chunk) * t * t, stats: scratch[worker])
+        }
+    }
+
+    /// Prunes one head's probabilities `(T, T)` in place with worker `worker`'s scratch: for a
+    /// forward pass that prunes each head right after its softmax, while its rows are in cache.
+    /// - Important: calls running at the same time must pass different `worker`s.
+    public func apply(toHead probs: UnsafeMutableBufferPointer<Float>, worker: Int) throws {
+        guard probs.count == tokens * tokens else {
+            throw AnalysisError.attentionSizeMismatch(layer: 0, expected: tokens * tokens, actual: probs.count)
+        }
+        guard worker >= 0, worker < threadCount else {
+            throw AnalysisError.invalidDimension(field: "worker", value: worker, accepted: "0..<\(threadCount) (threadCount)")
+        }
+        guard let base = probs.baseAddress else { return }
+        pruneHead(base, stats: scratch[worker])
+    }
+
+    /// Prunes the rows of one head `(T, T)`. Row q sees q/B + 1 blocks; rows with fewer than
+    /// `minimumBlocksToPrune` cannot change and are not read.
+    private func pruneHead(_ head: UnsafeMutablePointer<Float>, stats: BlockRowStats) {
+        let t = tokens, plan = self.plan
+        let minimumBlocks = plan.minimumBlocksToPrune
+        guard minimumBlocks <= (t + plan.blockSize - 1) / plan.blockSize else { return }
+        let keepFloor = plan.thresholdKeepFloor
+        for q in ((minimumBlocks - 1) * plan.blockSize)..<t {
+            pruneRow(head + q * t, query: q, plan: plan, keepFloor: keepFloor, stats: stats)
         }
     }
 }
 
+extension PointPlan {
+    /// Fewest visible blocks a row needs for the point to prune anything: a single block is
+    /// never pruned (it would be all of them), topK keeps `k`, the keep policy its blocks.
+    var minimumBlocksToPrune: Int {
+        let forced = (keepSink ? 1 : 0) + (keepLocal ? 1 : 0)
+        let ruleKeeps = selection == .topK ? Int(Swift.min(value, Double(Int32.max))) : 1
+        return Swift.max(ruleKeeps, forced) + 1
+    }
+
+    /// Threshold: the smallest Float `f` with `Double(f) ≥ τ`. A block's largest weight `m`
+    /// has `Double(m) < τ` (the rule prunes) exactly when every weight is `< f`, so the rule
+    /// is decided by lane compares, with no block maximum formed.
+    var thresholdKeepFloor: Float {
+        let f = Float(value)
+        return Double(f) < value ? f.nextUp : f
+    }
+}
+
 /// Prunes row `q` (keys `0...q`) in place; see `AttentionIntervention`.
-private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: PointPlan, stats: BlockRowStats) {
-    let b = plan.blockSize
-    stats.fillMaxAndMass(row: row, visibleKeys: q + 1, width: b)
-    let blocks = stats.count
+///
+/// Threshold: each block is decided by comparing its weights with `keepFloor`; block masses
+/// (Float64) are summed only for kept blocks and only when the row changes. Coverage and
+/// topK: one pass for all block masses, then the ranking. A row that changes is then written
+/// in one pass: pruned blocks zeroed, kept keys multiplied by the reciprocal of the kept mass.
+private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: PointPlan, keepFloor: Float,
+                      stats: BlockRowStats) {
+    let b = plan.blockSize, n = q + 1
+    let blocks = (n + b - 1) / b
+    let threshold = plan.selection == .threshold
     var keptCount = 0
-    switch plan.selection {
-    case .threshold: break
-    case .coverage:
+    if !threshold {
+        stats.count = blocks
+        for j in 0..<blocks { stats.mass[j] = blockMass(row, from: j * b, to: min(j * b + b, n)) }
         stats.rankByMass()
-        keptCount = stats.coverageCount(fraction: plan.value)
-    case .topK:
-        stats.rankByMass()
-        keptCount = Int(min(plan.value, Double(blocks)))
+        keptCount = plan.selection == .coverage
+            ? stats.coverageCount(fraction: plan.value) : Int(min(plan.value, Double(blocks)))
     }
     // `order` (no longer needed once ranks exist) doubles as the kept flag: 1 kept, 0 pruned.
     var pruned = 0
-    var keptMass = 0.0
     for j in 0..<blocks {
-        let rulePrunes = plan.selection == .threshold
-            ? Double(stats.maximum[j]) < plan.value
-            : Int(stats.rank[j]) >= keptCount
         let forced = (plan.keepSink && j == 0) || (plan.keepLocal && j == blocks - 1)
-        if rulePrunes && !forced {
-            pruned += 1
-            stats.order[j] = 0
-        } else {
-            keptMass += stats.mass[j]
-            stats.order[j] = 1
-        }
+        let prunes = !forced && (threshold
+            ? !blockReaches(row, from: j * b, to: min(j * b + b, n), keepFloor)
+            : Int(stats.rank[j]) >= keptCount)
+        pruned += prunes ? 1 : 0
+        stats.order[j] = prunes ? 0 : 1
     }
-    guard pruned > 0, pruned < blocks, keptMass > 0 else { return }   // nothing pruned, or dense fallback
-    let n = q + 1
-    for j in 0..<blocks where stats.order[j] == 0 {
-        let start = j * b
-        (row + start).update(repeating: 0, count: min(start + b, n) - start)
+    guard pruned > 0, pruned < blocks else { return }   // nothing pruned, or dense fallback
+    var keptMass = 0.0                                    // in block order, as the blocks' sums
+    for j in 0..<blocks where stats.order[j] == 1 {
+        keptMass += threshold ? blockMass(row, from: j * b, to: min(j * b + b, n)) : stats.mass[j]
     }
+    guard keptMass > 0 else { return }                    // kept blocks without mass: dense fallback
     // Kept keys divided by the kept mass (as a multiplication by its Float64 reciprocal).
     let scale = 1 / keptMass
-    var k = 0
-    while k + 8 <= n {
-        let v = SIMD8<Double>(UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)) * scale
-        UnsafeMutableRawPointer(row + k).storeBytes(of: SIMD8<Float>(v), as: SIMD8<Float>.self)
-        k += 8
+    for j in 0..<blocks {
+        let start = j * b, end = min(start + b, n)
+        guard stats.order[j] == 1 else {
+            zeroFill(row, from: start, to: end)
+            continue
+        }
+        var k = start
+        while k + 8 <= end {
+            let v = loadEightAsDouble(row + k) * scale
+            UnsafeMutableRawPointer(row + k).storeBytes(of: SIMD8<Float>(v), as: SIMD8<Float>.self)
+            k += 8
+        }
+        while k < end {
+            row[k] = Float(Double(row[k]) * scale)
+            k += 1
+        }
     }
-    while k < n {
-        row[k] = Float(Double(row[k]) * scale)
+}
+
+/// Whether some weight of `row[start..<end]` is `≥ floor` (NaN never is).
+@inline(__always)
+private func blockReaches(_ row: UnsafePointer<Float>, from start: Int, to end: Int, _ floor: Float) -> Bool {
+    var k = start
+    var reached = SIMDMask<SIMD16<Int32>>(repeating: false)
+    while k + 16 <= end {
+        reached .|= UnsafeRawPointer(row + k).loadUnaligned(as: SIMD16<Float>.self) .>= floor
+        k += 16
+    }
+    if any(reached) { return true }
+    while k < end {
+        if row[k] >= floor { return true }
+        k += 1
+    }
+    return false
+}
+
+/// Sets `row[start..<end]` to +0, sixteen lanes at a time.
+@inline(__always)
+private func zeroFill(_ row: UnsafeMutablePointer<Float>, from start: Int, to end: Int) {
+    var k = start
+    while k + 16 <= end {
+        UnsafeMutableRawPointer(row + k).storeBytes(of: SIMD16<Float>(repeating: 0), as: SIMD16<Float>.self)
+        k += 16
+    }
+    while k < end {
+        row[k] = 0
         k += 1
     }
 }

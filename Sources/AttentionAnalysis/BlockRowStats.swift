@@ -160,36 +160,6 @@ final class BlockRowStats {
         return low
     }
 
-    /// Fills only `maximum`, `mass` and `rowMass` (the intervention needs no `seedKL` terms).
-    func fillMaxAndMass(row: UnsafePointer<Float>, visibleKeys n: Int, width: Int) {
-        count = (n + width - 1) / width
-        var total = 0.0
-        for i in 0..<count {
-            let start = i * width
-            let end = min(start + width, n)
-            var k = start
-            var mx8 = SIMD8<Float>(repeating: 0)
-            var sum8 = SIMD8<Double>(repeating: 0)
-            while k + 8 <= end {
-                let f = UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
-                mx8 = laneMax(mx8, f)
-                sum8 += SIMD8<Double>(f)
-                k += 8
-            }
-            var mx = largestLane(mx8)
-            var sum = laneSum(sum8)
-            while k < end {
-                mx = Swift.max(mx, row[k])
-                sum += Double(row[k])
-                k += 1
-            }
-            maximum[i] = mx
-            mass[i] = sum
-            total += sum
-        }
-        rowMass = total
-    }
-
     /// Fills block statistics of size `factor · width` from finer `pieces` of size `width`.
     func combine(_ pieces: BlockRowStats, factor: Int) {
         count = (pieces.count + factor - 1) / factor
@@ -275,4 +245,22 @@ func seedTerms(_ p: SIMD8<Double>, eps: Double, lnEps: Double) -> (above: SIMD8<
     let above = SIMD8<Double>(repeating: 0).replacing(with: p, where: isAbove)
     let lnP = vectorLog(p.replacing(with: eps, where: .!isAbove))
     return (above, above * (lnP - lnEps))
+}
+
+/// Σ `row[start..<end]` in Float64: eight lanes from `start` summed by halves, then the tail
+/// in order (the intervention's block masses; one fixed order, so equal rows give equal sums).
+@inline(__always)
+func blockMass(_ row: UnsafePointer<Float>, from start: Int, to end: Int) -> Double {
+    var k = start
+    var sum8 = SIMD8<Double>(repeating: 0)
+    while k + 8 <= end {
+        sum8 += loadEightAsDouble(row + k)
+        k += 8
+    }
+    var sum = laneSum(sum8)
+    while k < end {
+        sum += Double(row[k])
+        k += 1
+    }
+    return sum
 }

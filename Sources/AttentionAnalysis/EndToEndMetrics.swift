@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Kernels
 
 /// How much a pruned forward pass changed the model's output, from its logits.
 ///
@@ -89,20 +89,29 @@ public struct DenseLogitsReference: Sendable {
     public var nll: Double? { meanNextTokenNLL(logits, rows: rows, tokens: tokens, vocabularySize: vocabularySize) }
 
     /// Compares a pruned run's logits `(T, V)` with the dense run's.
+    ///
+    /// Per position two passes over the pruned row: its max and argmax, then one pass reading
+    /// both rows for `Σ exp(y − max y)` and `Σ softmax(z)·(z − y)` (see `comparePosition`).
+    /// Positions are dealt to `threadCount` threads in small chunks, taken as threads free up.
     public func compare(prunedLogits: [Float]) throws -> EndToEndMetrics {
         let t = tokens.count, v = vocabularySize
         guard prunedLogits.count == t * v else {
             throw AnalysisError.logitsShapeMismatch(field: "pruned logits (T, V)", expected: t * v, actual: prunedLogits.count)
         }
-        let pruned = summarizeRows(prunedLogits, positions: t, vocabularySize: v, threads: threadCount)
+        var pruned = [LogitsRowSummary](repeating: LogitsRowSummary(), count: t)
         var perPositionKL = [Double](repeating: 0, count: t)
         logits.withUnsafeBufferPointer { full in
             prunedLogits.withUnsafeBufferPointer { part in
                 perPositionKL.withUnsafeMutableBufferPointer { out in
-                    let fullBase = full.baseAddress!, partBase = part.baseAddress!, outBase = out.baseAddress!
-                    forEachHead(heads: t, workers: threadCount) { _, position in
-                        outBase[position] = positionKL(full: fullBase + position * v, pruned: partBase + position * v,
-                                                       count: v, fullRow: rows[position], prunedRow: pruned[position])
+                    pruned.withUnsafeMutableBufferPointer { prunedRows in
+                        let fullBase = full.baseAddress!, partBase = part.baseAddress!
+                        let outBase = out.baseAddress!, prunedBase = prunedRows.baseAddress!
+                        forEachPositionChunk(positions: t, threads: threadCount) { position in
+                            let result = comparePosition(full: fullBase + position * v, pruned: partBase + position * v,
+                                                         count: v, fullRow: rows[position])
+                            outBase[position] = result.kl
+                            prunedBase[position] = result.prunedRow
+                        }
                     }
                 }
             }
@@ -117,24 +126,47 @@ public struct DenseLogitsReference: Sendable {
     }
 }
 
-/// `Σ_v p_v (z_v − y_v) − (lse(z) − lse(y))` with `p = softmax(z)`: `KL(softmax(z) ‖ softmax(y))`, nats.
-private func positionKL(full z: UnsafePointer<Float>, pruned y: UnsafePointer<Float>, count v: Int,
-                        fullRow: LogitsRowSummary, prunedRow: LogitsRowSummary) -> Double {
-    let lseZ = fullRow.logSumExp
-    var acc8 = SIMD8<Double>(repeating: 0)
+/// Positions per chunk handed to a thread (a chunk is ~4 × 2V exponentials, a few hundred µs).
+private let positionsPerChunk = 4
+
+/// Runs `body(position)` for `0..<positions`, chunks of `positionsPerChunk` taken by `threads`
+/// threads as they free up (balanced on a shared, noisy machine). `body` writes only its position.
+private func forEachPositionChunk(positions: Int, threads: Int, _ body: (_ position: Int) -> Void) {
+    let chunks = (positions + positionsPerChunk - 1) / positionsPerChunk
+    ParallelChunks.run(chunks: chunks, threads: threads) { _, chunk in
+        for position in (chunk * positionsPerChunk)..<min(chunk * positionsPerChunk + positionsPerChunk, positions) {
+            body(position)
+        }
+    }
+}
+
+/// One position: the pruned row `y`'s summary and `KL(softmax(z) ‖ softmax(y))` in nats,
+/// `Σ_v p_v (z_v − y_v) − (lse(z) − lse(y))` with `p = softmax(z)`.
+///
+/// After `y`'s max, one pass reads `z` and `y` once for both `Σ exp(y − max y)` (summed exactly
+/// as `summarizeRow` sums, so identical rows give identical log-sum-exps and a KL of exactly 0)
+/// and `Σ exp(z − lse z)(z − y)`.
+private func comparePosition(full z: UnsafePointer<Float>, pruned y: UnsafePointer<Float>, count v: Int,
+                             fullRow: LogitsRowSummary) -> (kl: Double, prunedRow: LogitsRowSummary) {
+    let (maxY, argmaxY) = maximumAndArgmax(y, count: v)
+    let lseZ = fullRow.logSumExp, maxYD = Double(maxY)
+    var sum8 = SIMD8<Double>(repeating: 0), acc8 = SIMD8<Double>(repeating: 0)
     var k = 0
     while k + 8 <= v {
         let zk = loadEightAsDouble(z + k), yk = loadEightAsDouble(y + k)
-        acc8 += vectorExpNonPositive(zk - lseZ) * (zk - yk)
+        sum8 += vectorExpNonPositive(yk - maxYD)
+        acc8 = acc8.addingProduct(vectorExpNonPositive(zk - lseZ), zk - yk)
         k += 8
     }
-    var acc = laneSum(acc8)
+    var sum = laneSum(sum8), acc = laneSum(acc8)
     while k < v {
         let zk = Double(z[k]), yk = Double(y[k])
+        sum += exp(yk - maxYD)
         acc += exp(zk - lseZ) * (zk - yk)
         k += 1
     }
-    return acc - (lseZ - prunedRow.logSumExp)
+    let row = LogitsRowSummary(argmax: argmaxY, maximum: maxY, logSumExp: maxYD + log(sum))
+    return (acc - (lseZ - row.logSumExp), row)
 }
 
 /// Max, argmax (first on ties) and log-sum-exp of every row of `(T, V)` logits.
@@ -143,7 +175,7 @@ private func summarizeRows(_ logits: [Float], positions t: Int, vocabularySize v
     logits.withUnsafeBufferPointer { all in
         rows.withUnsafeMutableBufferPointer { out in
             let base = all.baseAddress!, outBase = out.baseAddress!
-            forEachHead(heads: t, workers: threads) { _, position in
+            forEachPositionChunk(positions: t, threads: threads) { position in
                 outBase[position] = summarizeRow(base + position * v, count: v)
             }
         }
@@ -152,26 +184,37 @@ private func summarizeRows(_ logits: [Float], positions t: Int, vocabularySize v
 }
 
 private func summarizeRow(_ z: UnsafePointer<Float>, count v: Int) -> LogitsRowSummary {
-    var m8 = SIMD8<Float>(repeating: -.infinity)
-    var k = 0
-    while k + 8 <= v {
-        m8 = laneMax(m8, UnsafeRawPointer(z + k).loadUnaligned(as: SIMD8<Float>.self))
-        k += 8
-    }
-    var m = largestLane(m8)
-    while k < v { m = max(m, z[k]); k += 1 }
-    var argmax = 0
-    while argmax < v && z[argmax] != m { argmax += 1 }
+    let (m, argmax) = maximumAndArgmax(z, count: v)
     let md = Double(m)
     var s8 = SIMD8<Double>(repeating: 0)
-    k = 0
+    var k = 0
     while k + 8 <= v {
         s8 += vectorExpNonPositive(loadEightAsDouble(z + k) - md)
         k += 8
     }
     var s = laneSum(s8)
     while k < v { s += exp(Double(z[k]) - md); k += 1 }
-    return LogitsRowSummary(argmax: min(argmax, v - 1), maximum: m, logSumExp: md + log(s))
+    return LogitsRowSummary(argmax: argmax, maximum: m, logSumExp: md + log(s))
+}
+
+/// The largest of `z[0..<v]` and the first index holding it (`v − 1` when none equals it, e.g. NaNs).
+@inline(__always)
+private func maximumAndArgmax(_ z: UnsafePointer<Float>, count v: Int) -> (maximum: Float, argmax: Int) {
+    var m16 = SIMD16<Float>(repeating: -.infinity)
+    var k = 0
+    while k + 16 <= v {
+        m16 = laneMax(m16, UnsafeRawPointer(z + k).loadUnaligned(as: SIMD16<Float>.self))
+        k += 16
+    }
+    var m = largestLane(m16)
+    while k < v { m = max(m, z[k]); k += 1 }
+    // First index equal to the max: 16 lanes compared at a time, then the lane within the chunk.
+    var argmax = 0
+    while argmax + 16 <= v && !any(UnsafeRawPointer(z + argmax).loadUnaligned(as: SIMD16<Float>.self) .== m) {
+        argmax += 16
+    }
+    while argmax < v && z[argmax] != m { argmax += 1 }
+    return (m, min(argmax, v - 1))
 }
 
 /// Mean over positions `0..T−2` of `lse − z[tokens[t+1]]`, nats; nil when `T = 1`.
