@@ -6,11 +6,13 @@ enum BenchError: Error, CustomStringConvertible {
     case cannotCreate(path: String)
     case nothingMeasured(what: String)
     case missingLogits(run: String)
+    case sweepFeedsDisagree
 
     var description: String {
         switch self {
         case .cannotCreate(let path): "cannot create \(path): check that its folder is writable"
         case .nothingMeasured(let what): "no run of \(what) completed: pass --runs 1 or more"
+        case .sweepFeedsDisagree: "the sweep fed head by head and fed layer by layer gave different results"
         case .missingLogits(let run): "the \(run) forward pass returned no logits although computeLogits was set"
         }
     }

@@ -12,8 +12,9 @@ func benchTokens(count: Int, vocabularySize: Int) -> [Int] {
 
 /// Issue 3's sweep benchmark at T = `tokenCount`, interleaved A/B within each run (run 0 warms up):
 ///  (a) one forward pass with attention capture (observer), no LM head;
-///  (b) the same forward feeding one `SweepAccumulator` with every point (the row is read once);
-///  (b') as (b) with one accumulator per block size (the daemon's earlier way; it now does (b));
+///  (b) the same forward feeding one `SweepAccumulator` with every point, head by head from
+///      `attentionHeadObserver` (each head analysed on the thread that computed it, in cache);
+///  (b') as (b) fed layer by layer from `attentionObserver` (the daemon's way: it caches layers);
 ///  (c) with `endToEnd`: per point, a dense forward with LM head, then the pruned forward
 ///      (`AttentionIntervention`) with LM head and its `DenseLogitsReference.compare`.
 /// Prints medians (seconds), ratios, a few point results (to set beside the torch peer's) and
@@ -42,22 +43,22 @@ func runSweepBench(loaded: LoadedBenchModel, runs: Int, threads: Int, tokenCount
     activationBytes = max(activationBytes, model.cachedActivationBytes - attentionBytes)
     let budget = processBaselineBytes + modelBytes + attentionBytes + activationBytes
 
-    var forwardTimes: [Double] = [], sweepTimes: [Double] = [], groupedTimes: [Double] = []
+    var forwardTimes: [Double] = [], sweepTimes: [Double] = [], layerTimes: [Double] = []
     var results: [SweepPointResult] = []
     for run in 0...runs {
         let a = try timed { try forwardWithCapture(model, tokens) }
-        let b = try timed { try sweepForward(model, tokens, accumulatorGroups: [points], threads: threads) }
-        let grouped = sweepBlockSizes.map { size in points.filter { $0.blockSize == size } }
-        let g = try timed { try sweepForward(model, tokens, accumulatorGroups: grouped, threads: threads) }
+        let b = try timed { try sweepForward(model, tokens, points: points, perHead: true, threads: threads) }
+        let g = try timed { try sweepForward(model, tokens, points: points, perHead: false, threads: threads) }
         guard run > 0 else { continue }
-        forwardTimes.append(a.seconds); sweepTimes.append(b.seconds); groupedTimes.append(g.seconds)
+        guard b.value == g.value else { throw BenchError.sweepFeedsDisagree }
+        forwardTimes.append(a.seconds); sweepTimes.append(b.seconds); layerTimes.append(g.seconds)
         results = b.value
     }
-    let forward = median(forwardTimes), sweep = median(sweepTimes), grouped = median(groupedTimes)
+    let forward = median(forwardTimes), sweep = median(sweepTimes), layerFed = median(layerTimes)
     print("sweep_attention T=\(t) points=\(points.count) threads=\(threads) runs=\(forwardTimes.count) "
         + "forward_median_s=\(fmt(forward)) sweep_total_median_s=\(fmt(sweep)) sweep_over_forward=\(fmt(sweep / forward)) "
-        + "grouped_total_median_s=\(fmt(grouped)) grouped_over_forward=\(fmt(grouped / forward)) "
-        + "forward_all_s=\(list(forwardTimes)) sweep_all_s=\(list(sweepTimes)) grouped_all_s=\(list(groupedTimes))")
+        + "layer_fed_total_median_s=\(fmt(layerFed)) layer_fed_over_forward=\(fmt(layerFed / forward)) "
+        + "forward_all_s=\(list(forwardTimes)) sweep_all_s=\(list(sweepTimes)) layer_fed_all_s=\(list(layerTimes))")
     for r in results where r.threshold == 0.002 || r.threshold == 0.01 {
         print("point B=\(r.blockSize) tau=\(r.threshold) prunedBlockFraction=\(fmt6(r.prunedBlockFraction)) "
             + "seedPrunedFraction=\(fmt6(r.seedPrunedFraction)) prunedMass=\(fmt6(r.prunedMass)) "
@@ -116,21 +117,24 @@ private func forwardWithCapture(_ model: GPT2Model, _ tokens: [Int]) throws -> F
     return checksum
 }
 
-/// One forward pass without LM head streaming each layer's attention through one
-/// `SweepAccumulator` per group of points; returns the points' results in group order.
-private func sweepForward(_ model: GPT2Model, _ tokens: [Int], accumulatorGroups: [[SweepPoint]],
+/// One forward pass without LM head streaming its attention through one `SweepAccumulator`:
+/// head by head from the worker threads (`perHead`), or layer by layer.
+private func sweepForward(_ model: GPT2Model, _ tokens: [Int], points: [SweepPoint], perHead: Bool,
                           threads: Int) throws -> [SweepPointResult] {
     let config = model.config
-    let accumulators = try accumulatorGroups.map {
-        try SweepAccumulator(points: $0, tokens: tokens.count, heads: config.nHead, layers: config.nLayer, threadCount: threads)
-    }
+    let accumulator = try SweepAccumulator(points: points, tokens: tokens.count, heads: config.nHead,
+                                           layers: config.nLayer, threadCount: model.threads)
     var options = ForwardOptions()
     options.computeLogits = false
-    options.attentionObserver = { l, probs in
-        for accumulator in accumulators { try accumulator.consume(layer: l, attention: probs) }
+    if perHead {
+        options.attentionHeadObserver = { l, h, worker, probs in
+            try accumulator.consume(layer: l, head: h, attention: probs, worker: worker)
+        }
+    } else {
+        options.attentionObserver = { l, probs in try accumulator.consume(layer: l, attention: probs) }
     }
     _ = try model.forward(tokens: tokens, options: options)
-    return try accumulators.flatMap { try $0.result() }
+    return try accumulator.result()
 }
 
 private func list(_ values: [Double]) -> String { values.map(fmt).joined(separator: ",") }

@@ -19,12 +19,14 @@ struct PointSums {
     }
 }
 
-/// Streams a model's attention, one layer at a time, through every sweep point.
+/// Streams a model's attention, one layer (or one head) at a time, through every sweep point.
 ///
 /// Feed each layer's `(H, T, T)` probabilities as the forward pass produces them (from its
-/// `attentionObserver`); memory stays at one layer's attention (owned by the caller) plus
-/// small per-thread scratch. Heads are split across `threadCount` threads inside `consume`.
-/// - Important: `consume` and `result` must not be called concurrently on one instance.
+/// `attentionObserver`), or each head's `(T, T)` from its `attentionHeadObserver` while they are
+/// still in cache; memory stays at one layer's attention (owned by the caller) plus small
+/// per-thread scratch. `consume(layer:…)` splits heads across `threadCount` threads itself.
+/// - Important: `consume(layer:head:worker:…)` may be called concurrently for different heads
+///   with different `worker`s; nothing else may run concurrently on one instance.
 public final class SweepAccumulator {
     public let points: [SweepPoint]
     public let shape: AttentionShape
@@ -32,25 +34,34 @@ public final class SweepAccumulator {
     public let seedEpsilon: Double
     public let threadCount: Int
     private let analyzers: [RowAnalyzer]
-    /// `(L, H, P)` sums, written by the thread that owns the head.
-    private var sums: [PointSums]
-    private var seen: [Bool]
+    /// `(L, H, P)` sums, written only by the call analysing that (layer, head).
+    private let sums: UnsafeMutablePointer<PointSums>
+    private let sumCount: Int
+    private let ledger: HeadLedger
 
     /// - Parameters:
     ///   - points: the (rule value × block size) points; validated here.
     ///   - tokens, heads, layers: `T`, `H`, `L` of the attention that will be fed.
     ///   - seedEpsilon: `eps` of `seedKL`, in [1e-300, 1e-3].
-    ///   - threadCount: worker threads for the heads (≥ 1).
+    ///   - threadCount: worker threads for the heads (≥ 1); per-head feeding uses workers
+    ///     `0..<threadCount`.
     public init(points: [SweepPoint], tokens: Int, heads: Int, layers: Int,
                 seedEpsilon: Double = 1e-12, threadCount: Int = 2) throws {
         shape = try AttentionShape(layers: layers, heads: heads, tokens: tokens)
         let plan = try SweepPlan(points: points, tokens: tokens, seedEpsilon: seedEpsilon)
         self.points = points
         self.seedEpsilon = seedEpsilon
-        self.threadCount = max(1, min(threadCount, heads))
+        self.threadCount = max(1, threadCount)
         analyzers = (0..<self.threadCount).map { _ in RowAnalyzer(plan: plan) }
-        sums = Array(repeating: PointSums(), count: layers * heads * points.count)
-        seen = Array(repeating: false, count: layers)
+        sumCount = layers * heads * points.count
+        sums = .allocate(capacity: max(sumCount, 1))
+        sums.initialize(repeating: PointSums(), count: max(sumCount, 1))
+        ledger = HeadLedger(layers: layers, heads: heads)
+    }
+
+    deinit {
+        sums.deinitialize(count: max(sumCount, 1))
+        sums.deallocate()
     }
 
     /// Runs every point over layer `layer`'s attention `(H, T, T)` (causal: zeros above the diagonal).
@@ -61,37 +72,76 @@ public final class SweepAccumulator {
     ///   rather than one layer's.
     public func consume(layer: Int, attention: UnsafeBufferPointer<Float>,
                         isCancelled: @escaping @Sendable () -> Bool = { false }) throws {
-        try shape.check(layer: layer, attentionCount: attention.count, seen: seen)
+        try shape.check(layer: layer, attentionCount: attention.count, seen: ledger.layersSeen)
+        guard !ledger.anyHeadFed(layer: layer) else {
+            throw AnalysisError.unexpectedLayer(layer: layer, layers: shape.layers, alreadySeen: true)
+        }
         guard let base = attention.baseAddress else { return }
-        let t = shape.tokens, pointCount = points.count, heads = shape.heads
-        let analyzers = self.analyzers
+        let t = shape.tokens, heads = shape.heads
         let stopped = CancellationFlag()
-        sums.withUnsafeMutableBufferPointer { sums in
-            let layerSums = sums.baseAddress! + layer * heads * pointCount
-            // Heads last first: the forward pass wrote them in order just before, so the last
-            // ones (a layer is 48 MB at T = 1024, L3 32 MB) are still in cache.
-            forEachHead(heads: heads, workers: threadCount) { worker, chunk in
-                let h = heads - 1 - chunk
-                if stopped.isSet || isCancelled() { stopped.set(); return }
-                let analyzer = analyzers[worker]
-                let headSums = layerSums + h * pointCount
-                var local = [PointSums](repeating: PointSums(), count: pointCount)
-                for q in 0..<t {
-                    // Every 32 rows, too: one head of a large grid can take a while.
-                    if q & 31 == 31, isCancelled() { stopped.set(); return }
-                    analyzer.analyze(row: base + (h * t + q) * t, query: q)
-                    for i in 0..<pointCount { local[i].add(analyzer.outcomes[i]) }
-                }
-                for i in 0..<pointCount { headSums[i] = local[i] }
+        // Heads last first: the forward pass wrote them in order just before, so the last
+        // ones (a layer is 48 MB at T = 1024, L3 32 MB) are still in cache.
+        forEachHead(heads: heads, workers: min(threadCount, heads)) { worker, chunk in
+            let h = heads - 1 - chunk
+            if stopped.isSet || isCancelled() { stopped.set(); return }
+            if !analyzeHead(base + h * t * t, layer: layer, head: h, worker: worker, isCancelled: isCancelled) {
+                stopped.set()
             }
         }
         if stopped.isSet { throw AnalysisError.cancelled }
-        seen[layer] = true
+        ledger.recordLayer(layer)
+    }
+
+    /// Runs every point over head `head` of layer `layer`: its `(T, T)` probabilities (causal).
+    ///
+    /// For `ForwardOptions.attentionHeadObserver`: calls for different heads may run at the same
+    /// time when their `worker`s differ. The layer counts as consumed once all its heads are.
+    /// - Throws: `unexpectedLayer` for a layer out of range or a head fed twice,
+    ///   `attentionSizeMismatch`, `invalidDimension` for a head or worker out of range,
+    ///   `cancelled` when `isCancelled` turns true (polled every 32 rows).
+    public func consume(layer: Int, head: Int, attention: UnsafeBufferPointer<Float>, worker: Int,
+                        isCancelled: () -> Bool = { false }) throws {
+        let t = shape.tokens
+        guard layer >= 0, layer < shape.layers else {
+            throw AnalysisError.unexpectedLayer(layer: layer, layers: shape.layers, alreadySeen: false)
+        }
+        guard head >= 0, head < shape.heads else {
+            throw AnalysisError.invalidDimension(field: "head", value: head, accepted: "0..<\(shape.heads)")
+        }
+        guard worker >= 0, worker < threadCount else {
+            throw AnalysisError.invalidDimension(field: "worker", value: worker, accepted: "0..<\(threadCount) (the accumulator's threadCount)")
+        }
+        guard attention.count == t * t else {
+            throw AnalysisError.attentionSizeMismatch(layer: layer, expected: t * t, actual: attention.count)
+        }
+        try ledger.claim(layer: layer, head: head)
+        guard let base = attention.baseAddress,
+              analyzeHead(base, layer: layer, head: head, worker: worker, isCancelled: isCancelled) else {
+            ledger.release(layer: layer, head: head)
+            throw AnalysisError.cancelled
+        }
+    }
+
+    /// Analyses one head's rows into its sums; false when cancelled part-way (sums untouched).
+    private func analyzeHead(_ base: UnsafePointer<Float>, layer: Int, head: Int, worker: Int,
+                             isCancelled: () -> Bool) -> Bool {
+        let t = shape.tokens, pointCount = points.count
+        let analyzer = analyzers[worker]
+        var local = [PointSums](repeating: PointSums(), count: pointCount)
+        for q in 0..<t {
+            // Every 32 rows: one head of a large grid can take a while.
+            if q & 31 == 31, isCancelled() { return false }
+            analyzer.analyze(row: base + q * t, query: q)
+            for i in 0..<pointCount { local[i].add(analyzer.outcomes[i]) }
+        }
+        let headSums = sums + (layer * shape.heads + head) * pointCount
+        for i in 0..<pointCount { headSums[i] = local[i] }
+        return true
     }
 
     /// The per-point results; throws `missingLayers` unless every layer was consumed.
     public func result() throws -> [SweepPointResult] {
-        try requireAllLayers(seen)
+        try requireAllLayers(ledger.layersSeen)
         let l = shape.layers, h = shape.heads, t = shape.tokens, pointCount = points.count
         let rows = Double(h * t)
         return points.enumerated().map { i, point in
@@ -140,4 +190,49 @@ final class CancellationFlag: @unchecked Sendable {
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 
     func set() { lock.lock(); value = true; lock.unlock() }
+}
+
+/// Which heads of which layers an accumulator has been fed; thread-safe.
+final class HeadLedger: @unchecked Sendable {
+    private let lock = NSLock()
+    private let heads: Int
+    private var fed: [Bool]          // (L, H)
+
+    init(layers: Int, heads: Int) {
+        self.heads = heads
+        fed = Array(repeating: false, count: layers * heads)
+    }
+
+    /// Per layer: true once every head was fed.
+    var layersSeen: [Bool] {
+        lock.lock(); defer { lock.unlock() }
+        return stride(from: 0, to: fed.count, by: heads).map { start in fed[start..<start + heads].allSatisfy { $0 } }
+    }
+
+    /// True when some head of `layer` was fed (or is being fed).
+    func anyHeadFed(layer: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return fed[layer * heads..<(layer + 1) * heads].contains(true)
+    }
+
+    /// Marks (layer, head) as being fed; throws if it already was.
+    func claim(layer: Int, head: Int) throws {
+        lock.lock(); defer { lock.unlock() }
+        guard !fed[layer * heads + head] else {
+            throw AnalysisError.unexpectedLayer(layer: layer, layers: fed.count / heads, alreadySeen: true)
+        }
+        fed[layer * heads + head] = true
+    }
+
+    /// Undoes `claim` (the head was not analysed after all).
+    func release(layer: Int, head: Int) {
+        lock.lock(); defer { lock.unlock() }
+        fed[layer * heads + head] = false
+    }
+
+    /// Marks every head of `layer` as fed.
+    func recordLayer(_ layer: Int) {
+        lock.lock(); defer { lock.unlock() }
+        for h in 0..<heads { fed[layer * heads + h] = true }
+    }
 }

@@ -1,6 +1,7 @@
 /// What a forward pass computes and which hooks it calls.
 ///
-/// Hooks run on the thread that called `GPT2Model.forward`, one layer at a time, in layer order.
+/// Hooks run on the thread that called `GPT2Model.forward`, one layer at a time, in layer order —
+/// except `attentionHeadObserver`, which runs on the pass's worker threads.
 public struct ForwardOptions {
     /// False: skip the LM head matmul; `ForwardOutput.logits` is nil.
     public var computeLogits: Bool = true
@@ -13,6 +14,17 @@ public struct ForwardOptions {
     /// Sees layer `l`'s probabilities (H, T, T) as they multiply V (after any intervention).
     /// The buffer is reused for the next layer: copy what must outlive the call.
     public var attentionObserver: ((_ layer: Int, _ probs: UnsafeBufferPointer<Float>) throws -> Void)?
+    /// Sees one head's probabilities (T, T) of layer `l` right after its softmax, on the worker
+    /// thread that computed them, while they are still in cache (an analysis that reads them here
+    /// instead of in `attentionObserver` saves a trip through memory).
+    ///
+    /// Threading: calls for different heads run concurrently; `worker` (in `0..<GPT2Model.threads`)
+    /// is used by one call at a time, so per-worker scratch is safe. Every head of layer `l` is
+    /// seen before the layer's `attentionObserver` and before the probabilities multiply V; with an
+    /// `attentionIntervention` the heads are seen after it (then in a second pass over the heads).
+    /// The buffer is reused: copy what must outlive the call. The first error thrown stops the pass
+    /// once the heads already running have finished.
+    public var attentionHeadObserver: ((_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeBufferPointer<Float>) throws -> Void)?
     /// Called between layers; throw (e.g. CancellationError) to stop.
     public var checkCancellation: (() throws -> Void)?
 

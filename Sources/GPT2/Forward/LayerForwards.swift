@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 // The forward pass's layer kinds, one function each, in the order a block uses them
@@ -59,16 +60,56 @@ func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePoin
                       scratch: [AlignedFloats], weightValues: Bool = true, threads: Int) throws {
     let c = config.nEmbd, h = config.nHead, d = config.headDim
     let scale = 1 / Float(d).squareRoot()
+    let headObserver = options.attentionHeadObserver
+    // Heads are observed as they are computed unless an intervention must rewrite them first.
+    let observeInline = options.attentionIntervention == nil
+    let headError = FirstError()
     ParallelChunks.run(chunks: h, threads: threads) { worker, head in
         CausalAttentionKernels.probabilities(q: qkv + head * d, k: qkv + c + head * d, ld: 3 * c, tokens: t, headDim: d,
                                              scale: scale, probs: probs + head * t * t, scratch: scratch[worker].base)
+        if observeInline, let headObserver {
+            headError.run { try headObserver(layer, head, worker, UnsafeBufferPointer(start: probs + head * t * t, count: t * t)) }
+        }
     }
+    try headError.rethrow()
     let all = UnsafeMutableBufferPointer(start: probs, count: h * t * t)   // (H, T, T)
     try options.attentionIntervention?(layer, all)
+    if !observeInline, let headObserver {
+        ParallelChunks.run(chunks: h, threads: threads) { worker, head in
+            headError.run { try headObserver(layer, head, worker, UnsafeBufferPointer(start: probs + head * t * t, count: t * t)) }
+        }
+        try headError.rethrow()
+    }
     try options.attentionObserver?(layer, UnsafeBufferPointer(all))
     guard weightValues else { return }
     ParallelChunks.run(chunks: h, threads: threads) { worker, head in
         CausalAttentionKernels.weightedValues(probs: probs + head * t * t, v: qkv + 2 * c + head * d, ld: 3 * c, tokens: t,
                                               headDim: d, out: out + head * d, ldOut: c, scratch: scratch[worker].base)
+    }
+}
+
+/// The first error thrown by bodies run on several threads; later bodies are skipped once one
+/// has failed.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+
+    /// Runs `body` unless an error was already recorded; records the error it throws.
+    func run(_ body: () throws -> Void) {
+        lock.lock()
+        let failed = error != nil
+        lock.unlock()
+        guard !failed else { return }
+        do { try body() } catch {
+            lock.lock()
+            if self.error == nil { self.error = error }
+            lock.unlock()
+        }
+    }
+
+    /// Throws the recorded error, if any.
+    func rethrow() throws {
+        lock.lock(); defer { lock.unlock() }
+        if let error { throw error }
     }
 }
