@@ -86,9 +86,10 @@ private func runEndToEndBench(model: GPT2Model, tokens: [Int], points: [SweepPoi
     var denseTimes: [Double] = [], prunedTimes: [Double] = [], compareTimes: [Double] = []
     for point in points {
         let dense = try timed { _ = try model.forward(tokens: tokens) }    // logits dropped at once
-        let intervention = try AttentionIntervention(point: point, heads: config.nHead, tokens: tokens.count, threadCount: threads)
+        let intervention = try AttentionIntervention(point: point, heads: config.nHead, tokens: tokens.count,
+                                                     threadCount: model.threads)
         var options = ForwardOptions()
-        options.attentionIntervention = intervention.closure
+        options.attentionHeadIntervention = intervention.headClosure
         let pruned = try timed { try model.forward(tokens: tokens, options: options) }
         guard let prunedLogits = pruned.value.logits else { throw BenchError.missingLogits(run: "pruned") }
         let compared = try timed { try reference.compare(prunedLogits: prunedLogits) }

@@ -29,6 +29,12 @@ public final class AttentionIntervention: @unchecked Sendable {
         scratch = (0..<self.threadCount).map { _ in BlockRowStats(capacity: capacity, rowCapacity: tokens) }
     }
 
+    /// The closure for `ForwardOptions.attentionHeadIntervention`: each head pruned on the
+    /// worker that computed it, while it is in cache. Needs `threadCount` ≥ the model's threads.
+    public var headClosure: (_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeMutableBufferPointer<Float>) throws -> Void {
+        { [self] _, _, worker, probs in try apply(toHead: probs, worker: worker) }
+    }
+
     /// The closure for `ForwardOptions.attentionIntervention`.
     public var closure: (_ layer: Int, _ probs: UnsafeMutableBufferPointer<Float>) throws -> Void {
         { [self] layer, probs in try apply(to: probs, layer: layer) }

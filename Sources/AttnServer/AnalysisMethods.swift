@@ -227,9 +227,10 @@ extension ModelSession {
         let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize)
         for (i, point) in points.enumerated() {
             try context.checkCancelled()
-            let intervention = try AttentionIntervention(point: point, heads: c.nHead, tokens: T)
+            let intervention = try AttentionIntervention(point: point, heads: c.nHead, tokens: T,
+                                                         threadCount: model.model.threads)
             var options = ForwardOptions()
-            options.attentionIntervention = intervention.closure
+            options.attentionHeadIntervention = intervention.headClosure
             options.checkCancellation = { try context.checkCancelled() }
             let pruned = try model.model.forward(tokens: tokens, options: options)
             guard let prunedLogits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }

@@ -40,7 +40,7 @@ final class ModelEndToEndGoldenTests: XCTestCase {
                         XCTAssertGreaterThanOrEqual(margin, 1e-3, "\(label): golden point is ill-conditioned")
                     }
                     let intervention = try AttentionIntervention(point: want.point, heads: swift.config.nHead, tokens: t)
-                    let pruned = try swift.run(tokens, intervention: intervention).logits
+                    let pruned = try swift.run(tokens, intervention: intervention, perHead: true).logits
                     let got = try reference.compare(prunedLogits: pruned)
                     points += 1
                     pruningPoints += want.outputKL > 1e-6 ? 1 : 0
@@ -70,6 +70,23 @@ final class ModelEndToEndGoldenTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(points, 25)
         XCTAssertGreaterThanOrEqual(pruningPoints, 8, "points whose pruning really changes the output")
+    }
+
+    /// Pruning each head on the worker that computed it (the daemon's way) and pruning the whole
+    /// layer afterwards are the same operation: identical logits and attention, bit for bit.
+    func testHeadByHeadAndLayerInterventionsAgreeBitForBit() throws {
+        let swift = try SwiftFixtureModel(directory: ModelGoldenCase.fixtures.appendingPathComponent("models/tiny-peaked"))
+        let tokens = Array(0..<40).map { ($0 * 29 + 7) % swift.config.vocabSize }
+        let dense = try swift.run(tokens)
+        for point in [SweepPoint(selection: .threshold, blockSize: 4, value: 0.05),
+                      SweepPoint(selection: .topK, blockSize: 8, value: 2, keep: KeepPolicy(keepSink: true))] {
+            let make = { try AttentionIntervention(point: point, heads: swift.config.nHead, tokens: tokens.count) }
+            let byLayer = try swift.run(tokens, intervention: try make())
+            let byHead = try swift.run(tokens, intervention: try make(), perHead: true)
+            XCTAssertEqual(byHead.logits, byLayer.logits, "\(point)")
+            XCTAssertEqual(byHead.attention, byLayer.attention, "\(point)")
+            XCTAssertNotEqual(byHead.logits, dense.logits, "\(point) prunes something")
+        }
     }
 
     private func within(_ actual: Double, _ expected: Double, _ bound: Double, _ what: String,

@@ -113,12 +113,16 @@ struct SwiftFixtureModel {
         model = GPT2Model(weights: try GPT2Checkpoint.load(directory: directory).weights, threads: 2)
     }
 
-    /// Logits `(T, V)` and every layer's attention `(L, H, T, T)` as it multiplies V (after `intervention`).
-    func run(_ tokens: [Int], intervention: AttentionIntervention? = nil) throws -> (logits: [Float], attention: [Float]) {
+    /// Logits `(T, V)` and every layer's attention `(L, H, T, T)` as it multiplies V (after
+    /// `intervention`, applied per head on the forward pass's workers when `perHead`, as the
+    /// daemon does, else per layer).
+    func run(_ tokens: [Int], intervention: AttentionIntervention? = nil, perHead: Bool = false) throws
+        -> (logits: [Float], attention: [Float]) {
         var attention: [Float] = []
         var options = ForwardOptions()
         options.attentionObserver = { _, probs in attention.append(contentsOf: probs) }
-        options.attentionIntervention = intervention?.closure
+        if perHead { options.attentionHeadIntervention = intervention?.headClosure }
+        else { options.attentionIntervention = intervention?.closure }
         let out = try model.forward(tokens: tokens, options: options)
         return (try XCTUnwrap(out.logits), attention)
     }

@@ -63,6 +63,29 @@ final class ForwardHeadObserverTests: XCTestCase {
         XCTAssertGreaterThan(log.heads["0.0"]?[9 * t + 3] ?? 0, 0, "layer 0 untouched")
     }
 
+    func testHeadInterventionRunsBeforeTheLayerInterventionAndEveryObserver() throws {
+        let model = GPT2Model(weights: tinyRandomWeights(seed: 24), threads: 2)
+        let t = tokens.count
+        let log = HeadLog()
+        var layerInterventionSaw: Float = -1, layerObserverSaw: Float = -1
+        var options = ForwardOptions()
+        // Layer 1, head 1: query 9's key 3 set to 0 by the head intervention.
+        options.attentionHeadIntervention = { l, h, w, probs in
+            XCTAssertLessThan(w, 2)
+            if l == 1 && h == 1 { probs[9 * t + 3] = 0 }
+        }
+        options.attentionIntervention = { l, probs in if l == 1 { layerInterventionSaw = probs[(t + 9) * t + 3] } }
+        options.attentionHeadObserver = { l, h, w, probs in log.record(l, h, w, probs) }
+        options.attentionObserver = { l, probs in if l == 1 { layerObserverSaw = probs[(t + 9) * t + 3] } }
+        let pruned = try XCTUnwrap(model.forward(tokens: tokens, options: options).logits)
+        XCTAssertEqual(layerInterventionSaw, 0)
+        XCTAssertEqual(layerObserverSaw, 0)
+        XCTAssertEqual(log.heads["1.1"]?[9 * t + 3], 0)
+        XCTAssertGreaterThan(log.heads["1.0"]?[9 * t + 3] ?? 0, 0, "head 0 untouched")
+        let dense = try XCTUnwrap(model.forward(tokens: tokens).logits)
+        XCTAssertNotEqual(pruned, dense, "the head intervention reaches the output")
+    }
+
     func testFirstErrorStopsThePass() {
         struct Refused: Error, Equatable { let layer: Int }
         let model = GPT2Model(weights: tinyRandomWeights(seed: 23), threads: 2)

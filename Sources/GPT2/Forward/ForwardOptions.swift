@@ -11,6 +11,12 @@ public struct ForwardOptions {
     /// Rewrites layer `l`'s probabilities (H, T, T) after softmax, before they multiply V.
     /// Entries above the diagonal (key > query) are ignored by the weighted sum.
     public var attentionIntervention: ((_ layer: Int, _ probs: UnsafeMutableBufferPointer<Float>) throws -> Void)?
+    /// Rewrites one head's probabilities (T, T) of layer `l` right after its softmax, on the worker
+    /// thread that computed them (while they are in cache), before `attentionIntervention` and
+    /// every observer. Threading as for `attentionHeadObserver`: heads run concurrently, `worker`
+    /// (in `0..<GPT2Model.threads`) is used by one call at a time. Entries above the diagonal are
+    /// ignored by the weighted sum.
+    public var attentionHeadIntervention: ((_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeMutableBufferPointer<Float>) throws -> Void)?
     /// Sees layer `l`'s probabilities (H, T, T) as they multiply V (after any intervention).
     /// The buffer is reused for the next layer: copy what must outlive the call.
     public var attentionObserver: ((_ layer: Int, _ probs: UnsafeBufferPointer<Float>) throws -> Void)?

@@ -51,8 +51,9 @@ func matmulGeluForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Fl
 /// 1. scores = Q_h K_hᵀ (T, T), scaled by 1/√D; tiles wholly above the diagonal are skipped;
 /// 2. causal mask + softmax per row: keys k > q get probability exactly 0 (they are the
 ///    future, and a 0 — not a tiny number — is what lets analyses count them as masked);
-/// then, for all heads at once, the caller's intervention may rewrite probs and the observer
-/// sees them; and
+/// then, per head on its worker, the caller's head intervention and head observer (the observer
+/// after the layer intervention when there is one); for all heads at once, the caller's
+/// intervention may rewrite probs and the observer sees them; and
 /// 3. weighted sum: out[:, hD…(h+1)D) = probs_h · V_h, reading only keys ≤ each query
 ///    (skipped when `weightValues` is false: nobody reads `out`).
 func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
@@ -60,13 +61,16 @@ func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePoin
                       scratch: [AlignedFloats], weightValues: Bool = true, threads: Int) throws {
     let c = config.nEmbd, h = config.nHead, d = config.headDim
     let scale = 1 / Float(d).squareRoot()
-    let headObserver = options.attentionHeadObserver
-    // Heads are observed as they are computed unless an intervention must rewrite them first.
+    let headObserver = options.attentionHeadObserver, headIntervention = options.attentionHeadIntervention
+    // Heads are observed as they are computed unless a layer intervention must rewrite them first.
     let observeInline = options.attentionIntervention == nil
     let headError = FirstError()
     ParallelChunks.run(chunks: h, threads: threads) { worker, head in
         CausalAttentionKernels.probabilities(q: qkv + head * d, k: qkv + c + head * d, ld: 3 * c, tokens: t, headDim: d,
                                              scale: scale, probs: probs + head * t * t, scratch: scratch[worker].base)
+        if let headIntervention {
+            headError.run { try headIntervention(layer, head, worker, UnsafeMutableBufferPointer(start: probs + head * t * t, count: t * t)) }
+        }
         if observeInline, let headObserver {
             headError.run { try headObserver(layer, head, worker, UnsafeBufferPointer(start: probs + head * t * t, count: t * t)) }
         }
