@@ -8,6 +8,7 @@ public enum CausalAttentionKernels {
     /// Floats of scratch one call needs for `tokens` T and `headDim` D.
     public static func scratchCount(tokens: Int, headDim: Int) -> Int {
         max(packedBCount(k: headDim, n: tokens), packedBCount(k: tokens, n: headDim)) + gemmMR * max(headDim, gemmKC)
+            + gemmMR * Gemm.paddedStride
     }
 
     /// probs (T, T) = causal softmax(scale · Q Kᵀ): row q holds probabilities over keys 0…q and
@@ -71,6 +72,10 @@ public enum CausalAttentionKernels {
         let t = tokens, d = headDim
         let vPacked = scratch                                  // V (T, D) in panels
         let aPartial = scratch + max(packedBCount(k: d, n: t), packedBCount(k: t, n: d))
+        // P's rows are T floats apart; at T = 1024 (4 KiB) the 14 rows a tile reads share L1 sets
+        // and thrash, so each k-block of them is first copied to a padded stride.
+        let rowCopy = aPartial + gemmMR * max(d, gemmKC)       // (MR, KC + 16)
+        let copyRows = Gemm.rowsAliasInL1(lda: t)
         packB(k: t, n: d, source: v, rowStride: ld, transposed: false, into: vPacked)
         let panels = (d + gemmNR - 1) / gemmNR
         var i0 = 0
@@ -83,12 +88,18 @@ public enum CausalAttentionKernels {
                 let kcb = min(gemmKC, t - p0)
                 let kcVisible = min(kcb, lastRow + 1 - p0)      // keys after lastRow have P = 0
                 if rows < gemmMR { packA(rows: rows, kc: kcVisible, source: probs + i0 * t, lda: t, p0: p0, into: aPartial) }
+                var aRows = probs + i0 * t + p0, aStride = t
+                if rows == gemmMR && copyRows {
+                    Gemm.copyRowBlock(rows: gemmMR, kc: kcVisible, source: aRows, lda: t, into: rowCopy)
+                    aRows = UnsafePointer(rowCopy)
+                    aStride = Gemm.paddedStride
+                }
                 for panel in 0..<panels {
                     let j0 = panel * gemmNR
                     let b = packedBPanel(vPacked, n: d, k: t, block: block, panel: panel)
                     let c = out + i0 * ldOut + j0
                     if rows == gemmMR {
-                        microTileStridedA(kc: kcVisible, a: probs + i0 * t + p0, lda: t, b: b, c: c, ldc: ldOut,
+                        microTileStridedA(kc: kcVisible, a: aRows, lda: aStride, b: b, c: c, ldc: ldOut,
                                           cols: min(gemmNR, d - j0))
                     } else {
                         microTilePackedA(kc: kcVisible, a: aPartial, b: b, c: c, ldc: ldOut, rows: rows, cols: min(gemmNR, d - j0))

@@ -126,13 +126,18 @@ public enum Gemm {
     /// Most B panels one chunk covers: a (MC, 16·NR) C tile is 688 KiB, inside Zen 4's 1 MiB L2.
     static let maxPanelsPerChunk = 16
 
+    /// Floats added to a row stride that aliases in L1: one cache line.
+    public static let rowPadding = 16
+
     /// Row stride (floats) of copied A rows: a k-block plus one cache line, so consecutive rows
     /// fall in different L1 sets.
-    static let paddedStride = gemmKC + 16
+    static let paddedStride = gemmKC + rowPadding
 
     /// True when rows `lda` floats apart repeat an L1 set within 4 rows (the stride is a multiple
     /// of 4 KiB / 4): 14 rows would then compete for 8 ways and thrash (GPT-2's MLP c_proj, K = 3072).
-    static func rowsAliasInL1(lda: Int) -> Bool {
+    /// Such A rows are copied to a padded stride per chunk; callers that own A can lay it out with
+    /// `lda + rowPadding` instead and save the copy.
+    public static func rowsAliasInL1(lda: Int) -> Bool {
         let bytes = lda * 4 % 4096
         return bytes == 0 || 4096 / gcd(bytes, 4096) < 4
     }

@@ -55,4 +55,10 @@ final class CausalAttentionKernelsTests: XCTestCase {
     func testOddSizes() { check(tokens: 19, headDim: 13, seed: 22) }
     func testCrossesTilesAndKeyBlock() { check(tokens: 270, headDim: 40, seed: 23) }
     func testGPT2HeadWidth() { check(tokens: 45, headDim: 64, seed: 24) }
+    /// T = 512: P's rows are 2 KiB apart, so P·V copies each 14-row block to a padded stride
+    /// (`Gemm.rowsAliasInL1`); the result must not change.
+    func testRowStrideThatAliasesInL1() {
+        XCTAssertTrue(Gemm.rowsAliasInL1(lda: 512))
+        check(tokens: 512, headDim: 64, seed: 25)
+    }
 }

@@ -13,7 +13,10 @@ final class ActivationBuffers {
     let qkv: AlignedFloats           // (T, 3C)  q | k | v, head h at columns h·D of each third
     let attention: AlignedFloats     // (T, C)   heads' weighted values, concatenated
     let probs: AlignedFloats         // (H, T, T) this layer's attention probabilities
-    let mlpHidden: AlignedFloats     // (T, I)   gelu_new(c_fc output)
+    let mlpHidden: AlignedFloats     // (T, I)   gelu_new(c_fc output), rows `mlpStride` floats apart
+    /// Row stride of `mlpHidden`, floats: I, padded when I·4 bytes would put the 14 rows the GEMM
+    /// micro-kernel reads at once in the same L1 sets (gpt2's I = 3072 is 12 KiB: 3088).
+    let mlpStride: Int
     let headScratch: [AlignedFloats] // one per worker thread for the attention kernels
 
     init(config: GPT2Config, tokens t: Int, workers: Int) {
@@ -25,7 +28,8 @@ final class ActivationBuffers {
         qkv = AlignedFloats(count: t * 3 * c)
         attention = AlignedFloats(count: t * c)
         probs = AlignedFloats(count: config.nHead * t * t)
-        mlpHidden = AlignedFloats(count: t * config.nInner)
+        mlpStride = Gemm.rowsAliasInL1(lda: config.nInner) ? config.nInner + Gemm.rowPadding : config.nInner
+        mlpHidden = AlignedFloats(count: t * mlpStride)
         let scratchCount = CausalAttentionKernels.scratchCount(tokens: t, headDim: config.headDim)
         headScratch = (0..<self.workers).map { _ in AlignedFloats(count: scratchCount) }
     }

@@ -31,17 +31,18 @@ let layerNormChunkRows = 64
 
 /// out (T, N) = input (T, K) · W (K, N) + bias (N), or `out += …` when `addToOutput` (the
 /// residual connection, fused). W is packed.
-func matmulForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tokens t: Int, weight: PackedMatrix,
-                   bias: FloatTensor?, addToOutput: Bool, threads: Int) {
-    Gemm.multiply(m: t, a: input, lda: weight.k, b: weight, c: out, ldc: weight.n, bias: bias?.pointer,
+/// `inputStride` is the row stride of `input` in floats (default K).
+func matmulForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, inputStride: Int? = nil, tokens t: Int,
+                   weight: PackedMatrix, bias: FloatTensor?, addToOutput: Bool, threads: Int) {
+    Gemm.multiply(m: t, a: input, lda: inputStride ?? weight.k, b: weight, c: out, ldc: weight.n, bias: bias?.pointer,
                   output: addToOutput ? .accumulate : .overwrite, threads: threads)
 }
 
 /// out (T, I) = gelu_new(input (T, C) · W (C, I) + bias (I)): the MLP's c_fc with its activation
-/// applied to each output tile as the GEMM finishes it.
-func matmulGeluForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tokens t: Int, weight: PackedMatrix,
-                       bias: FloatTensor, threads: Int) {
-    Gemm.multiply(m: t, a: input, lda: weight.k, b: weight, c: out, ldc: weight.n, bias: bias.pointer,
+/// applied to each output tile as the GEMM finishes it. `out` rows are `outStride` floats apart.
+func matmulGeluForward(out: UnsafeMutablePointer<Float>, outStride: Int, input: UnsafePointer<Float>, tokens t: Int,
+                       weight: PackedMatrix, bias: FloatTensor, threads: Int) {
+    Gemm.multiply(m: t, a: input, lda: weight.k, b: weight, c: out, ldc: outStride, bias: bias.pointer,
                   output: .overwrite, epilogue: .geluNew, threads: threads)
 }
 
