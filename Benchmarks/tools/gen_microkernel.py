@@ -7,6 +7,7 @@ spelled out variable by variable. Run from the repository root after changing MR
 MR, NV = 14, 2  # rows, SIMD16 vectors per row (NR = 32)
 
 def kernel(name, doc, strided):
+    """One kernel: A read in place (`strided`) or packed k-major (kept for experiments)."""
     o = []
     o.append(doc)
     aparam = "a: UnsafePointer<Float>, lda: Int" if strided else "a: UnsafePointer<Float>"
@@ -56,11 +57,10 @@ let gemmMR = {MR}
 /// Columns of C one micro-kernel call computes (two `SIMD16<Float>`).
 let gemmNR = {NV * 16}
 """
-packed = kernel("microKernelPackedA", """
-/// C (MR, NR) (+)= A (MR, kc) · B (kc, NR) with A packed k-major (`a[kk * MR + r]`) and B a packed
-/// panel (`b[kk * NR + j]`). `accumulate` false overwrites C. C rows are `ldc` floats apart.
-/// Every product is an explicit `addingProduct` (FMA): `a + b * c` is never fused by the compiler.""", False)
 strided = kernel("microKernelStridedA", """
-/// As `microKernelPackedA`, but A is read in place: row `r` starts at `a + r * lda`, unit stride in k.
-/// All MR rows must exist (callers pack partial row panels instead).""", True)
-open("Sources/Kernels/GemmMicroKernel.swift", "w").write(header + packed + "\n" + strided + "\n")
+/// C (MR, NR) (+)= A (MR, kc) · B (kc, NR) with A read in place (row `r` starts at `a + r * lda`,
+/// unit stride in k) and B a packed panel (`b[kk * NR + j]`). `accumulate` false overwrites C.
+/// C rows are `ldc` floats apart. All MR rows must exist (partial row panels use
+/// `microTileFewRows`). Every product is an explicit `addingProduct` (FMA): `a + b * c` is never
+/// fused by the compiler.""", True)
+open("Sources/Kernels/GemmMicroKernel.swift", "w").write(header + strided + "\n")

@@ -7,8 +7,7 @@
 public enum CausalAttentionKernels {
     /// Floats of scratch one call needs for `tokens` T and `headDim` D.
     public static func scratchCount(tokens: Int, headDim: Int) -> Int {
-        max(packedBCount(k: headDim, n: tokens), packedBCount(k: tokens, n: headDim)) + gemmMR * max(headDim, gemmKC)
-            + gemmMR * Gemm.paddedStride
+        max(packedBCount(k: headDim, n: tokens), packedBCount(k: tokens, n: headDim)) + gemmMR * Gemm.paddedStride
     }
 
     /// probs (T, T) = causal softmax(scale · Q Kᵀ): row q holds probabilities over keys 0…q and
@@ -23,7 +22,6 @@ public enum CausalAttentionKernels {
                                      scale: Float, probs: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let t = tokens, d = headDim
         let kPacked = scratch                                  // Kᵀ (D, T) in panels
-        let aPartial = scratch + max(packedBCount(k: d, n: t), packedBCount(k: t, n: d))
         packB(k: d, n: t, source: k, rowStride: ld, transposed: true, into: kPacked)
         var i0 = 0
         while i0 < t {
@@ -31,13 +29,12 @@ public enum CausalAttentionKernels {
             let lastRow = i0 + rows - 1
             let panels = lastRow / gemmNR + 1                   // panels holding keys ≤ lastRow
             let cols = min(t, panels * gemmNR)
-            if rows < gemmMR || d == 0 {
+            if d == 0 {
                 for r in 0..<rows { (probs + (i0 + r) * t).update(repeating: 0, count: cols) }
             }
             var block = 0, p0 = 0
             while p0 < d {
                 let kcb = min(gemmKC, d - p0)
-                if rows < gemmMR { packA(rows: rows, kc: kcb, source: q + i0 * ld, lda: ld, p0: p0, into: aPartial) }
                 for panel in 0..<panels {
                     let j0 = panel * gemmNR
                     let b = packedBPanel(kPacked, n: t, k: d, block: block, panel: panel)
@@ -47,7 +44,8 @@ public enum CausalAttentionKernels {
                         microTileStridedA(kc: kcb, a: q + i0 * ld + p0, lda: ld, b: b, c: c, ldc: t, cols: min(gemmNR, t - j0),
                                           accumulate: block > 0)
                     } else {
-                        microTilePackedA(kc: kcb, a: aPartial, b: b, c: c, ldc: t, rows: rows, cols: min(gemmNR, t - j0))
+                        microTileFewRows(kc: kcb, a: q + i0 * ld + p0, lda: ld, b: b, c: c, ldc: t, rows: rows,
+                                         cols: min(gemmNR, t - j0), accumulate: block > 0)
                     }
                 }
                 p0 += kcb
@@ -71,10 +69,9 @@ public enum CausalAttentionKernels {
                                       out: UnsafeMutablePointer<Float>, ldOut: Int, scratch: UnsafeMutablePointer<Float>) {
         let t = tokens, d = headDim
         let vPacked = scratch                                  // V (T, D) in panels
-        let aPartial = scratch + max(packedBCount(k: d, n: t), packedBCount(k: t, n: d))
         // P's rows are T floats apart; at T = 1024 (4 KiB) the 14 rows a tile reads share L1 sets
         // and thrash, so each k-block of them is first copied to a padded stride.
-        let rowCopy = aPartial + gemmMR * max(d, gemmKC)       // (MR, KC + 16)
+        let rowCopy = scratch + max(packedBCount(k: d, n: t), packedBCount(k: t, n: d))   // (MR, KC + 16)
         let copyRows = Gemm.rowsAliasInL1(lda: t)
         packB(k: t, n: d, source: v, rowStride: ld, transposed: false, into: vPacked)
         let panels = (d + gemmNR - 1) / gemmNR
@@ -87,7 +84,6 @@ public enum CausalAttentionKernels {
             while p0 <= lastRow {
                 let kcb = min(gemmKC, t - p0)
                 let kcVisible = min(kcb, lastRow + 1 - p0)      // keys after lastRow have P = 0
-                if rows < gemmMR { packA(rows: rows, kc: kcVisible, source: probs + i0 * t, lda: t, p0: p0, into: aPartial) }
                 var aRows = probs + i0 * t + p0, aStride = t
                 if rows == gemmMR && copyRows {
                     Gemm.copyRowBlock(rows: gemmMR, kc: kcVisible, source: aRows, lda: t, into: rowCopy)
@@ -102,7 +98,8 @@ public enum CausalAttentionKernels {
                         microTileStridedA(kc: kcVisible, a: aRows, lda: aStride, b: b, c: c, ldc: ldOut,
                                           cols: min(gemmNR, d - j0))
                     } else {
-                        microTilePackedA(kc: kcVisible, a: aPartial, b: b, c: c, ldc: ldOut, rows: rows, cols: min(gemmNR, d - j0))
+                        microTileFewRows(kc: kcVisible, a: probs + i0 * t + p0, lda: t, b: b, c: c, ldc: ldOut, rows: rows,
+                                         cols: min(gemmNR, d - j0), accumulate: true)
                     }
                 }
                 p0 += kcb

@@ -3,7 +3,8 @@
 ///
 /// A is read in place: its rows are unit-stride in k, so each of the 14 rows of a panel is one
 /// sequential stream, and on this machine (Zen 4) that measured faster than packing A (the
-/// packing copy cost more than it saved). Only a partial last row panel is packed.
+/// packing copy cost more than it saved). A partial last row panel (fewer than 14 rows) goes
+/// through a kernel of up to 4 rows (`microTileFewRows`), also reading A in place.
 /// All matrices are row-major with explicit row strides (in floats). Work is split into
 /// (row block × column range) chunks handed out dynamically to `threads` threads.
 public enum Gemm {
@@ -52,7 +53,6 @@ public enum Gemm {
         // With no bias and nothing to add to, the first k-block writes C instead of C being zeroed.
         let firstBlockWrites = output == .overwrite && bias == nil && k > 0
         let workers = min(threads, rowBlocks * columnChunks)
-        let scratch = (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMR * gemmKC) }
         let copyRows = rowsAliasInL1(lda: lda) && m >= gemmMR
         let rowCopy = copyRows ? (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMC * paddedStride) } : []
 
@@ -71,14 +71,13 @@ public enum Gemm {
             }
             defer { applyEpilogue(epilogue, rows: rows, cols: cols, c: cTile, ldc: ldc) }
             guard k > 0 else { return }
-            let aPacked = scratch[worker].base
             var block = 0
             var p0 = 0
             while p0 < k {
                 let kcb = min(gemmKC, k - p0)
                 let accumulate = !(firstBlockWrites && block == 0)
-                // Full row panels read A in place (its rows are unit-stride in k); only a
-                // partial last panel is packed, zero-padded to MR rows. When A's row stride
+                // Full row panels read A in place (its rows are unit-stride in k); a partial
+                // last panel goes through the few-rows kernel, also in place. When A's row stride
                 // would put a panel's 14 rows in the same few L1 sets, rows are first copied to
                 // a padded stride.
                 let fullRows = rows / gemmMR * gemmMR
@@ -88,9 +87,6 @@ public enum Gemm {
                     copyRowBlock(rows: fullRows, kc: kcb, source: aRows, lda: lda, into: rowCopy[worker].base)
                     aRows = UnsafePointer(rowCopy[worker].base)
                     aStride = paddedStride
-                }
-                if fullRows < rows {
-                    packA(rows: rows - fullRows, kc: kcb, source: a + (i0 + fullRows) * lda, lda: lda, p0: p0, into: aPacked)
                 }
                 for panel in panel0..<panel1 {
                     let bPanel = b.panel(block: block, panel: panel)
@@ -103,8 +99,9 @@ public enum Gemm {
                         r0 += gemmMR
                     }
                     if fullRows < rows {
-                        microTilePackedA(kc: kcb, a: aPacked, b: bPanel, c: c + (i0 + fullRows) * ldc + j0, ldc: ldc,
-                                         rows: rows - fullRows, cols: nr, accumulate: accumulate)
+                        microTileFewRows(kc: kcb, a: a + (i0 + fullRows) * lda + p0, lda: lda, b: bPanel,
+                                         c: c + (i0 + fullRows) * ldc + j0, ldc: ldc, rows: rows - fullRows, cols: nr,
+                                         accumulate: accumulate)
                     }
                 }
                 p0 += kcb

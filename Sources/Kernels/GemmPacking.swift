@@ -1,8 +1,8 @@
 /// Packing of GEMM operands into the layouts the micro-kernels stream through.
 ///
 /// B (K, N) is cut into k-blocks of `kc` rows and panels of `gemmNR` columns; each panel is
-/// stored k-major (`panel[kk * NR + j]`), zero-padded past N. A (M, K) is cut into panels of
-/// `gemmMR` rows stored k-major (`panel[kk * MR + r]`), zero-padded past M.
+/// stored k-major (`panel[kk * NR + j]`), zero-padded past N. A is never packed: the kernels read
+/// its rows in place (see `Gemm`).
 
 /// Depth of one k-block: a B panel of `kc × NR` floats (32 KiB) and an A panel of
 /// `MR × kc` floats (14 KiB) stay in L1/L2 while the micro-kernel runs.
@@ -59,47 +59,4 @@ func packedBPanel(_ packed: UnsafePointer<Float>, n: Int, k: Int, block: Int, pa
     let p0 = block * gemmKC
     let kcb = min(gemmKC, k - p0)
     return packed + p0 * panels * gemmNR + panel * kcb * gemmNR
-}
-
-/// Packs rows `0..<rows` and columns `p0..<p0+kc` of A (row `r` at `source + r * lda`) into
-/// `ceil(rows / MR)` panels of `MR × kc` floats at `dst`, zero-padding missing rows.
-func packA(rows: Int, kc: Int, source: UnsafePointer<Float>, lda: Int, p0: Int,
-           into dst: UnsafeMutablePointer<Float>) {
-    var panelStart = 0
-    var out = dst
-    while panelStart < rows {
-        let mr = min(gemmMR, rows - panelStart)
-        for r in 0..<gemmMR {
-            if r < mr {
-                let src = source + (panelStart + r) * lda + p0
-                for kk in 0..<kc { out[kk * gemmMR + r] = src[kk] }
-            } else {
-                for kk in 0..<kc { out[kk * gemmMR + r] = 0 }
-            }
-        }
-        out += gemmMR * kc
-        panelStart += gemmMR
-    }
-}
-
-/// Runs the packed-A micro-kernel on a tile of C that may be smaller than MR × NR
-/// (`rows` ≤ MR, `cols` ≤ NR), adding to C (`accumulate`) or overwriting it. Full tiles go
-/// straight to C; partial ones go through a local MR × NR tile.
-@inline(__always)
-func microTilePackedA(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool = true) {
-    if rows == gemmMR && cols == gemmNR {
-        microKernelPackedA(kc: kc, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        return
-    }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: gemmMR * gemmNR) { tile in
-        guard let t = tile.baseAddress else { return }
-        for r in 0..<gemmMR {
-            for j in 0..<gemmNR { t[r * gemmNR + j] = (accumulate && r < rows && j < cols) ? c[r * ldc + j] : 0 }
-        }
-        microKernelPackedA(kc: kc, a: a, b: b, c: t, ldc: gemmNR, accumulate: true)
-        for r in 0..<rows {
-            (c + r * ldc).update(from: t + r * gemmNR, count: cols)
-        }
-    }
 }
