@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "attn", dependencies: [
             "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Clients/attn"),
+        ], path: "Clients/attn", exclude: ["README.md"]),
         .executableTarget(name: "gpt2-bench", dependencies: ["GPT2", "AttentionAnalysis", "Kernels"],
                           path: "Benchmarks/GPT2Bench", swiftSettings: nativeFlags),
 

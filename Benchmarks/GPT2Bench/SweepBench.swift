@@ -15,8 +15,8 @@ func benchTokens(count: Int, vocabularySize: Int) -> [Int] {
 ///  (b) the same forward feeding one `SweepAccumulator` with every point, head by head from
 ///      `attentionHeadObserver` (each head analysed on the thread that computed it, in cache);
 ///  (b') as (b) fed layer by layer from `attentionObserver` (the daemon's way: it caches layers);
-///  (c) with `endToEnd`: per point, a dense forward with LM head, then the pruned forward
-///      (`AttentionIntervention`) with LM head and its `DenseLogitsReference.compare`.
+///  (c) with `endToEnd`: per point, `runs` times, a dense forward with LM head, then the pruned
+///      forward (`AttentionIntervention`, per head) with LM head and its `DenseLogitsReference.compare`.
 /// Prints medians (seconds), ratios, a few point results (to set beside the torch peer's) and
 /// peak RSS (bytes) of each phase after the load beside the budget "model + one layer's
 /// attention + activations" (+ two logits for end-to-end).
@@ -68,14 +68,17 @@ func runSweepBench(loaded: LoadedBenchModel, runs: Int, threads: Int, tokenCount
         + "(process baseline \(processBaselineBytes) + model \(modelBytes) + attention \(attentionBytes) "
         + "+ activations \(activationBytes))")
     if endToEnd {
-        try runEndToEndBench(model: model, tokens: tokens, points: points, threads: threads)
+        try runEndToEndBench(model: model, tokens: tokens, points: points, threads: threads, repeats: runs)
         print("rss after_end_to_end phase_peak_rss_bytes=\(residentHighWaterBytes()) "
             + "budget_bytes=\(budget + 2 * logitsBytes) (the sweep's budget + 2 logits: dense reference + pruned)")
     }
 }
 
-/// (c): per point, a dense forward with LM head, then the pruned one and its comparison.
-private func runEndToEndBench(model: GPT2Model, tokens: [Int], points: [SweepPoint], threads: Int) throws {
+/// (c): per point, `repeats` times: a dense forward with LM head, then the pruned one (each head
+/// pruned as it is computed, as the daemon does) and its comparison. A point's cost is the median
+/// over repeats of (pruned + compare) / the dense run just before it, so a stall of the shared
+/// machine hits one pair, not the point.
+private func runEndToEndBench(model: GPT2Model, tokens: [Int], points: [SweepPoint], threads: Int, repeats: Int) throws {
     let config = model.config
     let first = try timed { () throws -> DenseLogitsReference in
         guard let logits = try model.forward(tokens: tokens).logits else { throw BenchError.missingLogits(run: "dense") }
@@ -83,29 +86,33 @@ private func runEndToEndBench(model: GPT2Model, tokens: [Int], points: [SweepPoi
     }
     let reference = first.value
     print("end_to_end dense_reference_s=\(fmt(first.seconds)) (dense forward with LM head + logits summary, once per request)")
-    var denseTimes: [Double] = [], prunedTimes: [Double] = [], compareTimes: [Double] = []
+    var denseTimes: [Double] = [], prunedTimes: [Double] = [], compareTimes: [Double] = [], pointRatios: [Double] = []
     for point in points {
-        let dense = try timed { _ = try model.forward(tokens: tokens) }    // logits dropped at once
         let intervention = try AttentionIntervention(point: point, heads: config.nHead, tokens: tokens.count,
                                                      threadCount: model.threads)
         var options = ForwardOptions()
         options.attentionHeadIntervention = intervention.headClosure
-        let pruned = try timed { try model.forward(tokens: tokens, options: options) }
-        guard let prunedLogits = pruned.value.logits else { throw BenchError.missingLogits(run: "pruned") }
-        let compared = try timed { try reference.compare(prunedLogits: prunedLogits) }
-        denseTimes.append(dense.seconds); prunedTimes.append(pruned.seconds); compareTimes.append(compared.seconds)
-        print("end_to_end_point B=\(point.blockSize) tau=\(point.value) dense_s=\(fmt(dense.seconds)) "
-            + "pruned_s=\(fmt(pruned.seconds)) compare_s=\(fmt(compared.seconds)) "
-            + "pruned_over_dense=\(fmt(pruned.seconds / dense.seconds)) "
-            + "pruned_plus_compare_over_dense=\(fmt((pruned.seconds + compared.seconds) / dense.seconds)) "
-            + "outputKL=\(fmt6(compared.value.outputKL)) top1Agreement=\(fmt6(compared.value.top1Agreement))")
+        var ratios: [Double] = []
+        var last: EndToEndMetrics?
+        for _ in 0..<max(1, repeats) {
+            let dense = try timed { _ = try model.forward(tokens: tokens) }    // logits dropped at once
+            let pruned = try timed { try model.forward(tokens: tokens, options: options) }
+            guard let prunedLogits = pruned.value.logits else { throw BenchError.missingLogits(run: "pruned") }
+            let compared = try timed { try reference.compare(prunedLogits: prunedLogits) }
+            denseTimes.append(dense.seconds); prunedTimes.append(pruned.seconds); compareTimes.append(compared.seconds)
+            ratios.append((pruned.seconds + compared.seconds) / dense.seconds)
+            last = compared.value
+        }
+        pointRatios.append(median(ratios))
+        print("end_to_end_point B=\(point.blockSize) tau=\(point.value) repeats=\(ratios.count) "
+            + "pruned_plus_compare_over_dense=\(fmt(median(ratios))) all=\(list(ratios)) "
+            + "outputKL=\(fmt6(last?.outputKL ?? .nan)) top1Agreement=\(fmt6(last?.top1Agreement ?? .nan))")
     }
     let dense = median(denseTimes)
-    let perPoint = zip(prunedTimes, compareTimes).map { $0 + $1 }
-    print("end_to_end T=\(tokens.count) points=\(points.count) threads=\(threads) dense_median_s=\(fmt(dense)) "
-        + "pruned_median_s=\(fmt(median(prunedTimes))) compare_median_s=\(fmt(median(compareTimes))) "
-        + "pruned_over_dense=\(fmt(median(prunedTimes) / dense)) per_point_over_dense=\(fmt(median(perPoint) / dense)) "
-        + "worst_per_point_over_dense=\(fmt((perPoint.max() ?? .nan) / dense))")
+    print("end_to_end T=\(tokens.count) points=\(points.count) repeats=\(max(1, repeats)) threads=\(threads) "
+        + "dense_median_s=\(fmt(dense)) pruned_median_s=\(fmt(median(prunedTimes))) compare_median_s=\(fmt(median(compareTimes))) "
+        + "pruned_over_dense=\(fmt(median(prunedTimes) / dense)) per_point_over_dense=\(fmt(median(pointRatios))) "
+        + "worst_per_point_over_dense=\(fmt(pointRatios.max() ?? .nan))")
 }
 
 /// One forward pass without LM head whose observer touches each layer's attention (capture only).

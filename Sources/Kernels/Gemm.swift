@@ -53,8 +53,12 @@ public enum Gemm {
         // With no bias and nothing to add to, the first k-block writes C instead of C being zeroed.
         let firstBlockWrites = output == .overwrite && bias == nil && k > 0
         let workers = min(threads, rowBlocks * columnChunks)
-        let copyRows = rowsAliasInL1(lda: lda) && m >= gemmMR
-        let rowCopy = copyRows ? (0..<max(workers, 1)).map { _ in AlignedFloats(count: gemmMC * paddedStride) } : []
+        // When A's row stride would put a panel's 14 rows in the same few L1 sets (they would
+        // thrash), A is copied once, in parallel, to a stride that does not.
+        let paddedA = rowsAliasInL1(lda: lda) && m >= gemmMR && k > 0
+            ? copyToUnaliasedStride(m: m, k: k, a: a, lda: lda, threads: threads) : nil
+        let a = paddedA.map { UnsafePointer($0.copy.base) } ?? a
+        let lda = paddedA?.stride ?? lda
 
         // Chunks sharing a column range are consecutive, so B's panels (the large operand of the
         // LM head) are reused from cache across row blocks.
@@ -77,24 +81,16 @@ public enum Gemm {
                 let kcb = min(gemmKC, k - p0)
                 let accumulate = !(firstBlockWrites && block == 0)
                 // Full row panels read A in place (its rows are unit-stride in k); a partial
-                // last panel goes through the few-rows kernel, also in place. When A's row stride
-                // would put a panel's 14 rows in the same few L1 sets, rows are first copied to
-                // a padded stride.
+                // last panel goes through the few-rows kernel, also in place.
                 let fullRows = rows / gemmMR * gemmMR
-                var aRows = a + i0 * lda + p0
-                var aStride = lda
-                if copyRows {
-                    copyRowBlock(rows: fullRows, kc: kcb, source: aRows, lda: lda, into: rowCopy[worker].base)
-                    aRows = UnsafePointer(rowCopy[worker].base)
-                    aStride = paddedStride
-                }
+                let aRows = a + i0 * lda + p0
                 for panel in panel0..<panel1 {
                     let bPanel = b.panel(block: block, panel: panel)
                     let j0 = panel * gemmNR
                     let nr = min(gemmNR, n - j0)
                     var r0 = 0
                     while r0 < fullRows {
-                        microTileStridedA(kc: kcb, a: aRows + r0 * aStride, lda: aStride, b: bPanel,
+                        microTileStridedA(kc: kcb, a: aRows + r0 * lda, lda: lda, b: bPanel,
                                           c: c + (i0 + r0) * ldc + j0, ldc: ldc, cols: nr, accumulate: accumulate)
                         r0 += gemmMR
                     }
@@ -108,6 +104,23 @@ public enum Gemm {
                 block += 1
             }
         }
+        withExtendedLifetime(paddedA) {}
+    }
+
+    /// A (M, K) copied to a fresh buffer whose row stride (K rounded up to a cache line, plus
+    /// lines until it stops aliasing) keeps 14 consecutive rows in different L1 sets.
+    static func copyToUnaliasedStride(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, threads: Int)
+        -> (copy: AlignedFloats, stride: Int) {
+        var stride = (k + rowPadding - 1) / rowPadding * rowPadding
+        while rowsAliasInL1(lda: stride) { stride += rowPadding }
+        let copy = AlignedFloats(count: m * stride)
+        let blocks = (m + gemmMC - 1) / gemmMC
+        ParallelChunks.run(chunks: blocks, threads: threads) { _, block in
+            for r in (block * gemmMC)..<min(m, block * gemmMC + gemmMC) {
+                (copy.base + r * stride).update(from: a + r * lda, count: k)
+            }
+        }
+        return (copy, stride)
     }
 
     /// C (M, N) = [C +] A (M, K) · B (K, N) with B unpacked: element (kk, j) of B is
@@ -132,8 +145,8 @@ public enum Gemm {
 
     /// True when rows `lda` floats apart repeat an L1 set within 4 rows (the stride is a multiple
     /// of 4 KiB / 4): 14 rows would then compete for 8 ways and thrash (GPT-2's MLP c_proj, K = 3072).
-    /// Such A rows are copied to a padded stride per chunk; callers that own A can lay it out with
-    /// `lda + rowPadding` instead and save the copy.
+    /// Such an A is copied once per call to an unaliased stride; callers that own A can lay it out
+    /// with `lda + rowPadding` instead and save the copy.
     public static func rowsAliasInL1(lda: Int) -> Bool {
         let bytes = lda * 4 % 4096
         return bytes == 0 || 4096 / gcd(bytes, 4096) < 4
