@@ -89,11 +89,9 @@ public final class GPT2Model: @unchecked Sendable {
             layerNormForward(out: buffers.normed.base, input: buffers.residual.base, tokens: t, channels: c,
                              weight: layer.ln2Weight, bias: layer.ln2Bias, epsilon: eps, threads: threads)
             matmulGeluForward(out: buffers.mlpHidden.base, outStride: buffers.mlpStride, input: buffers.normed.base,
-                              tokens: t, weight: layer.fc,
-                              bias: layer.fcBias, threads: threads)
+                              tokens: t, weight: layer.fc, bias: layer.fcBias, threads: threads)
             matmulForward(out: buffers.residual.base, input: buffers.mlpHidden.base, inputStride: buffers.mlpStride,
-                          tokens: t, weight: layer.mlpProj,
-                          bias: layer.mlpProjBias, addToOutput: true, threads: threads)
+                          tokens: t, weight: layer.mlpProj, bias: layer.mlpProjBias, addToOutput: true, threads: threads)
         }
         try options.checkCancellation?()
         layerNormForward(out: buffers.normed.base, input: buffers.residual.base, tokens: t, channels: c,
