@@ -1,9 +1,11 @@
 /// What a forward pass computes and which hooks it calls.
 ///
 /// Hooks run on the thread that called `GPT2Model.forward`, one layer at a time, in layer order —
-/// except `attentionHeadObserver`, which runs on the pass's worker threads.
+/// except `attentionHeadIntervention` and `attentionHeadObserver`, which run on the pass's worker threads.
 public struct ForwardOptions {
-    /// False: skip the LM head matmul; `ForwardOutput.logits` is nil.
+    /// False: skip the LM head matmul; `ForwardOutput.logits` is nil. With `keepHiddenStates`
+    /// also false nothing after the last layer's attention is observable, so the pass stops once
+    /// that attention has been through the hooks (its P·V, c_proj and MLP are not computed).
     public var computeLogits: Bool = true
     /// True: return HuggingFace's `hidden_states`: L+1 entries of (T, C) — the embeddings, the
     /// input of blocks 1…L-1 (outputs of blocks 0…L-2), and last `ln_f` applied to block L-1's output.
