@@ -6,11 +6,11 @@ spelled out variable by variable. Run from the repository root after changing MR
 """
 MR, NV = 14, 2  # rows, SIMD16 vectors per row (NR = 32)
 
-def kernel(name, doc, strided):
-    """One kernel: A read in place (`strided`) or packed k-major (kept for experiments)."""
+def kernel(name, doc):
+    """The kernel with A read in place: row r at a + r * lda, unit stride in k."""
     o = []
     o.append(doc)
-    aparam = "a: UnsafePointer<Float>, lda: Int" if strided else "a: UnsafePointer<Float>"
+    aparam = "a: UnsafePointer<Float>, lda: Int"
     o.append("@inline(__always)")
     o.append(f"func {name}(kc: Int, {aparam}, b: UnsafePointer<Float>,")
     o.append(f"    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {{")
@@ -24,24 +24,17 @@ def kernel(name, doc, strided):
         for v in range(NV):
             o.append(f"        c{r}_{v} = cr.loadUnaligned(fromByteOffset: {r} * rowBytes + {v * 64}, as: SIMD16<Float>.self)")
     o.append("    }")
-    if strided:
-        for r in range(MR):
-            o.append(f"    let a{r} = a + {r} * lda")
-    else:
-        o.append("    var ap = a")
+    for r in range(MR):
+        o.append(f"    let a{r} = a + {r} * lda")
     o.append("    var bp = UnsafeRawPointer(b)")
-    o.append("    for kk in 0..<kc {" if strided else "    for _ in 0..<kc {")
+    o.append("    for kk in 0..<kc {")
     for v in range(NV):
         o.append(f"        let b{v} = bp.loadUnaligned(fromByteOffset: {v * 64}, as: SIMD16<Float>.self)")
     for r in range(MR):
-        src = f"a{r}[kk]" if strided else f"ap[{r}]"
+        src = f"a{r}[kk]"
         o.append(f"        let s{r} = SIMD16<Float>(repeating: {src})")
         for v in range(NV):
             o.append(f"        c{r}_{v} = c{r}_{v}.addingProduct(s{r}, b{v})")
-    if strided:
-        pass
-    else:
-        o.append(f"        ap += {MR}")
     o.append(f"        bp += {NV * 64}")
     o.append("    }")
     for r in range(MR):
@@ -62,5 +55,5 @@ strided = kernel("microKernelStridedA", """
 /// unit stride in k) and B a packed panel (`b[kk * NR + j]`). `accumulate` false overwrites C.
 /// C rows are `ldc` floats apart. All MR rows must exist (partial row panels use
 /// `microTileFewRows`). Every product is an explicit `addingProduct` (FMA): `a + b * c` is never
-/// fused by the compiler.""", True)
+/// fused by the compiler.""")
 open("Sources/Kernels/GemmMicroKernel.swift", "w").write(header + strided + "\n")

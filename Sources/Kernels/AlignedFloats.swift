@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// A zero-initialised float buffer aligned to 64 bytes (one cache line, one `SIMD16<Float>`).
+/// A float buffer aligned to 64 bytes (one cache line, one `SIMD16<Float>`).
 ///
 /// Buffers of `hugePageThreshold` bytes or more (packed weights, a layer's attention) are aligned
 /// to 2 MiB and, on Linux, advised to use transparent huge pages, so the GEMM's streams through
@@ -19,14 +19,22 @@ public final class AlignedFloats: @unchecked Sendable {
     /// Transparent huge page size on x86-64 Linux, bytes.
     static let hugePageBytes = 2 << 20
 
-    public init(count: Int) {
+    /// `count` floats set to 0.
+    public convenience init(count: Int) {
+        self.init(uninitializedCount: count)
+        base.initialize(repeating: 0, count: max(count, 16))
+    }
+
+    /// `count` floats left as the allocator returns them, for a caller that writes every float it
+    /// later reads (packed weights, a copy of A): saves a pass over memory that is about to be
+    /// overwritten. Float is a trivial type, so no initialisation is owed.
+    public init(uninitializedCount count: Int) {
         self.count = count
         let bytes = max(count, 16) * 4
         let huge = bytes >= Self.hugePageThreshold
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge ? Self.hugePageBytes : 64)
         if huge { Self.adviseHugePages(raw, bytes: bytes) }
         base = raw.bindMemory(to: Float.self, capacity: max(count, 16))
-        base.initialize(repeating: 0, count: max(count, 16))
     }
 
     /// Asks the kernel to back the whole 2 MiB pages of `[start, start + bytes)` with huge pages

@@ -113,7 +113,7 @@ public enum Gemm {
         -> (copy: AlignedFloats, stride: Int) {
         var stride = (k + rowPadding - 1) / rowPadding * rowPadding
         while rowsAliasInL1(lda: stride) { stride += rowPadding }
-        let copy = AlignedFloats(count: m * stride)
+        let copy = AlignedFloats(uninitializedCount: m * stride)   // rows' padding is never read
         let blocks = (m + gemmMC - 1) / gemmMC
         ParallelChunks.run(chunks: blocks, threads: threads) { _, block in
             for r in (block * gemmMC)..<min(m, block * gemmMC + gemmMC) {

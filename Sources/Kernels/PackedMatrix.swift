@@ -16,7 +16,7 @@ public final class PackedMatrix: @unchecked Sendable {
     public init(k: Int, n: Int, source: UnsafePointer<Float>, rowStride: Int, transposed: Bool = false) {
         self.k = k
         self.n = n
-        storage = AlignedFloats(count: packedBCount(k: k, n: n))
+        storage = AlignedFloats(uninitializedCount: packedBCount(k: k, n: n))   // packB writes every float, padding too
         packB(k: k, n: n, source: source, rowStride: rowStride, transposed: transposed, into: storage.base)
     }
 
