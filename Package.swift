@@ -12,9 +12,10 @@ let nativeFlags: [SwiftSetting] = Context.environment["SELECTATTENTION_PORTABLE"
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
 
+/// Linux only: the daemon's transports call Glibc directly (sockets, poll, pipes), and no other
+/// platform is built or tested. No `platforms:` are declared for that reason.
 let package = Package(
     name: "SelectAttention",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "attnd", targets: ["attnd"]),
         .executable(name: "attn", targets: ["attn"]),
@@ -30,7 +31,7 @@ let package = Package(
         // Checkpoints, config, tokenizer, forward pass.
         .target(name: "GPT2", dependencies: ["Kernels"], swiftSettings: nativeFlags),
         // Block masks, divergence metrics, studies. No I/O.
-        .target(name: "AttentionAnalysis", dependencies: ["GPT2", "Kernels"], swiftSettings: nativeFlags),
+        .target(name: "AttentionAnalysis", dependencies: ["Kernels"], swiftSettings: nativeFlags),
         // SQLite run history.
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Framing, messages, connection.
@@ -53,14 +54,16 @@ let package = Package(
             "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Clients/attn", exclude: ["README.md"]),
-        .executableTarget(name: "gpt2-bench", dependencies: ["GPT2", "AttentionAnalysis", "Kernels"],
+        // Deterministic synthetic attention rows, shared by the analysis tests and the benchmarks.
+        .target(name: "SyntheticAttention", path: "Benchmarks/SyntheticAttention"),
+        .executableTarget(name: "gpt2-bench", dependencies: ["GPT2", "AttentionAnalysis", "Kernels", "SyntheticAttention"],
                           path: "Benchmarks/GPT2Bench", swiftSettings: nativeFlags),
 
         // Test helpers shared by the test targets that spawn the built executables.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "GPT2Tests", dependencies: ["GPT2"]),
-        .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2"]),
+        .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2", "SyntheticAttention"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "AttnServerTests", dependencies: [

@@ -92,7 +92,7 @@ extension ModelSession {
                 let c = model.config
                 let acc = try PerPositionAccumulator(point: p.point, metric: p.metric, segmentSize: p.segmentSize,
                                                      tokens: tokens.count, heads: c.nHead, layers: c.nLayer,
-                                                     seedEpsilon: p.seedEpsilon)
+                                                     seedEpsilon: p.seedEpsilon, threadCount: model.model.threads)
                 _ = try self.densePass(model: model, tokens: tokens, needLogits: false, context: context,
                                        progress: ProgressSpan(context: context, from: 0, to: 95)) { l, a in
                     try acc.consume(layer: l, attention: a)
@@ -118,7 +118,8 @@ extension ModelSession {
             let T = input.tokens.count
             let span = ProgressSpan(context: context, from: 95 * Double(i) / Double(inputs.count),
                                     to: 95 * Double(i + 1) / Double(inputs.count))
-            let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer)
+            let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer,
+                                             threadCount: model.model.threads)
             var inline: [JSONValue] = []
             let writer = try p.exportPath.map {
                 try NpyWriter(path: $0, shape: [c.nLayer, c.nHead, T, T], overwrite: p.overwrite)
@@ -211,7 +212,8 @@ extension ModelSession {
         let T = tokens.count
         let points = p.points
         let denseShare = p.endToEnd ? 1.0 / Double(points.count + 1) : 1.0
-        let acc = try SweepAccumulator(points: points, tokens: T, heads: c.nHead, layers: c.nLayer, seedEpsilon: p.seedEpsilon)
+        let acc = try SweepAccumulator(points: points, tokens: T, heads: c.nHead, layers: c.nLayer, seedEpsilon: p.seedEpsilon,
+                                       threadCount: model.model.threads)
         let logits = try densePass(model: model, tokens: tokens, needLogits: p.endToEnd, context: context,
                                    progress: progress.slice(0, denseShare)) { l, a in
             do {
@@ -224,7 +226,8 @@ extension ModelSession {
         var results = try acc.result()
         guard p.endToEnd else { return results }
         guard let logits else { throw RPCError(.internalError, "the dense pass returned no logits") }
-        let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize)
+        let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize,
+                                                 threadCount: model.model.threads)
         for (i, point) in points.enumerated() {
             try context.checkCancelled()
             let intervention = try AttentionIntervention(point: point, heads: c.nHead, tokens: T,

@@ -4,7 +4,7 @@ import JSONRPC
 
 /// Params shared by the sweep-like methods: the keep policy and the seedKL clamp.
 private func readSeedEpsilon(_ r: ParamReader) throws -> Double {
-    try r.double("seedEpsilon", default: 1e-12, in: NumberInterval(lower: 0, lowerInclusive: false, upper: 1e-3, upperInclusive: true))
+    try r.double("seedEpsilon", default: SeedEpsilon.default, in: .closed(SeedEpsilon.lowest, SeedEpsilon.highest))
 }
 
 /// Reads rule values for `selection`: (0, 1] for threshold/coverage, integers ≥ 1 for topK.
@@ -18,7 +18,7 @@ private func readRuleValues(_ r: ParamReader, field: String, selection: Selectio
     }
 }
 
-/// Default rule values per selection rule (DESIGN.md / Protocol §10).
+/// Default rule values per selection rule (Protocol/README.md §10).
 func defaultRuleValues(_ selection: SelectionRule) -> [Double] {
     switch selection {
     case .threshold: return [0.01, 0.005, 0.002, 0.001, 0.0005]

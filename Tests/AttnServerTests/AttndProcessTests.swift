@@ -68,8 +68,9 @@ final class AttndProcessTests: XCTestCase {
         let deadline = Date().addingTimeInterval(10)
         while UnixSocket.probe(path: path) != .live {
             guard Date() < deadline, process.isRunning else {
+                let failure = DaemonStartFailure(path: path, waitedSeconds: 10, process: process)
                 process.terminate()
-                throw XCTSkip("attnd --listen did not come up")
+                throw failure
             }
             usleep(10_000)
         }

@@ -20,7 +20,9 @@ final class SharedSocketDaemonTests: XCTestCase {
         try daemon.run()
         let deadline = Date().addingTimeInterval(20)
         while UnixSocket.probe(path: path) != .live {
-            guard Date() < deadline else { throw XCTSkip("attnd --listen did not come up") }
+            guard Date() < deadline, daemon.isRunning else {
+                throw DaemonStartFailure(path: path, waitedSeconds: 20, process: daemon)
+            }
             Thread.sleep(forTimeInterval: 0.02)
         }
     }
