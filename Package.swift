@@ -36,17 +36,20 @@ let package = Package(
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Framing, messages, connection.
         .target(name: "JSONRPC"),
+        // The typed contract: every method's params and result, the app's error codes. Shared
+        // by the daemon, the CLI and the report.
+        .target(name: "AttnProtocol", dependencies: ["JSONRPC"]),
         // HuggingFace hub downloads into the hub cache layout. No project dependencies.
         .target(name: "HubDownload"),
         // Session and method handlers.
         .target(name: "AttnServer", dependencies: [
-            "GPT2", "AttentionAnalysis", "RunStore", "JSONRPC", "HubDownload", "RunReport",
+            "GPT2", "AttentionAnalysis", "AttnProtocol", "RunStore", "JSONRPC", "HubDownload", "RunReport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.
         .target(name: "RunReport"),
         .executableTarget(name: "attnd", dependencies: [
-            "AttnServer", "JSONRPC",
+            "AttnServer", "AttnProtocol", "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -66,10 +69,11 @@ let package = Package(
         .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2", "SyntheticAttention"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "AttnProtocolTests", dependencies: ["AttnProtocol", "JSONRPC"]),
         .testTarget(name: "AttnServerTests", dependencies: [
-            "AttnServer", "JSONRPC", "GPT2", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "AttnServer", "AttnProtocol", "AttentionAnalysis", "RunStore", "JSONRPC", "GPT2", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["JSONRPC", "attn", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AttnProtocol", "JSONRPC", "attn", "TestSupport"]),
         .testTarget(name: "HubDownloadTests", dependencies: ["HubDownload", "TestSupport"]),
         .testTarget(name: "RunReportTests", dependencies: ["RunReport"]),
     ],

@@ -1,4 +1,5 @@
 import AttentionAnalysis
+import AttnProtocol
 import AttnServer
 import Foundation
 import JSONRPC
