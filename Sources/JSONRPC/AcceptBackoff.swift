@@ -3,17 +3,19 @@
 /// when it ends, never once per try.
 ///
 /// Threading: a value owned by the accept loop.
-struct AcceptBackoff {
-    static let firstDelayMicroseconds: UInt32 = 50_000
-    static let longestDelayMicroseconds: UInt32 = 2_000_000
+public struct AcceptBackoff {
+    public init() {}
+
+    public static let firstDelayMicroseconds: UInt32 = 50_000
+    public static let longestDelayMicroseconds: UInt32 = 2_000_000
 
     /// The pause before the next `accept`, in microseconds.
-    private(set) var delayMicroseconds: UInt32 = 0
+    public private(set) var delayMicroseconds: UInt32 = 0
     /// Consecutive failures so far.
-    private(set) var failures = 0
+    public private(set) var failures = 0
 
     /// Records a failure; returns a log line for the first one of a streak.
-    mutating func failed(_ error: Error) -> String? {
+    public mutating func failed(_ error: Error) -> String? {
         failures += 1
         delayMicroseconds = failures == 1
             ? Self.firstDelayMicroseconds
@@ -22,7 +24,7 @@ struct AcceptBackoff {
     }
 
     /// Records a success; returns a log line when it ends a streak of failures.
-    mutating func succeeded() -> String? {
+    public mutating func succeeded() -> String? {
         defer { failures = 0; delayMicroseconds = 0 }
         return failures > 0 ? "accept works again after \(failures) failed tries" : nil
     }
