@@ -43,6 +43,8 @@ public final class MappedFile: @unchecked Sendable {
     /// The file's contents: `bytes.count` is the file size in bytes. Empty files have an
     /// empty buffer and no mapping.
     public let bytes: UnsafeRawBufferPointer
+    /// What the file system said about the mapped file when it was opened (same descriptor).
+    public let identity: FileIdentity
 
     /// Maps the file at `url` read-only.
     /// - Throws: `MappedFileError` naming the path and what went wrong.
@@ -62,6 +64,7 @@ public final class MappedFile: @unchecked Sendable {
             throw MappedFileError.notReadable(path: path, reason: String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw MappedFileError.notARegularFile(path: path) }
+        identity = FileIdentity(path: path, status: info)
 
         let size = Int(info.st_size)
         if size == 0 {
