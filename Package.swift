@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "HubDownload"),
         // Session and method handlers.
         .target(name: "AttnServer", dependencies: [
-            "GPT2", "AttentionAnalysis", "RunStore", "JSONRPC", "HubDownload", "RunReport",
+            "GPT2", "AttentionAnalysis", "Kernels", "RunStore", "JSONRPC", "HubDownload", "RunReport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.

@@ -1,5 +1,6 @@
 import Foundation
 import GPT2
+import Kernels
 
 /// `--fingerprint`: the cost of the model fingerprint (SHA-256 of every byte of
 /// model.safetensors, plus config.json) on the gpt2-small-sized checkpoint in `directory`.
@@ -9,6 +10,8 @@ import GPT2
 ///   load of the file: map, validate, hash and scan every weight).
 /// - `load_warm`: `GPT2Checkpoint.load` again with the cache that remembers it (a reload of the
 ///   unchanged file: map, validate, one `stat`, no hashing).
+/// - `nonfinite_scan`: `NonFiniteScan` over the file's bytes read as float32 (the loader's
+///   weight check, and what the daemon runs over every attention layer and logits matrix).
 /// One untimed load first brings the file into the page cache. Medians over `runs`, seconds.
 func runFingerprintBench(directory: URL, runs: Int) throws {
     let weightsURL = directory.appendingPathComponent(GPT2Checkpoint.weightsFileName)
@@ -16,10 +19,11 @@ func runFingerprintBench(directory: URL, runs: Int) throws {
     _ = try GPT2Checkpoint.load(directory: directory, digestCache: WeightsDigestCache())
     let weights = try MappedFile(url: weightsURL), config = try MappedFile(url: configURL)
     let bytes = weights.bytes.count
-    var hashTimes: [Double] = [], coldTimes: [Double] = [], warmTimes: [Double] = []
+    var hashTimes: [Double] = [], coldTimes: [Double] = [], warmTimes: [Double] = [], scanTimes: [Double] = []
     let remembering = WeightsDigestCache(minimumAge: 0)
     _ = try GPT2Checkpoint.load(directory: directory, digestCache: remembering)
     for _ in 0..<max(runs, 1) {
+        scanTimes.append(seconds { precondition(NonFiniteScan.firstNonFinite(float32: weights.bytes.baseAddress!, count: bytes / 4) == nil) })
         hashTimes.append(seconds { _ = ModelFingerprint.compute(configJSON: config.bytes, safetensors: weights.bytes) })
         coldTimes.append(try seconds { _ = try GPT2Checkpoint.load(directory: directory, digestCache: WeightsDigestCache()) })
         warmTimes.append(try seconds { _ = try GPT2Checkpoint.load(directory: directory, digestCache: remembering) })
@@ -27,5 +31,6 @@ func runFingerprintBench(directory: URL, runs: Int) throws {
     let hashSeconds = median(hashTimes)
     print("fingerprint file_bytes=\(bytes) sha256_median_s=\(fmt(hashSeconds)) sha256_gb_per_s=\(fmt(Double(bytes) / hashSeconds / 1e9)) "
         + "load_cold_median_s=\(fmt(median(coldTimes))) load_warm_median_s=\(fmt(median(warmTimes))) runs=\(hashTimes.count) "
-        + "rehashed_on_warm=\(remembering.filesHashed - 1)")
+        + "rehashed_on_warm=\(remembering.filesHashed - 1) nonfinite_scan_median_s=\(fmt(median(scanTimes))) "
+        + "nonfinite_scan_gb_per_s=\(fmt(Double(bytes) / median(scanTimes) / 1e9))")
 }

@@ -51,6 +51,7 @@ class ErrorCode:
     EXPORT_FAILED = -32006
     MESSAGE_TOO_LARGE = -32007
     DOWNLOAD_FAILED = -32008
+    NON_FINITE_RESULT = -32009
 
 
 class SelectAttentionError(Exception):

@@ -30,7 +30,9 @@ extension ModelSession {
         let output: AnalysisOutput
         do {
             output = try compute()
+            try FiniteGuard.check(result: output.result)
         } catch {
+            let error = FiniteGuard.translating(error)
             history.finish(ticket, error: error)
             throw error
         }

@@ -35,6 +35,9 @@ public enum RPCErrorCode: Hashable, Sendable, CustomStringConvertible {
     case messageTooLarge
     /// -32008: fetching a model by name failed.
     case downloadFailed
+    /// -32009: a pass produced NaN or an infinity (the model overflows float32 on this input);
+    /// `data` is `{quantity, layer?, value}`. No number of that pass is reported.
+    case nonFiniteResult
     /// A code this enum does not name (received from a peer).
     case unknown(Int)
 
@@ -43,7 +46,7 @@ public enum RPCErrorCode: Hashable, Sendable, CustomStringConvertible {
         .parseError, .invalidRequest, .methodNotFound, .invalidParams, .internalError,
         .serverNotInitialized, .requestCancelled,
         .serverBusy, .noModelLoaded, .modelLoadFailed, .historyUnavailable, .runNotFound,
-        .exportFailed, .messageTooLarge, .downloadFailed,
+        .exportFailed, .messageTooLarge, .downloadFailed, .nonFiniteResult,
     ]
 
     public var rawValue: Int {
@@ -63,6 +66,7 @@ public enum RPCErrorCode: Hashable, Sendable, CustomStringConvertible {
         case .exportFailed: return -32006
         case .messageTooLarge: return -32007
         case .downloadFailed: return -32008
+        case .nonFiniteResult: return -32009
         case .unknown(let code): return code
         }
     }
@@ -96,6 +100,7 @@ public enum RPCErrorCode: Hashable, Sendable, CustomStringConvertible {
         case .exportFailed: return "exportFailed"
         case .messageTooLarge: return "messageTooLarge"
         case .downloadFailed: return "downloadFailed"
+        case .nonFiniteResult: return "nonFiniteResult"
         case .unknown: return "unknown"
         }
     }

@@ -57,7 +57,7 @@ final class MessageTests: XCTestCase {
 
     func testErrorCodesAreTheContractNumbers() {
         let expected: [Int] = [-32700, -32600, -32601, -32602, -32603, -32002, -32800,
-                               -32000, -32001, -32003, -32004, -32005, -32006, -32007, -32008]
+                               -32000, -32001, -32003, -32004, -32005, -32006, -32007, -32008, -32009]
         XCTAssertEqual(RPCErrorCode.documented.map(\.rawValue), expected)
         XCTAssertEqual(Set(RPCErrorCode.documented.map(\.name)).count, expected.count)
         for code in RPCErrorCode.documented { XCTAssertEqual(RPCErrorCode(rawValue: code.rawValue), code) }
