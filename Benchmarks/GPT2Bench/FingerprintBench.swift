@@ -23,7 +23,9 @@ func runFingerprintBench(directory: URL, runs: Int) throws {
     let remembering = WeightsDigestCache(minimumAge: 0)
     _ = try GPT2Checkpoint.load(directory: directory, digestCache: remembering)
     for _ in 0..<max(runs, 1) {
-        scanTimes.append(seconds { precondition(NonFiniteScan.firstNonFinite(float32: weights.bytes.baseAddress!, count: bytes / 4) == nil) })
+        let scan = timed { NonFiniteScan.firstNonFinite(float32: weights.bytes.baseAddress!, count: bytes / 4) }
+        guard scan.value == nil else { throw BenchError.nothingMeasured(what: "a finite checkpoint (found a non-finite weight)") }
+        scanTimes.append(scan.seconds)
         hashTimes.append(seconds { _ = ModelFingerprint.compute(configJSON: config.bytes, safetensors: weights.bytes) })
         coldTimes.append(try seconds { _ = try GPT2Checkpoint.load(directory: directory, digestCache: WeightsDigestCache()) })
         warmTimes.append(try seconds { _ = try GPT2Checkpoint.load(directory: directory, digestCache: remembering) })

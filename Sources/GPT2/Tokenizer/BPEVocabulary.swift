@@ -5,24 +5,14 @@ import Foundation
 ///
 /// Immutable after `init`; safe to share across threads.
 struct BPEVocabulary {
-    /// One merge rule: `(left, right)` becomes `result`; lower `rank` merges first.
-    struct Merge {
-        let rank: Int32
-        let result: Int32
-    }
-
     /// `tokenBytes[id]`: the bytes token `id` stands for; nil for ids the vocabulary skips.
     let tokenBytes: [[UInt8]?]
     /// `byteIDs[b]`: id of the single-byte token for byte `b`.
     let byteIDs: [Int32]
-    /// Merge rules keyed by `left << 32 | right` (both ids).
-    let merges: [UInt64: Merge]
+    /// Merge rules by pair of ids, lower rank first.
+    let merges: BPEMergeTable
     /// Token string → id, as written in `vocab.json`.
     let ids: [String: Int]
-
-    static func pairKey(_ left: Int32, _ right: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
-    }
 
     /// - Parameters:
     ///   - vocabName, mergesName: how the two files are named in error messages.
@@ -100,9 +90,8 @@ struct BPEVocabulary {
     /// Parses `merges.txt`: one `left right` pair per line, rank = order among the pairs. Lines
     /// starting with `#version` and empty lines are skipped; a later duplicate of a pair
     /// overrides the earlier one (as in HuggingFace's BPE).
-    private static func parseMerges(_ text: String, ids: [String: Int], file: String) throws -> [UInt64: Merge] {
-        var merges: [UInt64: Merge] = [:]
-        var rank: Int32 = 0
+    private static func parseMerges(_ text: String, ids: [String: Int], file: String) throws -> BPEMergeTable {
+        var lefts: [Int32] = [], rights: [Int32] = [], results: [Int32] = []
         var lineNumber = 0
         for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -123,9 +112,10 @@ struct BPEVocabulary {
             guard let resultID = ids[left + right] else {
                 throw TokenizerError.mergeResultNotInVocabulary(file: file, line: lineNumber, result: left + right)
             }
-            merges[pairKey(Int32(leftID), Int32(rightID))] = Merge(rank: rank, result: Int32(resultID))
-            rank += 1
+            lefts.append(Int32(leftID))
+            rights.append(Int32(rightID))
+            results.append(Int32(resultID))
         }
-        return merges
+        return BPEMergeTable(lefts: lefts, rights: rights, results: results)
     }
 }
