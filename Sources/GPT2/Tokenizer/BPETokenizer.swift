@@ -34,35 +34,44 @@ public final class BPETokenizer: @unchecked Sendable {
     /// returns is below it.
     public var vocabularySize: Int { vocabulary.tokenBytes.count }
 
-    /// Reads `vocab.json` and `merges.txt` from a folder.
+    /// Reads `vocab.json` and `merges.txt` from a folder, checking `limits` before reading:
+    /// each file's size first, then every id and count as it is read (so a refused file costs
+    /// at most its own size in memory: it is mapped, not copied).
+    /// - Parameter limits: `TokenizerLimits(vocabSize:)` with config.json's `vocab_size`
+    ///   when the model is known.
     /// - Throws: `TokenizerError` naming the file (and line or token) at fault.
-    public convenience init(directory: URL) throws {
-        let vocabURL = directory.appendingPathComponent("vocab.json")
-        let mergesURL = directory.appendingPathComponent("merges.txt")
-        let vocabData: Data
-        let mergesText: String
-        do { vocabData = try Data(contentsOf: vocabURL) } catch {
-            throw TokenizerError.unreadableFile(file: vocabURL.path, reason: error.localizedDescription)
-        }
-        do { mergesText = try String(contentsOf: mergesURL, encoding: .utf8) } catch {
-            throw TokenizerError.unreadableFile(file: mergesURL.path, reason: error.localizedDescription)
-        }
-        try self.init(vocabJSON: vocabData, mergesText: mergesText,
-                      vocabName: vocabURL.path, mergesName: mergesURL.path)
+    public convenience init(directory: URL, limits: TokenizerLimits = TokenizerLimits()) throws {
+        let vocab = try Self.map(directory.appendingPathComponent("vocab.json"), maxBytes: limits.maxVocabularyFileBytes)
+        let merges = try Self.map(directory.appendingPathComponent("merges.txt"), maxBytes: limits.maxMergesFileBytes)
+        try self.init(vocabulary: BPEVocabulary(vocabJSON: vocab.bytes, merges: merges.bytes, vocabName: vocab.url.path,
+                                                mergesName: merges.url.path, limits: limits))
     }
 
     /// Builds a tokenizer from the two files' contents. Errors call them `vocab.json` and `merges.txt`.
-    public convenience init(vocabJSON: Data, mergesText: String) throws {
-        try self.init(vocabJSON: vocabJSON, mergesText: mergesText,
-                      vocabName: "vocab.json", mergesName: "merges.txt")
+    public convenience init(vocabJSON: Data, mergesText: String, limits: TokenizerLimits = TokenizerLimits()) throws {
+        try self.init(vocabulary: BPEVocabulary(vocabJSON: vocabJSON, mergesText: mergesText,
+                                                vocabName: "vocab.json", mergesName: "merges.txt", limits: limits))
     }
 
-    init(vocabJSON: Data, mergesText: String, vocabName: String, mergesName: String) throws {
-        vocabulary = try BPEVocabulary(vocabJSON: vocabJSON, mergesText: mergesText,
-                                       vocabName: vocabName, mergesName: mergesName)
+    private init(vocabulary: BPEVocabulary) {
+        self.vocabulary = vocabulary
         tokenLengths = vocabulary.tokenBytes.map { $0?.count ?? 0 }
         endOfTextID = vocabulary.ids[Self.endOfTextToken]
         specialBytes = Array(Self.endOfTextToken.utf8)
+    }
+
+    /// Maps one tokenizer file after checking its size.
+    private static func map(_ url: URL, maxBytes: Int) throws -> MappedFile {
+        let file: MappedFile
+        do {
+            file = try MappedFile(url: url)
+        } catch {
+            throw TokenizerError.unreadableFile(file: url.path, reason: "\(error)")
+        }
+        guard file.bytes.count <= maxBytes else {
+            throw TokenizerError.limitExceeded(file: url.path, what: "the file's size (\(file.bytes.count) bytes)", limit: "\(maxBytes) bytes")
+        }
+        return file
     }
 
     /// Token ids of `text`, as `GPT2TokenizerFast.encode(text)` gives them.
