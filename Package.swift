@@ -24,12 +24,15 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // The hot loops: matmul, softmax, layer norm, GELU. Nothing else.
         .target(name: "Kernels", swiftSettings: nativeFlags),
         // Checkpoints, config, tokenizer, forward pass.
-        .target(name: "GPT2", dependencies: ["Kernels"], swiftSettings: nativeFlags),
+        .target(name: "GPT2", dependencies: [
+            "Kernels", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: nativeFlags),
         // Block masks, divergence metrics, studies. No I/O.
         .target(name: "AttentionAnalysis", dependencies: ["Kernels"], swiftSettings: nativeFlags),
         // SQLite run history.
@@ -43,7 +46,7 @@ let package = Package(
         .target(name: "HubDownload"),
         // Session and method handlers.
         .target(name: "AttnServer", dependencies: [
-            "GPT2", "AttentionAnalysis", "AttnProtocol", "RunStore", "JSONRPC", "HubDownload", "RunReport",
+            "GPT2", "AttentionAnalysis", "AttnProtocol", "Kernels", "RunStore", "JSONRPC", "HubDownload", "RunReport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.

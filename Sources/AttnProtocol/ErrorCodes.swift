@@ -17,12 +17,15 @@ extension RPCErrorCode {
     public static let exportFailed = RPCErrorCode(-32006, name: "exportFailed")
     /// -32008: fetching a model by name failed; `data: {name, url?, reason}`.
     public static let downloadFailed = RPCErrorCode(-32008, name: "downloadFailed")
+    /// -32009: a pass produced NaN or an infinity (the model overflows float32 on this input);
+    /// `data: {quantity, layer?, point?, value}`. No number of that pass is reported.
+    public static let nonFiniteResult = RPCErrorCode(-32009, name: "nonFiniteResult")
 
     /// Every code of the protocol, in the order of the table in Protocol/README.md §14.
     public static let attnProtocol: [RPCErrorCode] = [
         .parseError, .invalidRequest, .methodNotFound, .invalidParams, .internalError,
         .serverNotInitialized, .requestCancelled,
         .serverBusy, .noModelLoaded, .modelLoadFailed, .historyUnavailable, .runNotFound,
-        .exportFailed, .messageTooLarge, .downloadFailed,
+        .exportFailed, .messageTooLarge, .downloadFailed, .nonFiniteResult,
     ]
 }

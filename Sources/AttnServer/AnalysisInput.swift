@@ -13,7 +13,8 @@ struct ResolvedInput {
 
 extension AnalysisInput {
     /// Tokenises and checks the input against `model`: token ids in the vocabulary, 1…context
-    /// tokens. Errors are -32602 naming the field (`tokens[7]`, `texts[2]`).
+    /// tokens. Errors are -32602 naming the field (`tokens[7]`, `texts[2]`). A text is
+    /// tokenised only until it exceeds the context (`BPETokenizer.encode(_:limit:)`).
     func resolve(with model: LoadedModel) throws -> [ResolvedInput] {
         let limit = model.config.nPositions
         let vocab = model.config.vocabSize
@@ -28,9 +29,19 @@ extension AnalysisInput {
                                              message: "invalid params: `\(field)` is \(tokens.count) tokens long; the model's context is \(limit) tokens")
             }
         }
+        func tokenize(_ s: String, field: String) throws -> [Int] {
+            let prefix = model.tokenizer.encode(s, limit: limit)
+            guard prefix.isComplete else {
+                throw RPCError.invalidParams(field: field, value: .int(Int64(prefix.ids.count)),
+                                             accepted: "at most \(limit) tokens (the model's context)",
+                                             message: "invalid params: `\(field)` is more than \(limit) tokens long (tokenising stopped at token \(prefix.ids.count), "
+                                                + "byte \(prefix.bytesRead) of \(s.utf8.count)); the model's context is \(limit) tokens")
+            }
+            return prefix.ids
+        }
         switch self {
         case .text(let s):
-            let t = model.tokenizer.encode(s)
+            let t = try tokenize(s, field: "text")
             try check(t, field: "text", value: s.utf8.count <= 1024 ? .string(s) : nil)
             return [ResolvedInput(tokens: t, text: s)]
         case .tokens(let t):
@@ -42,7 +53,7 @@ extension AnalysisInput {
             return [ResolvedInput(tokens: t, text: nil)]
         case .texts(let list):
             return try list.enumerated().map { i, s in
-                let t = model.tokenizer.encode(s)
+                let t = try tokenize(s, field: "texts[\(i)]")
                 try check(t, field: "texts[\(i)]", value: s.utf8.count <= 1024 ? .string(s) : nil)
                 return ResolvedInput(tokens: t, text: s)
             }

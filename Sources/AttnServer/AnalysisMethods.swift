@@ -240,6 +240,7 @@ extension ModelSession {
             options.checkCancellation = { try context.checkCancelled() }
             let pruned = try model.model.forward(tokens: tokens, options: options)
             guard let prunedLogits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
+            try FiniteGuard.check(prunedLogits, quantity: "prunedLogits", point: i)
             results[i].endToEnd = try reference.compare(prunedLogits: prunedLogits)
             progress.report(denseShare + (1 - denseShare) * Double(i + 1) / Double(points.count),
                             "pruned pass \(i + 1) of \(points.count)")

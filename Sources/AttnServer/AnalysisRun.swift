@@ -35,7 +35,10 @@ extension ModelSession {
         let output: AnalysisOutput<Body>
         do {
             output = try compute()
+            // Every number of the result must be finite (`-32009` names the first that is not).
+            try FiniteGuard.check(result: try JSONValue(encoding: output.body).objectValue ?? [:])
         } catch {
+            let error = FiniteGuard.translating(error)
             history.finish(ticket, error: error)
             throw error
         }

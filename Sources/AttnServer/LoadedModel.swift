@@ -22,7 +22,7 @@ final class LoadedModel: @unchecked Sendable {
     /// Loads `config.json`, `model.safetensors`, `vocab.json`, `merges.txt` from `folder`.
     init(folder: URL, name: String?) throws {
         checkpoint = try GPT2Checkpoint.load(directory: folder)
-        tokenizer = try BPETokenizer(directory: folder)
+        tokenizer = try BPETokenizer(directory: folder, limits: TokenizerLimits(vocabSize: checkpoint.config.vocabSize))
         guard tokenizer.vocabularySize <= checkpoint.config.vocabSize else {
             throw LoadFailure("the tokenizer has \(tokenizer.vocabularySize) tokens but config.json's vocab_size is \(checkpoint.config.vocabSize)")
         }

@@ -9,7 +9,7 @@ final class ErrorCodeTests: XCTestCase {
             (-32700, "parseError"), (-32600, "invalidRequest"), (-32601, "methodNotFound"), (-32602, "invalidParams"),
             (-32603, "internalError"), (-32002, "serverNotInitialized"), (-32800, "requestCancelled"),
             (-32000, "serverBusy"), (-32001, "noModelLoaded"), (-32003, "modelLoadFailed"), (-32004, "historyUnavailable"),
-            (-32005, "runNotFound"), (-32006, "exportFailed"), (-32007, "messageTooLarge"), (-32008, "downloadFailed"),
+            (-32005, "runNotFound"), (-32006, "exportFailed"), (-32007, "messageTooLarge"), (-32008, "downloadFailed"), (-32009, "nonFiniteResult"),
         ]
         XCTAssertEqual(RPCErrorCode.attnProtocol.map(\.rawValue), expected.map(\.0))
         XCTAssertEqual(RPCErrorCode.attnProtocol.map(\.name), expected.map(\.1))
