@@ -6,9 +6,11 @@ import Logging
 
 /// The daemon's shared state: the loaded model, the dense-pass cache and the run history.
 ///
-/// Threading: `current` is read from any thread; it is replaced only by `load`, which the
-/// registry runs as an `.exclusive` method (no other handler runs meanwhile). A lock still
-/// guards the reference so a reader never sees a torn value.
+/// Threading: `current` is read from any thread (immediate handlers take the reference once
+/// and use that model to the end). `load` runs on the compute thread and builds the new model
+/// without holding anything; only the final swap takes the lock, so `model/info`, `tokenize`
+/// and `runs/*` keep being answered on the old model while a load reads, hashes, packs or
+/// downloads. A load checks `context` for cancellation between its stages.
 final class ModelSession: @unchecked Sendable {
     let configuration: ServerConfiguration
     let cache: DenseCache
@@ -65,15 +67,18 @@ final class ModelSession: @unchecked Sendable {
                     data["reason"] = .string("\(error)")
                     throw RPCError(.modelLoadFailed, "cannot load model '\(n)': \(error)", data: .object(data))
                 }
-                folder = try ModelSession.downloadModel(name: n, context: context)
+                folder = try ModelSession.downloadModel(name: n, context: context, stallSeconds: configuration.downloadStallSeconds)
             }
         }
         do {
-            let loaded = try LoadedModel(folder: folder, name: name)
+            let loaded = try LoadedModel(folder: folder, name: name, context: context)
             lock.withLock { model = loaded }
             cache.removeAll()
             logger.info("loaded model \(loaded.name) (\(loaded.fingerprint)) from \(loaded.path) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
             return loaded
+        } catch let error as RPCError where error.code == .requestCancelled {
+            logger.info("model load from \(folder.path) was cancelled; the previous model stays")
+            throw error
         } catch {
             data["reason"] = .string("\(error)")
             throw RPCError(.modelLoadFailed, "cannot load model from \(folder.path): \(error)", data: .object(data))

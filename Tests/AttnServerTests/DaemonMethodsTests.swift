@@ -44,6 +44,22 @@ final class DaemonMethodsTests: XCTestCase {
         XCTAssertEqual(info["fingerprint"]?.stringValue?.count, 64)
     }
 
+    func testATokenizeAnswerOverMaxMessageBytesIsRefusedBeforeItIsBuilt() throws {
+        let small = try DaemonSupport.spawn(["--model", DaemonSupport.model("tiny-peaked"), "--no-history",
+                                             "--max-message-bytes", "20000"])
+        defer { DaemonSupport.stop(small) }
+        // 6000 bytes of text: under the message limit as a request, but its answer (≥ 12 bytes a
+        // token beyond the pieces) would be far over it.
+        let text = String(repeating: "a b ", count: 1500)
+        let error = try XCTUnwrap(DaemonSupport.error(small, "tokenize", ["text": .string(text)]))
+        XCTAssertEqual(error.code, .invalidParams)
+        XCTAssertEqual(error.data?["field"], "text")
+        XCTAssertEqual(error.data?["maxMessageBytes"], 20000)
+        XCTAssertTrue(error.message.contains("tokenize it in parts"), error.message)
+        // A short text is still answered on the same connection.
+        XCTAssertEqual(try small.request("tokenize", params: ["text": "a b"], timeout: 10)["tokens"]?.array.isEmpty, false)
+    }
+
     func testTokenizeGivesHuggingFaceIDsPiecesAndByteOffsets() throws {
         let c = try referenceCase("english")
         let r = try client.request("tokenize", params: ["text": .string(c.text)])

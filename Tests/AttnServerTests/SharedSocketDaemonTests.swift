@@ -12,19 +12,8 @@ final class SharedSocketDaemonTests: XCTestCase {
 
     override func setUpWithError() throws {
         path = PrivateSocketPath.make()
-        daemon = Process()
-        daemon.executableURL = try BuiltProducts.executable("attnd")
-        daemon.arguments = ["--listen", path, "--log-level", "error", "--no-history",
-                            "--model", DaemonSupport.model("tiny-peaked")]
-        daemon.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try daemon.run()
-        let deadline = Date().addingTimeInterval(20)
-        while UnixSocket.probe(path: path) != .live {
-            guard Date() < deadline, daemon.isRunning else {
-                throw DaemonStartFailure(path: path, waitedSeconds: 20, process: daemon)
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        daemon = try DaemonSupport.listen(on: path, ["--log-level", "error", "--no-history",
+                                                    "--model", DaemonSupport.model("tiny-peaked")])
     }
 
     override func tearDown() {
