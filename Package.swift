@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.
-        .target(name: "RunReport", dependencies: ["AttnProtocol"]),
+        .target(name: "RunReport", dependencies: ["AttnProtocol", "JSONRPC"]),
         .executableTarget(name: "attnd", dependencies: [
             "AttnServer", "AttnProtocol", "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,3 +1,5 @@
+import AttnProtocol
+
 import Foundation
 
 /// Figure 1: sparsity against divergence. One panel per block size; in each, every run's
@@ -38,7 +40,7 @@ enum SweepFigure {
         var xDomain = LinearScale.niceDomain(lo: xs.min() ?? 0, hi: xs.max() ?? 1)
         xDomain = (max(0, xDomain.lo), min(1, xDomain.hi))
         if xDomain.hi <= xDomain.lo { xDomain = (0, 1) }
-        let yValues = allPoints.compactMap(\.attentionKL) + allPoints.compactMap { $0.endToEnd?.outputKL }
+        let yValues = allPoints.map(\.attentionKL) + allPoints.compactMap { $0.endToEnd?.outputKL }
         var clamped = 0
 
         for (panel, blockSize) in blockSizes.enumerated() {
@@ -61,8 +63,8 @@ enum SweepFigure {
             for (i, sweep) in sweeps.enumerated() {
                 let points = sweep.points.filter { $0.blockSize == blockSize }.sorted { $0.prunedBlockFraction < $1.prunedBlockFraction }
                 let color = ColorScale.categorical(i), shape = MarkerShape.forIndex(i)
-                let attention = points.compactMap { p in p.attentionKL.map { (p, $0) } }
-                let output = points.compactMap { p in p.endToEnd?.outputKL.map { (p, $0) } }
+                let attention = points.map { p in (p, p.attentionKL) }
+                let output = points.compactMap { p in p.endToEnd.map { (p, $0.outputKL) } }
                 canvas.polyline(output.map { (x.map($0.0.prunedBlockFraction), y.map($0.1)) }, stroke: color, dash: "5 3",
                                 cssClass: "series output-kl")
                 canvas.polyline(attention.map { (x.map($0.0.prunedBlockFraction), y.map($0.1)) }, stroke: color,
@@ -91,8 +93,8 @@ enum SweepFigure {
 
     static func runLabel(_ sweep: SweepResult, distinguishSelection: Bool) -> String {
         var label = "run \(sweep.run.shortID)"
-        if let t = sweep.numTokens { label += ", \(t) tokens" }
-        if distinguishSelection, let s = sweep.points.first?.selection { label += ", \(s)" }
+        label += ", \(sweep.numTokens) tokens"
+        if distinguishSelection, let s = sweep.points.first?.selection { label += ", \(s.rawValue)" }
         return label
     }
 
@@ -105,8 +107,6 @@ enum SweepFigure {
         if clamped > 0 {
             s += " \(clamped) value\(clamped == 1 ? " is" : "s are") below 1e\(floor) nats (0 when nothing was pruned) and drawn on the bottom edge at the floor 1e\(floor)."
         }
-        let skipped = sweeps.map(\.skippedPoints).reduce(0, +)
-        if skipped > 0 { s += " \(skipped) point\(skipped == 1 ? "" : "s") without blockSize, threshold or prunedBlockFraction left out." }
         return s
     }
 }
