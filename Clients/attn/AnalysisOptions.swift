@@ -48,6 +48,13 @@ enum AnalysisRunner {
         }
     }
 
+    /// The loaded model's (nLayer, nHead) from `model/info`, when it is still the model with
+    /// `fingerprint` (a listening daemon may have loaded another since); nil otherwise.
+    static func modelShape(_ session: DaemonSession, fingerprint: String) -> (layers: Int, heads: Int)? {
+        guard let info = try? session.call("model/info").decode(ModelInfo.self), info.fingerprint == fingerprint else { return nil }
+        return (info.nLayer, info.nHead)
+    }
+
     /// Token ids and pieces of the input (pieces only for text, from the cheap `tokenize`),
     /// for labelling positions; nil parts when unknown.
     static func tokenized(_ session: DaemonSession, input: Input) -> (tokens: [Int]?, pieces: [String]?) {

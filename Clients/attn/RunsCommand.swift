@@ -49,9 +49,11 @@ struct RunsCommand: ParsableCommand {
 
         func run() throws {
             try DaemonSession.with(daemon) { session in
-                let run = try session.call("runs/get", params: ["id": .string(id)])
-                Output.line(daemon.json ? JSONWriter.string(run)
-                            : try RunsRenderer.show(try run.decoded(Run.self, method: "runs/get"), terminal: .current()))
+                let raw = try session.call("runs/get", params: ["id": .string(id)])
+                if daemon.json { return Output.line(JSONWriter.string(raw)) }
+                let run = try raw.decoded(Run.self, method: "runs/get")
+                Output.line(try RunsRenderer.show(run, model: AnalysisRunner.modelShape(session, fingerprint: run.summary.model),
+                                                  terminal: .current()))
             }
         }
     }

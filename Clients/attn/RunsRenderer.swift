@@ -33,7 +33,7 @@ enum RunsRenderer {
     }
 
     /// A stored run: its record, its params, then its result drawn as the method's table.
-    static func show(_ run: Run, terminal: Terminal) throws -> String {
+    static func show(_ run: Run, model: (layers: Int, heads: Int)?, terminal: Terminal) throws -> String {
         let s = run.summary
         var table = TextTable(headers: ["field", "value"])
         let rows: [(String, String?)] = [
@@ -50,7 +50,7 @@ enum RunsRenderer {
             sections.append("")
             switch s.method {
             case "pruneSweep":
-                sections.append(SweepRenderer.render(try result.decoded(PruneSweepResponse.self, method: s.method), terminal: terminal))
+                sections.append(SweepRenderer.render(try result.decoded(PruneSweepResponse.self, method: s.method), model: model, terminal: terminal))
             case "profileAttention":
                 sections.append(ProfileRenderer.render(try result.decoded(ProfileAttentionResponse.self, method: s.method), terminal: terminal))
             case "perPositionKL":
@@ -63,19 +63,6 @@ enum RunsRenderer {
             }
         }
         return sections.joined(separator: "\n")
-    }
-
-    /// Identifies a sweep point across runs.
-    struct PointKey: Hashable {
-        var selection: Selection
-        var blockSize: Int
-        var threshold: String
-
-        init(_ point: SweepPoint) {
-            selection = point.selection
-            blockSize = point.blockSize
-            threshold = Format.ruleValue(point.threshold)
-        }
     }
 
     /// The points of a sweep: `points`, or the means of `aggregate.points` for `texts`.

@@ -49,8 +49,8 @@ struct SweepCommand: ParsableCommand {
         if endToEnd { params["endToEnd"] = true }
         if let maxAttentionKL { params["maxAttentionKL"] = .double(maxAttentionKL) }
         if let maxOutputKL { params["maxOutputKL"] = .double(maxOutputKL) }
-        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self) { _, result in
-            SweepRenderer.render(result, terminal: .current())
+        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self) { session, result in
+            SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current())
         }
     }
 }

@@ -2,9 +2,16 @@ import AttnProtocol
 
 /// Human tables for a `pruneSweep` result: block sizes × rule values.
 enum SweepRenderer {
-    static func render(_ response: PruneSweepResponse, terminal: Terminal) -> String {
+    /// - Parameter model: the model's layers and heads, for the dense-fallback share (nil when
+    ///   unknown, e.g. the daemon now holds another model: the counts are shown instead).
+    static func render(_ response: PruneSweepResponse, model: (layers: Int, heads: Int)?, terminal: Terminal) -> String {
         let result = response.body
         let points = result.points ?? result.aggregate?.points.map(\.means) ?? []
+        let fallback = model.map { m in
+            result.points == nil ? DenseFallback(result, layers: m.layers, heads: m.heads)
+                : DenseFallback(points: points, numTokens: response.fields.numTokens, layers: m.layers, heads: m.heads)
+        }
+        let dominated = points.contains { fallback?.dominates($0) == true }
         var sections = [ResultHeader.line(method: "pruneSweep", fields: response.fields)]
         if result.points == nil, result.aggregate != nil {
             sections.append("(means over \(result.texts?.count ?? 0) texts)")
@@ -16,7 +23,19 @@ enum SweepRenderer {
         sections.append(terminal.bold("attentionKL nats (prunedBlockFraction) — \(selection.rawValue) rule"))
         sections.append(grid(points, ruleName: ruleName) { point in
             "\(Format.nats(point.attentionKL)) (\(Format.percent(point.prunedBlockFraction)))"
+                + (fallback?.dominates(point) == true ? " †" : "")
         })
+        if dominated {
+            sections.append("† most rows (> \(Format.percent(DenseFallback.dominantShare))) were kept dense because the rule would have pruned every "
+                + "visible block: there prunedBlockFraction reflects the fallback, not the rule (see the dense-fallback table)")
+        }
+        if points.contains(where: { $0.fullyPrunedRows > 0 }) {
+            sections += ["", terminal.bold("rows kept dense (fallback), share of the L·H·T (layer, head, query) rows")]
+            sections.append(grid(points, ruleName: ruleName) { point in
+                guard let share = fallback?.share(point) else { return "\(point.fullyPrunedRows) rows" }
+                return Format.percent(share) + (fallback?.dominates(point) == true ? " †" : "")
+            })
+        }
         sections.append("")
         sections.append(terminal.bold("notebook's seed columns, for comparison only: seedKL nats (seedPrunedFraction)"))
         sections.append("seedKL is mostly the clamp ε; seedPrunedFraction counts the causal mask as pruned.")
@@ -38,13 +57,6 @@ enum SweepRenderer {
             sections += ["", terminal.bold("end to end (the rule applied inside every layer)"), table.render()]
         }
 
-        let fallbacks = points.filter { $0.fullyPrunedRows > 0 }
-        if !fallbacks.isEmpty {
-            let listed = fallbacks.map { point in
-                "B=\(point.blockSize) \(ruleName)=\(Format.ruleValue(point.threshold)): \(point.fullyPrunedRows)"
-            }
-            sections += ["", "rows kept dense (every visible block would be pruned): " + listed.joined(separator: ", ")]
-        }
         for entry in result.recommendation ?? [] {
             if let point = entry.point {
                 sections.append("recommended for B=\(entry.blockSize): \(ruleName)=\(Format.ruleValue(point.threshold)) — "

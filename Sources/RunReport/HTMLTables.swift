@@ -60,20 +60,28 @@ enum HTMLTables {
     static func sweepPoints(_ sweep: SweepResult) -> String {
         let hasEndToEnd = sweep.points.contains { $0.endToEnd != nil }
         var header = ["selection", "block size", "threshold", "prunedBlockFraction", "seedPrunedFraction",
-                      "prunedMass", "attentionKL (nats)", "seedKL (nats)", "fullyPrunedRows"]
+                      "prunedMass", "attentionKL (nats)", "seedKL (nats)", "fullyPrunedRows", "rows kept dense (fraction)"]
         if hasEndToEnd { header += ["outputKL (nats)", "top1Agreement", "nllFull (nats)", "nllPruned (nats)"] }
         func v(_ x: Double?) -> String { x.map(NumberFormat.value) ?? "–" }
         let rows = sweep.points.map { p -> [String] in
             var row = [p.selection.rawValue, String(p.blockSize), p.thresholdLabel, v(p.prunedBlockFraction), v(p.seedPrunedFraction),
-                       v(p.prunedMass), v(p.attentionKL), v(p.seedKL), String(p.fullyPrunedRows)]
+                       v(p.prunedMass), v(p.attentionKL), v(p.seedKL), String(p.fullyPrunedRows),
+                       sweep.denseFallbackShare(p).map { NumberFormat.value($0) + (sweep.fallbackDominates(p) ? " (dominates)" : "") } ?? "–"]
             if hasEndToEnd {
                 let e = p.endToEnd
                 row += [v(e?.outputKL), v(e?.top1Agreement), v(e?.nllFull), v(e?.nllPruned)]
             }
             return row
         }
+        var note = ""
+        let dominated = sweep.points.filter(sweep.fallbackDominates)
+        if !dominated.isEmpty {
+            note = "<p class=\"note fallback\">At \(dominated.map(\.name).joined(separator: "; ")) most (layer, head, query) rows "
+                + "were kept dense because the rule would have pruned every visible block, so prunedBlockFraction there reflects the "
+                + "fallback, not the rule: a larger threshold can then prune less than a smaller one.</p>"
+        }
         return "<details open=\"open\"><summary>All \(sweep.points.count) sweep points</summary>"
-            + table(header, rows, cssClass: "numbers") + "</details>"
+            + table(header, rows, cssClass: "numbers") + note + "</details>"
     }
 
     /// A profile's `summary` (the mean over every layer and head) as one row per metric.

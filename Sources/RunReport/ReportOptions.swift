@@ -12,6 +12,9 @@ public struct ReportOptions {
     /// (the run stores its text, not its tokens' pieces). Runs without an entry are labelled
     /// by position.
     public var tokenPieces: [String: [String]] = [:]
+    /// (nLayer, nHead) per model fingerprint, so a sweep's `fullyPrunedRows` can be shown as a
+    /// share of its L·H·T rows. Runs of models not listed show the counts only.
+    public var modelShapes: [String: (layers: Int, heads: Int)] = [:]
 
     public init() {}
 }

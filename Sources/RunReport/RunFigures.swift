@@ -22,7 +22,7 @@ struct RunFigures {
             return
         }
         do {
-            if let sweep = try SweepResult(run: run) {
+            if let sweep = try SweepResult(run: run, options: options) {
                 figures = [LayerBarsFigure.make(sweep, selection: options.pointSelection),
                            HonestVsNotebookFigure.make(sweep)].compactMap { $0 }
                 if !sweep.points.isEmpty { tablesHTML = HTMLTables.sweepPoints(sweep) }

@@ -83,7 +83,7 @@ public enum RunReport {
     private static func build(_ stored: [StoredRun], options: ReportOptions) throws -> ([RunFigures], Figure?) {
         guard !stored.isEmpty else { throw ReportError.noRuns }
         let perRun = stored.map { RunFigures(run: $0, options: options) }
-        let overview = SweepFigure.make(stored.compactMap { try? SweepResult(run: $0) })
+        let overview = SweepFigure.make(stored.compactMap { try? SweepResult(run: $0, options: options) })
         return (perRun, overview)
     }
 }

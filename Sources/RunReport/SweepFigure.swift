@@ -42,6 +42,7 @@ enum SweepFigure {
         if xDomain.hi <= xDomain.lo { xDomain = (0, 1) }
         let yValues = allPoints.map(\.attentionKL) + allPoints.compactMap { $0.endToEnd?.outputKL }
         var clamped = 0
+        var flagged = 0
 
         for (panel, blockSize) in blockSizes.enumerated() {
             let origin = (x: Double(panel % columns) * panelWidth, y: legendHeight + Double(panel / columns) * panelHeight)
@@ -80,13 +81,20 @@ enum SweepFigure {
                     let px = x.map(p.prunedBlockFraction), py = y.map(kl)
                     canvas.marker(shape, x: px, y: py, color: color, hollow: false, cssClass: "marker attention-kl",
                                   tooltip: "run \(sweep.run.shortID), \(p.name): prunedBlockFraction \(NumberFormat.value(p.prunedBlockFraction)), attentionKL \(NumberFormat.value(kl)) nats")
-                    canvas.text(p.thresholdLabel, x: px + 6, y: py - 6, size: 8.5, fill: "#333333", cssClass: "point-label")
+                    let dominated = sweep.fallbackDominates(p)
+                    if dominated {
+                        flagged += 1
+                        canvas.marker(.circle, x: px, y: py, color: "#000000", hollow: true, radius: 8.5, cssClass: "fallback-dominated",
+                                      tooltip: "\(p.name): \(NumberFormat.value(sweep.denseFallbackShare(p) ?? 0)) of rows kept dense (fallback)")
+                    }
+                    canvas.text(p.thresholdLabel + (dominated ? " (dense)" : ""), x: px + 6, y: py - 6, size: 8.5, fill: "#333333",
+                                cssClass: "point-label")
                 }
             }
             canvas.addRaw("</g>")
         }
         return Figure(name: "sweep-divergence.svg", title: "Sparsity against divergence",
-                      caption: caption(sweeps, hasOutputKL: hasOutputKL, clamped: clamped,
+                      caption: caption(sweeps, hasOutputKL: hasOutputKL, clamped: clamped, flagged: flagged,
                                        floor: LogScale.fitting(yValues, range: (0, 1)).loExponent),
                       canvas: canvas)
     }
@@ -98,7 +106,7 @@ enum SweepFigure {
         return label
     }
 
-    private static func caption(_ sweeps: [SweepResult], hasOutputKL: Bool, clamped: Int, floor: Int) -> String {
+    private static func caption(_ sweeps: [SweepResult], hasOutputKL: Bool, clamped: Int, flagged: Int, floor: Int) -> String {
         var s = "Sparsity against divergence for \(sweeps.count) run\(sweeps.count == 1 ? "" : "s"), one panel per block size. "
         s += "x: prunedBlockFraction, the share of causally visible (query, block) pairs the rule skipped. "
         s += "y (log scale, nats): attentionKL, the mean KL(Q‖P) = −ln(kept mass) of the renormalised pruned attention"
@@ -106,6 +114,9 @@ enum SweepFigure {
         s += "Points are labelled with their threshold (k for topK, cov for coverage)."
         if clamped > 0 {
             s += " \(clamped) value\(clamped == 1 ? " is" : "s are") below 1e\(floor) nats (0 when nothing was pruned) and drawn on the bottom edge at the floor 1e\(floor)."
+        }
+        if flagged > 0 {
+            s += " \(flagged) ringed point\(flagged == 1 ? "" : "s") (labelled “dense”) kept most rows dense because the rule would have pruned every visible block: there prunedBlockFraction reflects that fallback, not the rule, which is why a larger threshold can sit left of a smaller one."
         }
         return s
     }

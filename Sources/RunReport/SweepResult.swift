@@ -25,14 +25,31 @@ struct SweepResult {
     var numTokens: Int
     /// The ε the seed metrics clamp to (params.seedEpsilon, default 1e-12).
     var seedEpsilon: Double
+    /// L·H of the run's model, when the caller knows it (`ReportOptions.modelShapes`).
+    var rowsPerToken: Int?
+
+    /// Above this share of rows kept dense, the fallback dominates a point: its
+    /// prunedBlockFraction then reflects the fallback rather than the rule.
+    static let dominantFallbackShare = 0.5
+
+    /// `fullyPrunedRows` / (L·H·T): the share of (layer, head, query) rows kept dense.
+    func denseFallbackShare(_ point: SweepPoint) -> Double? {
+        guard let rowsPerToken, rowsPerToken > 0, numTokens > 0 else { return nil }
+        return Double(point.fullyPrunedRows) / Double(rowsPerToken * numTokens)
+    }
+
+    func fallbackDominates(_ point: SweepPoint) -> Bool {
+        (denseFallbackShare(point) ?? 0) > Self.dominantFallbackShare
+    }
 
     /// Nil unless the run is a `pruneSweep` with a result. - Throws: when the result does not decode.
-    init?(run: StoredRun) throws {
+    init?(run: StoredRun, options: ReportOptions) throws {
         guard run.method == "pruneSweep", let response = try run.decodedResult(PruneSweepResponse.self) else { return nil }
         self.run = run
         points = response.body.points ?? []
         numTokens = response.fields.numTokens
         seedEpsilon = run.params["seedEpsilon"]?.doubleValue ?? ProtocolLimits.seedEpsilonDefault
+        rowsPerToken = run.model.flatMap { options.modelShapes[$0] }.map { $0.layers * $0.heads }
     }
 
     /// The point with `blockSize` and `threshold` (relative tolerance 1e-9), if the run has it.

@@ -101,7 +101,7 @@ extension RendererTests {
                 ["blockSize": 32, "metric": "attentionKL", "budget": 0.01, "point": nil, "reason": "no point within budget"],
             ],
         ]
-        let text = SweepRenderer.render(try result.decode(PruneSweepResponse.self), terminal: Terminal(colour: false, width: 100))
+        let text = SweepRenderer.render(try result.decode(PruneSweepResponse.self), model: (2, 4), terminal: Terminal(colour: false, width: 100))
         XCTAssertTrue(text.contains("recommended for B=16: τ=0.005"), text)
         XCTAssertTrue(text.contains("25.0%") || text.contains("25%"), text)
         XCTAssertTrue(text.contains("recommended for B=32: none — no point within budget"), text)
