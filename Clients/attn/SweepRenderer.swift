@@ -25,6 +25,13 @@ enum SweepRenderer {
             "\(Format.nats(point.attentionKL)) (\(Format.percent(point.prunedBlockFraction)))"
                 + (fallback?.dominates(point) == true ? " †" : "")
         })
+        let shortest = result.texts?.map(\.numTokens).min() ?? response.fields.numTokens
+        let tooLarge = Set(points.map(\.blockSize)).filter { $0 >= shortest }.sorted()
+        if !tooLarge.isEmpty {
+            sections.append("warning: block size\(tooLarge.count == 1 ? "" : "s") \(tooLarge.map(String.init).joined(separator: ", ")) ≥ "
+                + "\(shortest) tokens\(result.texts == nil ? "" : " (the shortest text)"): every query sees a single key block, which is "
+                + "never pruned, so \(tooLarge.count == 1 ? "that row prunes" : "those rows prune") nothing; use block sizes below \(shortest)")
+        }
         if dominated {
             sections.append("† most rows (> \(Format.percent(DenseFallback.dominantShare))) were kept dense because the rule would have pruned every "
                 + "visible block: there prunedBlockFraction reflects the fallback, not the rule (see the dense-fallback table)")

@@ -74,9 +74,15 @@ enum HTMLTables {
             return row
         }
         var note = ""
+        let tooLarge = Set(sweep.points.map(\.blockSize)).filter { $0 >= sweep.numTokens && sweep.run.params["texts"] == nil }.sorted()
+        if !tooLarge.isEmpty {
+            note += "<p class=\"note block-size\">Block size\(tooLarge.count == 1 ? "" : "s") \(tooLarge.map(String.init).joined(separator: ", ")) "
+                + "\(tooLarge.count == 1 ? "is" : "are") at least the \(sweep.numTokens) tokens of the input: every query sees a single key block, "
+                + "which is never pruned, so those points prune nothing by construction.</p>"
+        }
         let dominated = sweep.points.filter(sweep.fallbackDominates)
         if !dominated.isEmpty {
-            note = "<p class=\"note fallback\">At \(dominated.map(\.name).joined(separator: "; ")) most (layer, head, query) rows "
+            note += "<p class=\"note fallback\">At \(dominated.map(\.name).joined(separator: "; ")) most (layer, head, query) rows "
                 + "were kept dense because the rule would have pruned every visible block, so prunedBlockFraction there reflects the "
                 + "fallback, not the rule: a larger threshold can then prune less than a smaller one.</p>"
         }

@@ -41,4 +41,32 @@ final class CLISweepHonestyTests: XCTestCase {
                        "one ring per dominated point in the overview figure")
         XCTAssertTrue(page.contains("most (layer, head, query) rows were kept dense"), "the table's note")
     }
+
+    /// Item 4: the README's main job on a 9-token sentence (default block sizes 16, 32, both ≥
+    /// the tokens) warns once per block size that is too large, and the budget recommends no
+    /// point for them (in the table and in the daemon's JSON) instead of one that prunes 0%.
+    func testBlockSizesAtLeastTheTokenCountWarnAndAreNeverRecommended() throws {
+        let harness = try AttnHarness()
+        let sentence = "The quick brown fox jumps over the lazy dog"
+        let arguments = ["sweep", "--block-sizes", "4,32", "--max-attention-kl", "10", sentence]
+        let result = try harness.json(arguments)
+        let tokens = try XCTUnwrap(result["numTokens"] as? Int)
+        XCTAssertLessThan(tokens, 32)
+        let recommendation = try XCTUnwrap(result["recommendation"] as? [[String: Any]])
+        XCTAssertEqual(recommendation.map { $0["blockSize"] as? Int }, [4, 32])
+        XCTAssertTrue(recommendation[1]["point"] is NSNull, "B=32 prunes nothing: no recommendation")
+        XCTAssertTrue((recommendation[1]["reason"] as? String)?.contains("prunes anything") == true)
+        let four = try XCTUnwrap(recommendation[0]["point"] as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(four["prunedBlockFraction"] as? Double), 0)
+
+        let outcome = try harness.run(arguments + harness.modelArguments)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let warnings = outcome.stdout.split(separator: "\n").filter { $0.hasPrefix("warning: block size") }
+        XCTAssertEqual(warnings.count, 1, outcome.stdout)
+        XCTAssertTrue(warnings[0].contains("32 ≥ \(tokens) tokens") && !warnings[0].contains("4,"), String(warnings[0]))
+        XCTAssertTrue(outcome.stdout.contains("recommended for B=32: none"), outcome.stdout)
+
+        let small = try harness.run(["sweep", "--block-sizes", "2,4", sentence] + harness.modelArguments)
+        XCTAssertFalse(small.stdout.contains("warning:"), "no warning when every block size is below the token count")
+    }
 }
