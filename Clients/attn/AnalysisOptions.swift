@@ -1,16 +1,10 @@
 import ArgumentParser
+import AttnProtocol
 import Foundation
 import JSONRPC
 
-/// A block-selection rule (`selection` in `pruneSweep` and `perPositionKL`).
-enum SelectionRule: String, ExpressibleByArgument, CaseIterable {
-    case threshold, coverage, topK
-}
-
-/// The per-position metric of `perPositionKL`.
-enum PositionMetric: String, ExpressibleByArgument, CaseIterable {
-    case attentionKL, seedKL, prunedMass
-}
+extension Selection: ExpressibleByArgument {}
+extension PositionMetric: ExpressibleByArgument {}
 
 /// Options of the selection rules shared by `sweep` and `kl`.
 struct KeepPolicyOptions: ParsableArguments {
@@ -43,14 +37,22 @@ extension Dictionary where Key == String, Value == JSONValue {
     }
 }
 
-/// Runs an analysis request: prints JSON with `--json`, else the human rendering.
+/// Runs an analysis request: prints the daemon's JSON as is with `--json`, else decodes the
+/// result into its protocol type `Response` and prints the human rendering.
 enum AnalysisRunner {
-    static func run(_ daemon: DaemonOptions, method: String, params: [String: JSONValue],
-                    render: (DaemonSession, JSONValue) throws -> String) throws {
+    static func run<Response: Decodable>(_ daemon: DaemonOptions, method: String, params: [String: JSONValue], as type: Response.Type,
+                                         render: (DaemonSession, Response) throws -> String) throws {
         try DaemonSession.with(daemon) { session in
             let result = try session.call(method, params: params, reportsProgress: true)
-            Output.line(daemon.json ? JSONWriter.string(result) : try render(session, result))
+            Output.line(daemon.json ? JSONWriter.string(result) : try render(session, result.decoded(type, method: method)))
         }
+    }
+
+    /// The loaded model's (nLayer, nHead) from `model/info`, when it is still the model with
+    /// `fingerprint` (a listening daemon may have loaded another since); nil otherwise.
+    static func modelShape(_ session: DaemonSession, fingerprint: String) -> (layers: Int, heads: Int)? {
+        guard let info = try? session.call("model/info").decode(ModelInfo.self), info.fingerprint == fingerprint else { return nil }
+        return (info.nLayer, info.nHead)
     }
 
     /// Token ids and pieces of the input (pieces only for text, from the cheap `tokenize`),
@@ -60,8 +62,8 @@ enum AnalysisRunner {
         case .tokens(let ids):
             return (ids, nil)
         case .text(let text):
-            let result = try? session.call("tokenize", params: ["text": .string(text)])
-            return (result?["tokens"]?.list.compactMap(\.intValue), result?["pieces"]?.list.compactMap(\.stringValue))
+            let result = try? session.call("tokenize", params: ["text": .string(text)]).decode(TokenizeResult.self)
+            return (result?.tokens, result?.pieces)
         }
     }
 }

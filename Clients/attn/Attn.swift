@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `attn`: the command-line client of the `attnd` daemon. Links `JSONRPC` only, never the model.
+/// `attn`: the command-line client of the `attnd` daemon. Links `AttnProtocol` and `JSONRPC`, never the model.
 struct Attn: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attn",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import JSONRPC
 
 /// `attn forward`: next-token predictions and NLL.
@@ -25,7 +26,7 @@ struct ForwardCommand: ParsableCommand {
         if let topK { params["topK"] = .int(Int64(topK)) }
         if includeLogits { params["includeLogits"] = true }
         if force { params["force"] = true }
-        try AnalysisRunner.run(daemon, method: "forward", params: params) { session, result in
+        try AnalysisRunner.run(daemon, method: "forward", params: params, as: ForwardResponse.self) { session, result in
             let (tokens, pieces) = AnalysisRunner.tokenized(session, input: resolved)
             return SmallRenderers.forward(result, tokens: tokens, pieces: pieces, terminal: .current())
         }
@@ -49,7 +50,7 @@ struct TokenizeCommand: ParsableCommand {
         guard case .text(let text) = try input.resolve() else { return }
         try DaemonSession.with(daemon) { session in
             let result = try session.call("tokenize", params: ["text": .string(text)])
-            Output.line(daemon.json ? JSONWriter.string(result) : SmallRenderers.tokenize(result))
+            Output.line(daemon.json ? JSONWriter.string(result) : SmallRenderers.tokenize(try result.decoded(TokenizeResult.self, method: "tokenize")))
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import JSONRPC
 
 /// `attn kl`: `perPositionKL` as a layers × positions heatmap.
@@ -12,7 +13,7 @@ struct KLCommand: ParsableCommand {
     @OptionGroup var policy: KeepPolicyOptions
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
-    var selection: SelectionRule?
+    var selection: Selection?
 
     @Option(help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, or k (daemon default 0.002).", valueName: "value"))
     var threshold: Double?
@@ -34,7 +35,7 @@ struct KLCommand: ParsableCommand {
         if let blockSize { params["blockSize"] = .int(Int64(blockSize)) }
         if let metric { params["metric"] = .string(metric.rawValue) }
         if let segmentSize { params["segmentSize"] = .int(Int64(segmentSize)) }
-        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params) { session, result in
+        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params, as: PerPositionKLResponse.self) { session, result in
             KLRenderer.render(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces, terminal: .current())
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import AttnProtocol
 import JSONRPC
 
 /// `attn profile`: `profileAttention` per head, optionally one head's block mask.
@@ -9,9 +10,9 @@ struct ProfileCommand: ParsableCommand {
         abstract: "Profile the attention of every head: sparsity, entropy, sink and local mass, block sparsity.",
         discussion: """
         --show-mask LAYER,HEAD asks the daemon for the attention (includeAttention, refused for \
-        long inputs) and draws that head's block mask for --block-size and --mask-threshold with \
-        the threshold rule: a visible block is pruned when its largest weight is below τ, and a row \
-        that would lose every visible block stays dense.
+        long inputs) and draws that head's block mask for --block-size and --mask-threshold as the \
+        daemon's threshold rule decides it (blockMasks): a visible block is pruned when its largest \
+        weight is below τ, and a row that would lose every visible block stays dense.
         """)
 
     @OptionGroup var daemon: DaemonOptions
@@ -57,24 +58,28 @@ struct ProfileCommand: ParsableCommand {
     func run() throws {
         var params = try input.resolve().params
         if let blockSize { params["blockSize"] = .int(Int64(blockSize)) }
-        let thresholdList = try thresholds.map { try ListParsing.numbers($0, option: "--thresholds") }
+        var thresholdList = try thresholds.map { try ListParsing.numbers($0, option: "--thresholds") }
+        let mask = try showMask.map { try ListParsing.integers($0, option: "--show-mask") }
+        // The daemon sends one block mask per threshold: --mask-threshold must be one of them.
+        let sent = thresholdList ?? ProfileAttentionParams.defaultThresholds
+        let tau = maskThreshold ?? sent.first ?? 0.05
+        if mask != nil, !sent.contains(tau) { thresholdList = sent + [tau] }
         if let thresholdList { params["thresholds"] = .array(thresholdList.map(JSONValue.double)) }
         if let entryThreshold { params["entryThreshold"] = .double(entryThreshold) }
         if let export {
             params["exportPath"] = .string(URL(fileURLWithPath: export).standardizedFileURL.path)
             if overwrite { params["overwrite"] = true }
         }
-        let mask = try showMask.map { try ListParsing.integers($0, option: "--show-mask") }
         if includeAttention || mask != nil { params["includeAttention"] = true }
         if force { params["force"] = true }
-        try AnalysisRunner.run(daemon, method: "profileAttention", params: params) { _, result in
+        try AnalysisRunner.run(daemon, method: "profileAttention", params: params, as: ProfileAttentionResponse.self) { _, response in
             let terminal = Terminal.current()
-            var text = ProfileRenderer.render(result, terminal: terminal)
+            var text = ProfileRenderer.render(response, terminal: terminal)
             if let mask {
-                let tau = maskThreshold ?? thresholdList?.first ?? 0.05
-                guard let picture = ProfileRenderer.mask(result, layer: mask[0], head: mask[1], blockSize: blockSize ?? 4,
+                guard let picture = ProfileRenderer.mask(response.body, layer: mask[0], head: mask[1],
+                                                         blockSize: blockSize ?? ProfileAttentionParams.defaultBlockSize,
                                                          threshold: tau, terminal: terminal) else {
-                    throw CLIFailure.failed("--show-mask \(mask[0]),\(mask[1]): the result has no attention for that layer and head")
+                    throw CLIFailure.failed("--show-mask \(mask[0]),\(mask[1]): the result has no block mask for that layer and head")
                 }
                 text += "\n\n" + picture
             }

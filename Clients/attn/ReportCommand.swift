@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import Foundation
 import JSONRPC
 
@@ -37,25 +38,25 @@ struct ReportCommand: ParsableCommand {
             var runIDs = ids
             if runIDs.isEmpty {
                 let newest = try session.call("runs/list", params: ["status": "completed", "limit": 1])
-                guard let id = newest["runs"]?.arrayValue?.first?["id"]?.stringValue else {
+                    .decoded(RunsListResult.self, method: "runs/list")
+                guard let id = newest.runs.first?.id else {
                     throw CLIFailure.usage("no completed run in the history yet: run `attn sweep …` first, or name run ids")
                 }
                 runIDs = [id]
             }
             var params: [String: JSONValue] = ["ids": .array(runIDs.map { .string($0) }), "format": .string(format)]
             if let title { params["title"] = .string(title) }
-            let result = try session.call("runs/report", params: params)
+            let result = try session.call("runs/report", params: params).decoded(RunsReportResult.self, method: "runs/report")
             if format == "svg" {
                 let folder = URL(fileURLWithPath: output ?? "report-figures")
                 try write { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
-                for figure in result["figures"]?.arrayValue ?? [] {
-                    guard let name = figure["name"]?.stringValue, let svg = figure["svg"]?.stringValue else { continue }
-                    let url = folder.appendingPathComponent(name)
-                    try write { try Data(svg.utf8).write(to: url, options: .atomic) }
+                for figure in result.figures ?? [] {
+                    let url = folder.appendingPathComponent(figure.name)
+                    try write { try Data(figure.svg.utf8).write(to: url, options: .atomic) }
                     Output.line(url.path)
                 }
             } else {
-                guard let html = result["html"]?.stringValue else { throw CLIFailure.failed("the daemon returned no html") }
+                guard let html = result.html else { throw CLIFailure.failed("the daemon returned no html") }
                 let url = URL(fileURLWithPath: output ?? "report.html")
                 try write { try Data(html.utf8).write(to: url, options: .atomic) }
                 Output.line(url.path)

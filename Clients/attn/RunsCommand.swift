@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import JSONRPC
 
 /// `attn runs`: the daemon's run history.
@@ -33,7 +34,7 @@ struct RunsCommand: ParsableCommand {
             if let before { params["before"] = .string(before) }
             try DaemonSession.with(daemon) { session in
                 let result = try session.call("runs/list", params: params)
-                Output.line(daemon.json ? JSONWriter.string(result) : RunsRenderer.list(result))
+                Output.line(daemon.json ? JSONWriter.string(result) : RunsRenderer.list(try result.decoded(RunsListResult.self, method: "runs/list")))
             }
         }
     }
@@ -48,8 +49,11 @@ struct RunsCommand: ParsableCommand {
 
         func run() throws {
             try DaemonSession.with(daemon) { session in
-                let run = try session.call("runs/get", params: ["id": .string(id)])
-                Output.line(daemon.json ? JSONWriter.string(run) : RunsRenderer.show(run, terminal: .current()))
+                let raw = try session.call("runs/get", params: ["id": .string(id)])
+                if daemon.json { return Output.line(JSONWriter.string(raw)) }
+                let run = try raw.decoded(Run.self, method: "runs/get")
+                Output.line(try RunsRenderer.show(run, model: AnalysisRunner.modelShape(session, fingerprint: run.summary.model),
+                                                  terminal: .current()))
             }
         }
     }
@@ -90,22 +94,22 @@ struct RunsCommand: ParsableCommand {
 
         func run() throws {
             try DaemonSession.with(daemon) { session in
-                let runA = try session.call("runs/get", params: ["id": .string(a)])
-                let runB = try session.call("runs/get", params: ["id": .string(b)])
-                for (id, run) in [(a, runA), (b, runB)] {
-                    guard run["method"]?.stringValue == "pruneSweep" else {
-                        throw CLIFailure.usage("run \(id) is a \(run["method"]?.stringValue ?? "unknown") run; runs diff compares two pruneSweep runs")
+                var results: [(raw: JSONValue, sweep: PruneSweepResponse)] = []
+                for id in [a, b] {
+                    let run = try session.call("runs/get", params: ["id": .string(id)]).decoded(Run.self, method: "runs/get")
+                    guard run.summary.method == "pruneSweep" else {
+                        throw CLIFailure.usage("run \(id) is a \(run.summary.method) run; runs diff compares two pruneSweep runs")
                     }
-                    guard let result = run["result"], result != .null else {
-                        throw CLIFailure.failed("run \(id) has no result (status \(run["status"]?.stringValue ?? "unknown"))")
+                    guard let result = run.result else {
+                        throw CLIFailure.failed("run \(id) has no result (status \(run.summary.status))")
                     }
+                    results.append((result, try result.decoded(PruneSweepResponse.self, method: "pruneSweep")))
                 }
-                let resultA = runA["result"] ?? .null
-                let resultB = runB["result"] ?? .null
+                let resultA = results[0].raw, resultB = results[1].raw
                 if daemon.json {
                     Output.line(JSONWriter.string(["a": resultA, "b": resultB]))
                 } else {
-                    Output.line(RunsRenderer.diff(idA: a, a: resultA, idB: b, b: resultB))
+                    Output.line(RunsRenderer.diff(idA: a, a: results[0].sweep, idB: b, b: results[1].sweep))
                 }
             }
         }

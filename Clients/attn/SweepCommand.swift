@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import JSONRPC
 
 /// `attn sweep`: `pruneSweep` as a table of block sizes × rule values.
@@ -18,7 +19,7 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var policy: KeepPolicyOptions
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
-    var selection: SelectionRule?
+    var selection: Selection?
 
     @Option(help: ArgumentHelp("The rule's values, comma-separated: thresholds τ in (0, 1], coverage levels, or k for topK (daemon defaults per rule).", valueName: "list"))
     var thresholds: String?
@@ -48,8 +49,8 @@ struct SweepCommand: ParsableCommand {
         if endToEnd { params["endToEnd"] = true }
         if let maxAttentionKL { params["maxAttentionKL"] = .double(maxAttentionKL) }
         if let maxOutputKL { params["maxOutputKL"] = .double(maxOutputKL) }
-        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params) { _, result in
-            SweepRenderer.render(result, terminal: .current())
+        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self) { session, result in
+            SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current())
         }
     }
 }

@@ -1,4 +1,4 @@
-import JSONRPC
+import AttnProtocol
 
 /// An aligned plain-text table: a header row, a rule, then rows. Cells are padded to the
 /// widest cell of their column (counted in Characters); text columns align left, the rest right.
@@ -61,12 +61,19 @@ enum Format {
         return String(format: "%.4g", value)
     }
 
-    /// A rule value: an integer for topK, else as short as exact (`0.005`, `0.0005`).
-    static func ruleValue(_ value: JSONValue?) -> String {
-        guard let value else { return "—" }
-        if let integer = value.intValue { return String(integer) }
-        if let number = value.doubleValue { return "\(number)" }
-        return "—"
+    /// A rule value: an integer when integral (k of topK), else as short as exact (`0.005`, `0.0005`).
+    static func ruleValue(_ value: Double) -> String {
+        if value.rounded() == value, abs(value) < 1e15 { return String(Int(value)) }
+        return "\(value)"
+    }
+
+    /// How a rule's value is named in column headers: `τ`, `coverage` or `k`.
+    static func ruleName(_ selection: Selection) -> String {
+        switch selection {
+        case .threshold: return "τ"
+        case .coverage: return "coverage"
+        case .topK: return "k"
+        }
     }
 
     /// A token piece made visible: spaces as `·`, newlines as `⏎`, tabs as `⇥`.

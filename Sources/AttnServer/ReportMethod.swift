@@ -19,6 +19,7 @@ extension ModelSession {
             }
             var options = ReportOptions()
             options.title = p.title
+            if let model = self.current { options.modelShapes[model.fingerprint] = (model.config.nLayer, model.config.nHead) }
             let data = JSONWriter.data(try JSONValue(encoding: runs))
             do {
                 if p.format == .svg {

@@ -1,3 +1,5 @@
+import AttnProtocol
+
 /// Figure 3: per-position divergence as a (layers × positions) heatmap with the token text
 /// under the x axis (thinned when T is large).
 enum PerPositionFigure {
@@ -30,14 +32,14 @@ enum PerPositionFigure {
         }
         let spec = HeatmapSpec(values: run.values, range: (0, hi), rowLabels: run.layerIndices.map(String.init),
                                columnLabels: labelled.map { ($0, label($0)) }, rowTitle: "layer",
-                               columnTitle: "query position (token)", colorBarTitle: "\(run.metric) (\(unit))", tooltip: tooltip)
+                               columnTitle: "query position (token)", colorBarTitle: "\(run.metric.rawValue) (\(unit))", tooltip: tooltip)
         canvas.heatmap(area: area, spec: spec)
         canvas.colorBar(x: area.right + 14, y: area.y, height: max(area.height, 120), range: spec.range,
                         title: spec.colorBarTitle)
 
-        var caption = "Per-position \(run.metric) for run \(run.run.shortID)"
+        var caption = "Per-position \(run.metric.rawValue) for run \(run.run.shortID)"
         let settings = ["threshold", "blockSize"].compactMap { key in
-            LooseJSON.double(run.run.params[key]).map { "\(key) \(NumberFormat.value($0))" }
+            run.run.params[key]?.doubleValue.map { "\(key) \(NumberFormat.value($0))" }
         }
         if !settings.isEmpty { caption += " (\(settings.joined(separator: ", ")))" }
         caption += ": one row per layer, one column per query position; each cell is the mean over heads (\(unit)), colour scale from 0 to \(NumberFormat.value(hi))."
@@ -49,6 +51,6 @@ enum PerPositionFigure {
         }
         let missing = rows * columns - present.count
         if missing > 0 { caption += " \(missing) grey cell\(missing == 1 ? " has" : "s have") no value." }
-        return Figure(name: "per-position-\(run.run.shortID).svg", title: "Per-position \(run.metric)", caption: caption, canvas: canvas)
+        return Figure(name: "per-position-\(run.run.shortID).svg", title: "Per-position \(run.metric.rawValue)", caption: caption, canvas: canvas)
     }
 }

@@ -6,7 +6,7 @@ final class PerPositionFigureTests: XCTestCase {
     static let hostile = ["<script>alert(1)</script>", " & co", "\"q\"", "\n", "ok"]
 
     private func render(_ run: [String: Any]) throws -> (svg: String, root: XMLElement) {
-        let figures = try RunReport.svgFigures(runs: [run], options: ReportOptions())
+        let figures = try RunReport.svgFigures(runs: [run], options: RunFixtures.options(for: [run]))
         let svg = try XCTUnwrap(figures.first { $0.name.hasPrefix("per-position-") }).svg
         return (svg, try parseXML(svg))
     }
