@@ -40,12 +40,21 @@ extension Dictionary where Key == String, Value == JSONValue {
 /// Runs an analysis request: prints the daemon's JSON as is with `--json`, else decodes the
 /// result into its protocol type `Response` and prints the human rendering.
 enum AnalysisRunner {
+    /// - Parameter csv: the `--csv` rendering, when `--csv` is given.
     static func run<Response: Decodable>(_ daemon: DaemonOptions, method: String, params: [String: JSONValue], as type: Response.Type,
+                                         csv: ((DaemonSession, Response) throws -> String)? = nil,
                                          render: (DaemonSession, Response) throws -> String) throws {
         try DaemonSession.with(daemon) { session in
             let result = try session.call(method, params: params, reportsProgress: true)
-            Output.line(daemon.json ? JSONWriter.string(result) : try render(session, result.decoded(type, method: method)))
+            if daemon.json { return Output.line(JSONWriter.string(result)) }
+            let decoded = try result.decoded(type, method: method)
+            Output.line(try csv.map { try $0(session, decoded) } ?? render(session, decoded))
         }
+    }
+
+    /// Refuses `--json` with `--csv`.
+    static func checkFormats(_ daemon: DaemonOptions, _ format: CSVOption) throws {
+        if daemon.json && format.csv { throw ValidationError("give --json or --csv, not both") }
     }
 
     /// The loaded model's (nLayer, nHead) from `model/info`, when it is still the model with

@@ -10,6 +10,11 @@ struct ForwardCommand: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
+    @OptionGroup var format: CSVOption
+
+    func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
+    }
 
     @Option(help: ArgumentHelp("Candidates shown per position, 0…100 (daemon default 5).", valueName: "k"))
     var topK: Int?
@@ -26,7 +31,10 @@ struct ForwardCommand: ParsableCommand {
         if let topK { params["topK"] = .int(Int64(topK)) }
         if includeLogits { params["includeLogits"] = true }
         if force { params["force"] = true }
-        try AnalysisRunner.run(daemon, method: "forward", params: params, as: ForwardResponse.self) { session, result in
+        let csv: ((DaemonSession, ForwardResponse) -> String)? = !format.csv ? nil : { session, result in
+            CSV.forward(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces)
+        }
+        try AnalysisRunner.run(daemon, method: "forward", params: params, as: ForwardResponse.self, csv: csv) { session, result in
             let (tokens, pieces) = AnalysisRunner.tokenized(session, input: resolved)
             return SmallRenderers.forward(result, tokens: tokens, pieces: pieces, terminal: .current())
         }
@@ -41,8 +49,10 @@ struct TokenizeCommand: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
+    @OptionGroup var format: CSVOption
 
     func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
         if input.tokens != nil { throw ValidationError("tokenize takes text (TEXT, --file or stdin), not --tokens") }
     }
 
@@ -50,7 +60,9 @@ struct TokenizeCommand: ParsableCommand {
         guard case .text(let text) = try input.resolve() else { return }
         try DaemonSession.with(daemon) { session in
             let result = try session.call("tokenize", params: ["text": .string(text)])
-            Output.line(daemon.json ? JSONWriter.string(result) : SmallRenderers.tokenize(try result.decoded(TokenizeResult.self, method: "tokenize")))
+            if daemon.json { return Output.line(JSONWriter.string(result)) }
+            let tokens = try result.decoded(TokenizeResult.self, method: "tokenize")
+            Output.line(format.csv ? CSV.tokenize(tokens) : SmallRenderers.tokenize(tokens, terminal: .current()))
         }
     }
 }

@@ -11,6 +11,7 @@ struct KLCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var policy: KeepPolicyOptions
+    @OptionGroup var format: CSVOption
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
     var selection: Selection?
@@ -27,6 +28,10 @@ struct KLCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also average the values over segments of this many positions.", valueName: "tokens"))
     var segmentSize: Int?
 
+    func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
+    }
+
     func run() throws {
         let resolved = try input.resolve()
         var params = resolved.params.merging(policy.params())
@@ -35,7 +40,10 @@ struct KLCommand: ParsableCommand {
         if let blockSize { params["blockSize"] = .int(Int64(blockSize)) }
         if let metric { params["metric"] = .string(metric.rawValue) }
         if let segmentSize { params["segmentSize"] = .int(Int64(segmentSize)) }
-        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params, as: PerPositionKLResponse.self) { session, result in
+        let csv: ((DaemonSession, PerPositionKLResponse) -> String)? = !format.csv ? nil : { session, result in
+            CSV.perPosition(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces)
+        }
+        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params, as: PerPositionKLResponse.self, csv: csv) { session, result in
             KLRenderer.render(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces, terminal: .current())
         }
     }

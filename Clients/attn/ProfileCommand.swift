@@ -17,6 +17,7 @@ struct ProfileCommand: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
+    @OptionGroup var format: CSVOption
 
     @Option(help: ArgumentHelp("Block size in tokens (daemon default 4).", valueName: "tokens"))
     var blockSize: Int?
@@ -46,6 +47,7 @@ struct ProfileCommand: ParsableCommand {
     var force = false
 
     func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
         if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
         if let showMask {
             let parts = try ListParsing.integers(showMask, option: "--show-mask")
@@ -72,7 +74,8 @@ struct ProfileCommand: ParsableCommand {
         }
         if includeAttention || mask != nil { params["includeAttention"] = true }
         if force { params["force"] = true }
-        try AnalysisRunner.run(daemon, method: "profileAttention", params: params, as: ProfileAttentionResponse.self) { _, response in
+        let csv: ((DaemonSession, ProfileAttentionResponse) -> String)? = format.csv ? { CSV.profile($1) } : nil
+        try AnalysisRunner.run(daemon, method: "profileAttention", params: params, as: ProfileAttentionResponse.self, csv: csv) { _, response in
             let terminal = Terminal.current()
             var text = ProfileRenderer.render(response, terminal: terminal)
             if let mask {

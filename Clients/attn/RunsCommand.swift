@@ -13,6 +13,11 @@ struct RunsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
 
         @OptionGroup var daemon: DaemonOptions
+        @OptionGroup var format: CSVOption
+
+        func validate() throws {
+            try AnalysisRunner.checkFormats(daemon, format)
+        }
 
         @Option(help: ArgumentHelp("Only this method: forward, profileAttention, pruneSweep, perPositionKL.", valueName: "method"))
         var method: String?
@@ -34,7 +39,9 @@ struct RunsCommand: ParsableCommand {
             if let before { params["before"] = .string(before) }
             try DaemonSession.with(daemon) { session in
                 let result = try session.call("runs/list", params: params)
-                Output.line(daemon.json ? JSONWriter.string(result) : RunsRenderer.list(try result.decoded(RunsListResult.self, method: "runs/list")))
+                if daemon.json { return Output.line(JSONWriter.string(result)) }
+                let list = try result.decoded(RunsListResult.self, method: "runs/list")
+                Output.line(format.csv ? CSV.runs(list) : RunsRenderer.list(list, terminal: .current()))
             }
         }
     }
@@ -109,7 +116,7 @@ struct RunsCommand: ParsableCommand {
                 if daemon.json {
                     Output.line(JSONWriter.string(["a": resultA, "b": resultB]))
                 } else {
-                    Output.line(RunsRenderer.diff(idA: a, a: results[0].sweep, idB: b, b: results[1].sweep))
+                    Output.line(RunsRenderer.diff(idA: a, a: results[0].sweep, idB: b, b: results[1].sweep, terminal: .current()))
                 }
             }
         }

@@ -17,6 +17,7 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var policy: KeepPolicyOptions
+    @OptionGroup var format: CSVOption
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
     var selection: Selection?
@@ -37,6 +38,7 @@ struct SweepCommand: ParsableCommand {
     var maxOutputKL: Double?
 
     func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
         if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
         if let blockSizes { _ = try ListParsing.integers(blockSizes, option: "--block-sizes") }
     }
@@ -49,7 +51,10 @@ struct SweepCommand: ParsableCommand {
         if endToEnd { params["endToEnd"] = true }
         if let maxAttentionKL { params["maxAttentionKL"] = .double(maxAttentionKL) }
         if let maxOutputKL { params["maxOutputKL"] = .double(maxOutputKL) }
-        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self) { session, result in
+        let csv: ((DaemonSession, PruneSweepResponse) -> String)? = !format.csv ? nil : { session, result in
+            CSV.sweep(result, fallback: SweepRenderer.fallback(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model)))
+        }
+        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self, csv: csv) { session, result in
             SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current())
         }
     }

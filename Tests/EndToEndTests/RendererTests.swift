@@ -13,7 +13,7 @@ final class RendererTests: XCTestCase {
         let mask = BlockMask(threshold: 0.3, kept: [[["1", "1", "01", "01"]]])
         let result = ProfileAttentionResult(blockMasks: [mask])
         let text = try XCTUnwrap(ProfileRenderer.mask(result, layer: 0, head: 0, blockSize: 2, threshold: 0.3,
-                                                      terminal: Terminal(colour: false, width: 80)))
+                                                      terminal: Terminal(colour: false, width: 200)))
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[1], "q0 │█ │")
         XCTAssertEqual(lines[2], "q2 │·█│")
@@ -107,3 +107,30 @@ extension RendererTests {
         XCTAssertTrue(text.contains("recommended for B=32: none — no point within budget"), text)
     }
 }
+
+extension RendererTests {
+    /// 3 columns of widths 4, 10, 10 plus two gaps of 2 = 28. Width 24: the elidable middle
+    /// column (min 6) is cut to 6 (`abcde…`), total 24.
+    func testTableCutsElidableColumnsFirst() {
+        var table = TextTable(headers: ["name", "summary", "n"], leftAligned: [0, 1], elidable: [1: 6])
+        table.append(["a", "abcdefghij", "1234567890"])
+        XCTAssertEqual(table.render(width: 24).split(separator: "\n").map(String.init),
+                       ["name  summa…           n", "────  ──────  ──────────", "a     abcde…  1234567890"])
+        XCTAssertEqual(table.render(), table.render(width: 28), "a table that fits is unchanged")
+    }
+
+    /// Key column "L" (1) + four columns of width 5: one block needs 1 + 4·(2+5) = 29. Width 15
+    /// holds the key and 2 columns (1 + 14): two blocks, each repeating the key column.
+    func testTableWrapsIntoBlocksRepeatingTheKeyColumns() {
+        var table = TextTable(headers: ["L", "aaaaa", "bbbbb", "ccccc", "ddddd"])
+        table.append(["0", "1", "2", "3", "4"])
+        let blocks = table.render(width: 15).components(separatedBy: "\n\n")
+        XCTAssertEqual(blocks, ["L  aaaaa  bbbbb\n─  ─────  ─────\n0      1      2", "L  ccccc  ddddd\n─  ─────  ─────\n0      3      4"])
+    }
+
+    func testProseWrapsAtSpacesAndCSVQuotes() {
+        XCTAssertEqual(Prose.wrap("one two three four", width: 9), "one two\n  three\n  four")
+        XCTAssertEqual(CSV.render(["a", "b"], [["x,y", "say \"hi\""], ["1", "2"]]), "a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n1,2")
+    }
+}
+
