@@ -16,7 +16,8 @@ struct Attn: ParsableCommand {
         path with `attnd --listen "$(attn socket-path)" --model gpt2`.
 
         Input text: the TEXT argument, --file PATH, --tokens 1,2,3, or standard input when none \
-        is given (one final newline of a file or stdin is dropped).
+        is given. A file and standard input are read byte for byte (a final newline is kept, as \
+        Python's read() keeps it) and must be UTF-8 unless --encoding says otherwise.
 
         Exit codes:
           0    success

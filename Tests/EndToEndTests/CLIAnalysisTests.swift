@@ -16,8 +16,8 @@ final class CLIAnalysisTests: XCTestCase {
         XCTAssertFalse(tokens.isEmpty)
         XCTAssertEqual(pieces.count, tokens.count)
         XCTAssertEqual(offsets.count, tokens.count)
-        XCTAssertEqual(pieces.joined(), text, "the final newline of stdin is dropped; pieces tile the text")
-        XCTAssertEqual(offsets.last?.last, text.utf8.count)
+        XCTAssertEqual(pieces.joined(), text + "\n", "stdin is read byte for byte, its final newline kept; pieces tile the text")
+        XCTAssertEqual(offsets.last?.last, text.utf8.count + 1)
     }
 
     func testTokenizeTableListsEveryToken() throws {

@@ -72,10 +72,16 @@ final class RendererTests: XCTestCase {
         ])
     }
 
-    func testInputDropsOneFinalNewline() {
-        XCTAssertEqual(Input.dropFinalNewline("a\n\n"), "a\n")
-        XCTAssertEqual(Input.dropFinalNewline("a\r\n"), "a")
-        XCTAssertEqual(Input.dropFinalNewline("a"), "a")
+    /// "a" (0x61), "é" (0xC3 0xA9), then 0xFF at offset 3; a truncated "é" (0xC3) at the end is
+    /// invalid at its own offset; the overlong 0xC0 0xAF is invalid at 0.
+    func testFirstInvalidUTF8ByteOffset() throws {
+        XCTAssertNil(Input.firstInvalidUTF8(Data("aé😀\n".utf8)))
+        XCTAssertEqual(Input.firstInvalidUTF8(Data([0x61, 0xC3, 0xA9, 0xFF, 0x62])), 3)
+        XCTAssertEqual(Input.firstInvalidUTF8(Data([0x61, 0x62, 0xC3])), 2)
+        XCTAssertEqual(Input.firstInvalidUTF8(Data([0xC0, 0xAF])), 0)
+        XCTAssertEqual(try Input.decode(Data([0x63, 0x61, 0x66, 0xE9, 0x0A]), encoding: .latin1, source: "x"), "café\n")
+        XCTAssertEqual(try Input.decode(Data([0x61, 0xFF]), encoding: .utf8Replace, source: "x"), "a\u{FFFD}")
+        XCTAssertEqual(try Input.decode(Data("a\r\n".utf8), encoding: .utf8, source: "x"), "a\r\n", "every byte kept")
     }
 
     func testModelReferenceMakesFoldersAbsolute() {
