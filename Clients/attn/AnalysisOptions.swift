@@ -41,15 +41,33 @@ extension Dictionary where Key == String, Value == JSONValue {
 /// result into its protocol type `Response` and prints the human rendering.
 enum AnalysisRunner {
     /// - Parameter csv: the `--csv` rendering, when `--csv` is given.
+    /// - Parameter truncate: `--truncate`: an input longer than the model's context is cut to
+    ///   its first nPositions tokens (sent as `tokens`), with a note on stderr.
     static func run<Response: Decodable>(_ daemon: DaemonOptions, method: String, params: [String: JSONValue], as type: Response.Type,
-                                         csv: ((DaemonSession, Response) throws -> String)? = nil,
+                                         truncate: Bool = false, csv: ((DaemonSession, Response) throws -> String)? = nil,
                                          render: (DaemonSession, Response) throws -> String) throws {
         try DaemonSession.with(daemon) { session in
+            let params = truncate ? try truncated(params, session: session) : params
             let result = try session.call(method, params: params, reportsProgress: true)
             if daemon.json { return Output.line(JSONWriter.string(result)) }
             let decoded = try result.decoded(type, method: method)
             Output.line(try csv.map { try $0(session, decoded) } ?? render(session, decoded))
         }
+    }
+
+    /// `params` with its `text` or `tokens` cut to the loaded model's context.
+    static func truncated(_ params: [String: JSONValue], session: DaemonSession) throws -> [String: JSONValue] {
+        let context = try session.call("model/info").decoded(ModelInfo.self, method: "model/info").nPositions
+        var ids = params["tokens"]?.arrayValue?.compactMap(\.intValue)
+        if ids == nil, let text = params["text"]?.stringValue {
+            ids = try session.call("tokenize", params: ["text": .string(text)]).decoded(TokenizeResult.self, method: "tokenize").tokens
+        }
+        guard let ids, ids.count > context else { return params }
+        Output.note("attn: --truncate: kept the first \(context) of \(ids.count) tokens (the model's context)")
+        var cut = params
+        cut["text"] = nil
+        cut["tokens"] = .array(ids.prefix(context).map { .int(Int64($0)) })
+        return cut
     }
 
     /// Refuses `--json` with `--csv`.

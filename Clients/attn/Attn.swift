@@ -21,7 +21,8 @@ struct Attn: ParsableCommand {
 
         Exit codes:
           0    success
-          1    the daemon answered with an error (printed as one line: code, field, accepted range)
+          1    the daemon answered with an error, a --model that cannot be loaded included (one \
+               line: code, the flag, accepted range)
           2    usage error (bad option, bad value, unreadable --file)
           3    no daemon could be reached on the socket or spawned
           130  interrupted by Ctrl-C (the running request was cancelled)

@@ -34,7 +34,7 @@ struct ForwardCommand: ParsableCommand {
         let csv: ((DaemonSession, ForwardResponse) -> String)? = !format.csv ? nil : { session, result in
             CSV.forward(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces)
         }
-        try AnalysisRunner.run(daemon, method: "forward", params: params, as: ForwardResponse.self, csv: csv) { session, result in
+        try AnalysisRunner.run(daemon, method: "forward", params: params, as: ForwardResponse.self, truncate: input.truncate, csv: csv) { session, result in
             let (tokens, pieces) = AnalysisRunner.tokenized(session, input: resolved)
             return SmallRenderers.forward(result, tokens: tokens, pieces: pieces, terminal: .current())
         }
@@ -54,6 +54,7 @@ struct TokenizeCommand: ParsableCommand {
     func validate() throws {
         try AnalysisRunner.checkFormats(daemon, format)
         if input.tokens != nil { throw ValidationError("tokenize takes text (TEXT, --file or stdin), not --tokens") }
+        if input.truncate { throw ValidationError("--truncate cuts an analysis input; tokenize splits the whole text") }
     }
 
     func run() throws {

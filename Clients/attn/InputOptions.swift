@@ -33,6 +33,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Token ids instead of text, comma-separated: 464,2068,7586.", valueName: "ids"))
     var tokens: String?
 
+    @Flag(help: "Keep only the first tokens that fit the model's context (nPositions) of a longer input, instead of refusing it.")
+    var truncate = false
+
     @Option(help: ArgumentHelp("Encoding of --file and standard input: utf-8 (default; other bytes are refused), latin-1, or utf-8-replace (invalid bytes become U+FFFD).", valueName: "name"))
     var encoding: TextEncoding = .utf8
 

@@ -43,7 +43,7 @@ struct KLCommand: ParsableCommand {
         let csv: ((DaemonSession, PerPositionKLResponse) -> String)? = !format.csv ? nil : { session, result in
             CSV.perPosition(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces)
         }
-        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params, as: PerPositionKLResponse.self, csv: csv) { session, result in
+        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params, as: PerPositionKLResponse.self, truncate: input.truncate, csv: csv) { session, result in
             KLRenderer.render(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces, terminal: .current())
         }
     }

@@ -75,7 +75,7 @@ struct ProfileCommand: ParsableCommand {
         if includeAttention || mask != nil { params["includeAttention"] = true }
         if force { params["force"] = true }
         let csv: ((DaemonSession, ProfileAttentionResponse) -> String)? = format.csv ? { CSV.profile($1) } : nil
-        try AnalysisRunner.run(daemon, method: "profileAttention", params: params, as: ProfileAttentionResponse.self, csv: csv) { _, response in
+        try AnalysisRunner.run(daemon, method: "profileAttention", params: params, as: ProfileAttentionResponse.self, truncate: input.truncate, csv: csv) { _, response in
             let terminal = Terminal.current()
             var text = ProfileRenderer.render(response, terminal: terminal)
             if let mask {

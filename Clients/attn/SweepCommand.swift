@@ -54,7 +54,7 @@ struct SweepCommand: ParsableCommand {
         let csv: ((DaemonSession, PruneSweepResponse) -> String)? = !format.csv ? nil : { session, result in
             CSV.sweep(result, fallback: SweepRenderer.fallback(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model)))
         }
-        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self, csv: csv) { session, result in
+        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self, truncate: input.truncate, csv: csv) { session, result in
             SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current())
         }
     }

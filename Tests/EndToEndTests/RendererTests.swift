@@ -42,9 +42,20 @@ final class RendererTests: XCTestCase {
 
     func testErrorLineUsesTheFieldValueAndAcceptedRange() {
         let error = RPCError.invalidParams(field: "thresholds[2]", value: 1.5, accepted: "a number in (0, 1]")
-        XCTAssertEqual(ErrorLine.format(error), "error -32602: thresholds[2]: 1.5 is not a number in (0, 1]")
+        XCTAssertEqual(ErrorLine.format(error), "error -32602: --thresholds item 3: 1.5 is not a number in (0, 1]")
         let plain = RPCError(.noModelLoaded, "no model is loaded; load one with model/load")
         XCTAssertEqual(ErrorLine.format(plain), "error -32001: no model is loaded; load one with model/load")
+    }
+
+    /// swift-argument-parser's spelling of the property names, and the special cases.
+    func testWireNamesBecomeFlags() {
+        XCTAssertEqual(CLINames.flag("maxOutputKL"), "--max-output-kl")
+        XCTAssertEqual(CLINames.flag("maxAttentionKL"), "--max-attention-kl")
+        XCTAssertEqual(CLINames.flag("includeAttention"), "--include-attention")
+        XCTAssertEqual(CLINames.flag("topK"), "--top-k")
+        XCTAssertEqual(CLINames.flag("exportPath"), "--export")
+        XCTAssertEqual(CLINames.field("blockSizes[0]"), "--block-sizes item 1")
+        XCTAssertEqual(CLINames.sentence("only with endToEnd: true; use exportPath"), "only with --end-to-end; use --export")
     }
 
     func testTextTableAlignsColumns() {
@@ -86,7 +97,8 @@ final class RendererTests: XCTestCase {
 
     func testModelReferenceMakesFoldersAbsolute() {
         XCTAssertEqual(ModelReference("gpt2"), .name("gpt2"))
-        XCTAssertEqual(ModelReference("/definitely/not/here"), .name("/definitely/not/here"))
+        XCTAssertEqual(ModelReference("/definitely/not/here"), .path("/definitely/not/here"), "spelled as a path: reported as a missing folder")
+        XCTAssertEqual(ModelReference("openai-community/gpt2"), .name("openai-community/gpt2"))
         let folder = FileManager.default.temporaryDirectory.path
         XCTAssertEqual(ModelReference(folder), .path(URL(fileURLWithPath: folder).standardizedFileURL.path))
     }
