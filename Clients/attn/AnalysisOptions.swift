@@ -3,8 +3,20 @@ import AttnProtocol
 import Foundation
 import JSONRPC
 
-extension Selection: ExpressibleByArgument {}
-extension PositionMetric: ExpressibleByArgument {}
+/// `--selection topk` and `--metric attentionkl` as well as the protocol's spelling.
+extension Selection: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let match = Selection.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }
+        self = match
+    }
+}
+
+extension PositionMetric: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let match = PositionMetric.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }
+        self = match
+    }
+}
 
 /// Options of the selection rules shared by `sweep` and `kl`.
 struct KeepPolicyOptions: ParsableArguments {
@@ -14,7 +26,7 @@ struct KeepPolicyOptions: ParsableArguments {
     @Flag(help: "Always keep the block holding the query.")
     var keepLocal = false
 
-    @Option(help: ArgumentHelp("Clamp ε of the notebook's seedKL, in (0, 0.01] (daemon default 1e-12).", valueName: "eps"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Clamp ε of the notebook's seedKL, in (0, 0.01] (daemon default 1e-12).", valueName: "eps"))
     var seedEpsilon: Double?
 
     @Flag(help: "Recompute even when an identical run is in the history.")

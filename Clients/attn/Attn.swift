@@ -27,6 +27,7 @@ struct Attn: ParsableCommand {
           3    no daemon could be reached on the socket or spawned
           130  interrupted by Ctrl-C (the running request was cancelled)
         """,
+        version: "attn \(DaemonSession.clientVersion)",
         subcommands: [
             ProfileCommand.self, SweepCommand.self, KLCommand.self, ForwardCommand.self,
             TokenizeCommand.self, RunsCommand.self, ReportCommand.self, ModelCommand.self, SocketPathCommand.self,

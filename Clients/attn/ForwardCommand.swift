@@ -14,9 +14,10 @@ struct ForwardCommand: ParsableCommand {
 
     func validate() throws {
         try AnalysisRunner.checkFormats(daemon, format)
+        if includeLogits && !daemon.json { throw ValidationError("--include-logits only shows with --json") }
     }
 
-    @Option(help: ArgumentHelp("Candidates shown per position, 0…100 (daemon default 5).", valueName: "k"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Candidates shown per position, 0…100 (daemon default 5).", valueName: "k"))
     var topK: Int?
 
     @Flag(help: "Include the raw logits [T][V] in the result (with --json).")

@@ -30,7 +30,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read the text from this file, byte for byte (a final newline is kept, as Python's read() keeps it).", valueName: "path"))
     var file: String?
 
-    @Option(help: ArgumentHelp("Token ids instead of text, comma-separated: 464,2068,7586.", valueName: "ids"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Token ids instead of text, comma-separated: 464,2068,7586.", valueName: "ids"))
     var tokens: String?
 
     @Flag(help: "Keep only the first tokens that fit the model's context (nPositions) of a longer input, instead of refusing it.")

@@ -16,16 +16,16 @@ struct KLCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
     var selection: Selection?
 
-    @Option(help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, or k (daemon default 0.002).", valueName: "value"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, or k (daemon default 0.002).", valueName: "value"))
     var threshold: Double?
 
-    @Option(help: ArgumentHelp("Block size in tokens (daemon default 32).", valueName: "tokens"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Block size in tokens (daemon default 32).", valueName: "tokens"))
     var blockSize: Int?
 
     @Option(help: ArgumentHelp("What to show per position: attentionKL, seedKL or prunedMass.", valueName: "metric"))
     var metric: PositionMetric?
 
-    @Option(help: ArgumentHelp("Also average the values over segments of this many positions.", valueName: "tokens"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Also average the values over segments of this many positions.", valueName: "tokens"))
     var segmentSize: Int?
 
     func validate() throws {

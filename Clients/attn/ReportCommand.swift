@@ -39,7 +39,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try DaemonSession.with(daemon) { session in
-            var runIDs = ids
+            var runIDs = try ids.map { try RunIDs.resolve($0, session: session) }
             if runIDs.isEmpty {
                 // The newest completed run of a method the report draws (RFC 3339 UTC sorts as text).
                 let newest = try ["pruneSweep", "perPositionKL", "profileAttention"].compactMap { method in

@@ -5,11 +5,12 @@ import JSONRPC
 enum RunsRenderer {
     /// Run ids are cut to fit (`2cae28fe…`; any unique prefix names a run), then the summary.
     static func list(_ result: RunsListResult, terminal: Terminal) -> String {
-        var table = TextTable(headers: ["id", "method", "status", "created (UTC)", "duration", "tokens", "summary"],
-                              leftAligned: [0, 1, 2, 3, 6], elidable: [0: 9, 6: 16])
+        var table = TextTable(headers: ["id", "method", "status", "created (UTC)", "duration", "model", "tokens", "summary"],
+                              leftAligned: [0, 1, 2, 3, 5, 7], elidable: [0: 9, 5: 8, 7: 16])
         for run in result.runs {
             table.append([
                 run.id, run.method, run.status, shortDate(run.createdAt), duration(run.durationMs.map(Double.init)),
+                run.modelName ?? String(run.model.prefix(12)),
                 run.numTokens.map(String.init) ?? "—", summary(run.summary),
             ])
         }
@@ -35,7 +36,8 @@ enum RunsRenderer {
         guard let members = value.objectValue else { return "" }
         return members.keys.sorted().map { key in
             let member = members[key] ?? .null
-            let shown = member.stringValue ?? (member.intValue.map(String.init) ?? (member.doubleValue.map { Format.number($0) } ?? JSONWriter.string(member)))
+            let number: (Double) -> String = key == "nll" ? { Format.nll($0) } : { Format.number($0) }
+            let shown = member.stringValue ?? (member.intValue.map(String.init) ?? (member.doubleValue.map(number) ?? JSONWriter.string(member)))
             return "\(key)=\(shown)"
         }.joined(separator: " ")
     }
@@ -83,6 +85,21 @@ enum RunsRenderer {
         return sections.joined(separator: "\n")
     }
 
+    /// Why two runs' numbers may not compare: different models or different inputs.
+    static func comparability(_ a: Run, _ b: Run) -> [String] {
+        var warnings: [String] = []
+        if a.summary.model != b.summary.model {
+            warnings.append("A and B ran on different models (\(a.summary.modelName ?? String(a.summary.model.prefix(12))) vs "
+                + "\(b.summary.modelName ?? String(b.summary.model.prefix(12)))): the differences mix the model with the pruning")
+        }
+        let input: (Run) -> JSONValue? = { run in run.params["text"] ?? run.params["tokens"] ?? run.params["texts"] }
+        if input(a) != input(b) {
+            warnings.append("A and B analysed different inputs (\(a.summary.numTokens.map(String.init) ?? "?") vs "
+                + "\(b.summary.numTokens.map(String.init) ?? "?") tokens): the differences mix the text with the pruning")
+        }
+        return warnings
+    }
+
     /// The points of a sweep: `points`, or the means of `aggregate.points` for `texts`.
     static func points(_ result: PruneSweepResult) -> [SweepPoint] {
         result.points ?? result.aggregate?.points.map(\.means) ?? []
@@ -107,12 +124,12 @@ enum RunsRenderer {
             table.append([
                 key.selection.rawValue, String(key.blockSize), key.threshold,
                 Format.nats(klA), Format.nats(klB), signed(klA, klB, format: Format.nats),
-                Format.percent(prunedA), Format.percent(prunedB), signed(prunedA, prunedB, format: Format.percent),
+                Format.percent(prunedA), Format.percent(prunedB), signed(prunedA, prunedB, format: Format.points),
             ])
         }
         return ["A = \(idA) (\(a.fields.numTokens) tokens, model \(a.fields.model.prefix(12)))",
                 "B = \(idB) (\(b.fields.numTokens) tokens, model \(b.fields.model.prefix(12)))",
-                "attentionKL in nats; pruned = prunedBlockFraction; Δ = B − A", "", table.render(width: terminal.tableWidth)].joined(separator: "\n")
+                "attentionKL in nats; pruned = prunedBlockFraction; Δ = B − A (pp: percentage points)", "", table.render(width: terminal.tableWidth)].joined(separator: "\n")
     }
 
     private static func signed(_ a: Double?, _ b: Double?, format: (Double?) -> String) -> String {

@@ -14,13 +14,13 @@ enum SmallRenderers {
             let nextID = tokens.flatMap { position + 1 < $0.count ? $0[position + 1] : nil }
             let cells = candidates.map { candidate -> String in
                 let mark = candidate.token == nextID ? "✓" : ""
-                return "\(Format.piece(candidate.piece)) \(Format.percent(exp(candidate.logprob)))\(mark)"
+                return "\(Format.piece(candidate.piece)) \(Format.probability(exp(candidate.logprob)))\(mark)"
             }
             table.append([String(position), token, next] + cells)
         }
         var lines = [ResultHeader.line(method: "forward", fields: response.fields, width: terminal.tableWidth), "", table.render(width: terminal.tableWidth), ""]
         if let nll = result.nll {
-            lines.append("mean next-token NLL \(Format.nats(nll)) nats, perplexity \(Format.number(result.perplexity))")
+            lines.append("mean next-token NLL \(Format.nll(nll)) nats, perplexity \(Format.number(result.perplexity))")
         } else {
             lines.append("NLL: none (one token has no next token to predict)")
         }

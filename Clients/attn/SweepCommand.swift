@@ -22,19 +22,19 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
     var selection: Selection?
 
-    @Option(help: ArgumentHelp("The rule's values, comma-separated: thresholds τ in (0, 1], coverage levels, or k for topK (daemon defaults per rule).", valueName: "list"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's values, comma-separated: thresholds τ in (0, 1], coverage levels, or k for topK (daemon defaults per rule).", valueName: "list"))
     var thresholds: String?
 
-    @Option(help: ArgumentHelp("Block sizes in tokens, comma-separated (daemon default 16,32).", valueName: "list"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Block sizes in tokens, comma-separated (daemon default 16,32).", valueName: "list"))
     var blockSizes: String?
 
     @Flag(help: "Also run the pruned forward pass per point (outputKL, top-1 agreement, NLL).")
     var endToEnd = false
 
-    @Option(help: ArgumentHelp("Budget in nats: recommend the sparsest point with attentionKL at most this.", valueName: "nats"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Budget in nats: recommend the sparsest point with attentionKL at most this.", valueName: "nats"))
     var maxAttentionKL: Double?
 
-    @Option(help: ArgumentHelp("Budget in nats: recommend the sparsest point with outputKL at most this (needs --end-to-end).", valueName: "nats"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Budget in nats: recommend the sparsest point with outputKL at most this (needs --end-to-end).", valueName: "nats"))
     var maxOutputKL: Double?
 
     func validate() throws {

@@ -55,7 +55,7 @@ enum SweepRenderer {
                 table.append([
                     String(point.blockSize), Format.ruleValue(point.threshold),
                     Format.nats(run.outputKL), Format.percent(run.top1Agreement),
-                    Format.nats(run.nllFull), Format.nats(run.nllPruned),
+                    Format.nll(run.nllFull), Format.nll(run.nllPruned),
                     Format.number(run.perplexityFull), Format.number(run.perplexityPruned),
                 ])
             }

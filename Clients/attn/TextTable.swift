@@ -121,6 +121,25 @@ enum Format {
         return String(format: "%.1f%%", value * 100)
     }
 
+    /// A difference of two fractions in percentage points (`+5.0 pp`, not a relative %).
+    static func points(_ value: Double?) -> String {
+        guard let value else { return "—" }
+        return String(format: "%.1f pp", value * 100)
+    }
+
+    /// A probability as a percentage: one decimal from 0.1% on, two significant digits below
+    /// (`0.031%`), so a small candidate never shows as `0.0%`.
+    static func probability(_ value: Double) -> String {
+        if value >= 0.001 || value == 0 { return String(format: "%.1f%%", value * 100) }
+        return String(format: "%.2g%%", value * 100)
+    }
+
+    /// A mean NLL in nats, always 3 decimals (`11.183`), the same in every table.
+    static func nll(_ value: Double?) -> String {
+        guard let value else { return "—" }
+        return String(format: "%.3f", value)
+    }
+
     /// A plain number, 4 significant digits.
     static func number(_ value: Double?) -> String {
         guard let value else { return "—" }
