@@ -47,7 +47,9 @@ enum ModelReference: Equatable {
 
     init(_ text: String) {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), isDirectory.boolValue {
+        // A folder that exists, or anything spelled as a path (so a missing folder is reported as one).
+        let spelledAsPath = text.hasPrefix("/") || text.hasPrefix("./") || text.hasPrefix("../") || text == "." || text == ".."
+        if spelledAsPath || (FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) && isDirectory.boolValue) {
             let url = URL(fileURLWithPath: text, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             self = .path(url.standardizedFileURL.path)
         } else {

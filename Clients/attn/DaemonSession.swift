@@ -48,7 +48,9 @@ final class DaemonSession {
             session = try spawn(options, environment: environment, progressBar: bar, onNotification: onNotification)
         }
         try session.initialize()
-        if case .socket = session.transport, let model = options.modelReference {
+        // `--model` is loaded by a request in both cases, so a model that cannot be loaded is a
+        // daemon error (exit 1, one line naming the folder) rather than a daemon that did not start.
+        if let model = options.modelReference {
             _ = try session.call("model/load", params: model.loadParams, reportsProgress: true)
         }
         return session
@@ -82,7 +84,6 @@ final class DaemonSession {
             throw CLIFailure.unreachable("\(executable.path) is not an executable file; pass --attnd PATH to name the attnd executable")
         }
         var arguments = ["--stdio", "--log-level", "warning"]
-        if let model = options.modelReference { arguments += ["--model", model.argument] }
         if options.noHistory { arguments.append("--no-history") }
         if let db = options.db { arguments += ["--db", db] }
         do {

@@ -10,11 +10,11 @@ enum KLRenderer {
         let maximum = result.layers.flatMap(\.values).max() ?? 0
         let map = Heatmap(rowLabels: result.layers.map { "L\($0.layer)" }, rows: rows,
                           maximum: maximum, maxColumns: terminal.width - 10)
-        var lines = [ResultHeader.line(method: "perPositionKL", fields: response.fields), "",
-                     terminal.bold("\(metric) per position (mean over heads), layers × positions")]
+        var lines = [ResultHeader.line(method: "perPositionKL", fields: response.fields, width: terminal.tableWidth), "",
+                     terminal.title("\(metric) per position (mean over heads), layers × positions")]
         lines += map.render(terminal: terminal)
         lines.append(map.axis(count: rows.map(\.count).max() ?? 0))
-        lines.append(maximum > 0 ? map.legend(unit: unit) : "every value is 0: nothing was pruned")
+        lines.append(maximum > 0 ? Prose.wrap(map.legend(unit: unit), width: terminal.tableWidth) : "every value is 0: nothing was pruned")
 
         var means = TextTable(headers: ["layer", "mean \(unit)", "max \(unit)", "at position"])
         for layer in result.layers {
@@ -25,7 +25,7 @@ enum KLRenderer {
             if let peak, let pieces, peak < pieces.count { at += " \(Format.piece(pieces[peak]))" }
             means.append([String(layer.layer), Format.nats(mean), Format.nats(peak.map { numbers[$0] }), at])
         }
-        lines += ["", means.render()]
+        lines += ["", means.render(width: terminal.tableWidth)]
 
         let segmented = result.layers.filter { $0.segments != nil }
         if let first = segmented.first?.segments {
@@ -33,7 +33,7 @@ enum KLRenderer {
             for layer in segmented {
                 segments.append([String(layer.layer)] + (layer.segments ?? []).map { Format.nats($0.mean) })
             }
-            lines += ["", "segment means (\(unit))", segments.render()]
+            lines += ["", "segment means (\(unit))", segments.render(width: terminal.tableWidth)]
         }
         return lines.joined(separator: "\n")
     }

@@ -17,14 +17,15 @@ struct ProfileCommand: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
+    @OptionGroup var format: CSVOption
 
-    @Option(help: ArgumentHelp("Block size in tokens (daemon default 4).", valueName: "tokens"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Block size in tokens (daemon default 4).", valueName: "tokens"))
     var blockSize: Int?
 
-    @Option(help: ArgumentHelp("Block-max thresholds, comma-separated, each in (0, 1] (daemon default 0.05,0.1,0.2,0.5).", valueName: "list"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Block-max thresholds, comma-separated, each in (0, 1] (daemon default 0.05,0.1,0.2,0.5).", valueName: "list"))
     var thresholds: String?
 
-    @Option(help: ArgumentHelp("An attention entry below this counts as sparse (daemon default 0.05).", valueName: "value"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("An attention entry below this counts as sparse (daemon default 0.05).", valueName: "value"))
     var entryThreshold: Double?
 
     @Option(help: ArgumentHelp("Write the attention (L, H, T, T) as a float32 .npy file at this path.", valueName: "path"))
@@ -39,13 +40,17 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Draw the block mask of this layer and head, e.g. 1,3.", valueName: "layer,head"))
     var showMask: String?
 
-    @Option(help: ArgumentHelp("Threshold τ of --show-mask (default: the first of --thresholds, else 0.05).", valueName: "value"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Threshold τ of --show-mask (default: the first of --thresholds, else 0.05).", valueName: "value"))
     var maskThreshold: Double?
 
     @Flag(help: "Recompute even when an identical run is in the history.")
     var force = false
 
     func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
+        if overwrite && export == nil { throw ValidationError("--overwrite applies to --export; give --export PATH or leave it out") }
+        if maskThreshold != nil && showMask == nil { throw ValidationError("--mask-threshold applies to --show-mask; give --show-mask LAYER,HEAD") }
+        if includeAttention && !daemon.json { throw ValidationError("--include-attention only shows with --json (for a picture use --show-mask)") }
         if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
         if let showMask {
             let parts = try ListParsing.integers(showMask, option: "--show-mask")
@@ -72,7 +77,8 @@ struct ProfileCommand: ParsableCommand {
         }
         if includeAttention || mask != nil { params["includeAttention"] = true }
         if force { params["force"] = true }
-        try AnalysisRunner.run(daemon, method: "profileAttention", params: params, as: ProfileAttentionResponse.self) { _, response in
+        let csv: ((DaemonSession, ProfileAttentionResponse) -> String)? = format.csv ? { CSV.profile($1) } : nil
+        try AnalysisRunner.run(daemon, method: "profileAttention", params: params, as: ProfileAttentionResponse.self, truncate: input.truncate, csv: csv) { _, response in
             let terminal = Terminal.current()
             var text = ProfileRenderer.render(response, terminal: terminal)
             if let mask {

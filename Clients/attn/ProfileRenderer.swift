@@ -18,54 +18,62 @@ enum ProfileRenderer {
 
     static func render(_ response: ProfileAttentionResponse, terminal: Terminal) -> String {
         let result = response.body
-        var sections = [ResultHeader.line(method: "profileAttention", fields: response.fields)]
-        // One text: layers[].heads[]; several texts: aggregate.heads[] (each with its layer), means shown.
-        var rows: [Row] = []
-        var thresholds: [Double] = []
-        if let layers = result.layers {
-            for layer in layers {
-                for h in layer.heads {
-                    rows.append(Row(layer: String(layer.layer), head: String(h.head), entrySparsity: h.entrySparsity, entropy: h.entropy,
-                                    sinkMass: h.sinkMass, localMass: h.localMass, coverage95: h.coverage.p95,
-                                    blockFractions: h.blocks.map(\.fraction)))
-                    if thresholds.isEmpty { thresholds = h.blocks.map(\.threshold) }
-                }
-            }
-        } else if let heads = result.aggregate?.heads {
-            sections.append("(means over \(result.texts?.count ?? 0) texts)")
-            for h in heads {
-                rows.append(Row(layer: String(h.layer), head: String(h.head), entrySparsity: h.entrySparsity.mean, entropy: h.entropy.mean,
-                                sinkMass: h.sinkMass.mean, localMass: h.localMass.mean, coverage95: h.coverage.p95.mean,
-                                blockFractions: h.blocks.map(\.fraction.mean)))
-                if thresholds.isEmpty { thresholds = h.blocks.map(\.threshold) }
-            }
-        }
-        if let s = result.summary {
-            thresholds = s.blocks.map(\.threshold)
-            rows.append(Row(layer: "all", head: "mean", entrySparsity: s.entrySparsity, entropy: s.entropy, sinkMass: s.sinkMass,
-                            localMass: s.localMass, coverage95: s.coverage.p95, blockFractions: s.blocks.map(\.fraction)))
-        }
+        var sections = [ResultHeader.line(method: "profileAttention", fields: response.fields, width: terminal.tableWidth)]
+        if result.layers == nil, result.aggregate != nil { sections.append("(means over \(result.texts?.count ?? 0) texts)") }
+        let rows = Self.rows(result)
+        let thresholds = Self.thresholds(result)
         let labels = thresholds.map { "blocks<\(Format.ruleValue($0))" }
         var table = TextTable(headers: ["layer", "head", "entry sparse", "entropy nats", "sink", "local", "blocks for 95%"] + labels,
-                              leftAligned: [])
+                              leftAligned: [], keyColumns: 2)
         for row in rows {
             table.append([row.layer, row.head, Format.percent(row.entrySparsity), Format.number(row.entropy),
                           Format.percent(row.sinkMass), Format.percent(row.localMass), Format.number(row.coverage95)]
                          + row.blockFractions.map { Format.percent($0) })
         }
-        sections += ["", terminal.bold("per head (honest: visible entries and blocks only)"), table.render()]
+        sections += ["", terminal.title("per head (honest: visible entries and blocks only)"), table.render(width: terminal.tableWidth)]
 
         if let summary = result.summary {
             var seed = TextTable(headers: ["", "entry sparse"] + labels)
             seed.append(["honest", Format.percent(summary.entrySparsity)] + summary.blocks.map { Format.percent($0.fraction) })
             seed.append(["notebook (seed)", Format.percent(summary.entrySparsitySeed)] + summary.blocks.map { Format.percent($0.fractionSeed) })
-            sections += ["", terminal.bold("mean over heads: honest vs the notebook's numbers (seed counts future zeros and masked blocks)"),
-                         seed.render()]
+            sections += ["", terminal.title("mean over heads: honest vs the notebook's numbers (seed counts future zeros and masked blocks)"),
+                         seed.render(width: terminal.tableWidth)]
         }
         if let exported = result.exported {
             sections += ["", "attention exported to \(exported.path) (\(exported.bytes ?? 0) bytes, float32)"]
         }
         return sections.joined(separator: "\n")
+    }
+
+    /// Every head's row (layer-major), then the mean over heads when the result has a summary;
+    /// for `texts`, each metric's mean over texts.
+    static func rows(_ result: ProfileAttentionResult) -> [Row] {
+        var rows: [Row] = []
+        for layer in result.layers ?? [] {
+            for h in layer.heads {
+                rows.append(Row(layer: String(layer.layer), head: String(h.head), entrySparsity: h.entrySparsity, entropy: h.entropy,
+                                sinkMass: h.sinkMass, localMass: h.localMass, coverage95: h.coverage.p95,
+                                blockFractions: h.blocks.map(\.fraction)))
+            }
+        }
+        if result.layers == nil {
+            for h in result.aggregate?.heads ?? [] {
+                rows.append(Row(layer: String(h.layer), head: String(h.head), entrySparsity: h.entrySparsity.mean, entropy: h.entropy.mean,
+                                sinkMass: h.sinkMass.mean, localMass: h.localMass.mean, coverage95: h.coverage.p95.mean,
+                                blockFractions: h.blocks.map(\.fraction.mean)))
+            }
+        }
+        if let s = result.summary {
+            rows.append(Row(layer: "all", head: "mean", entrySparsity: s.entrySparsity, entropy: s.entropy, sinkMass: s.sinkMass,
+                            localMass: s.localMass, coverage95: s.coverage.p95, blockFractions: s.blocks.map(\.fraction)))
+        }
+        return rows
+    }
+
+    /// The block thresholds of the columns, in the order of the params.
+    static func thresholds(_ result: ProfileAttentionResult) -> [Double] {
+        result.summary?.blocks.map(\.threshold) ?? result.layers?.first?.heads.first?.blocks.map(\.threshold)
+            ?? result.aggregate?.heads.first?.blocks.map(\.threshold) ?? []
     }
 
     /// The daemon's block mask (`blockMasks`) of one (layer, head) at `threshold`, drawn as
@@ -91,11 +99,12 @@ enum ProfileRenderer {
         let labels = tiles.indices.map { "q\($0 * blockSize)" }
         let map = Heatmap(rowLabels: labels, rows: tiles, maximum: 1, zeroGlyph: "·", blankGlyph: " ",
                           maxColumns: terminal.width - 10)
-        var lines = [terminal.bold("block mask, layer \(layer) head \(head): B=\(blockSize), τ=\(Format.ruleValue(threshold)) (the daemon's threshold rule, no keep policy)")]
+        var lines = [terminal.title("block mask, layer \(layer) head \(head): B=\(blockSize), τ=\(Format.ruleValue(threshold)) (daemon's threshold rule, no keep policy)")]
         lines += map.render(terminal: terminal)
-        lines.append("rows: query blocks; columns: key blocks. █ every row keeps the block, · every row prunes it, blank: causally masked.")
-        lines.append("shades: share of the tile's rows that keep the block; pruned here: "
-            + "\(Format.percent(pairs == 0 ? 0 : Double(pruned) / Double(pairs))) of visible (query, block) pairs")
+        lines.append(Prose.wrap("rows: query blocks; columns: key blocks. █ every row keeps the block, · every row prunes it, "
+            + "blank: causally masked.", width: terminal.tableWidth))
+        lines.append(Prose.wrap("shades: share of the tile's rows that keep the block; pruned here: "
+            + "\(Format.percent(pairs == 0 ? 0 : Double(pruned) / Double(pairs))) of visible (query, block) pairs", width: terminal.tableWidth))
         return lines.joined(separator: "\n")
     }
 }

@@ -8,19 +8,23 @@ import JSONRPC
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write an offline HTML report (or SVG figures) of runs; the newest completed run by default.",
+        abstract: "Write an offline HTML report (or SVG figures) of runs; the newest run with figures by default.",
         discussion: """
-        The HTML file has inline SVG and CSS only: it opens offline and can be shared as is.
-        With --format svg, each figure is written as its own SVG file into the --output folder.
+        The HTML file has inline SVG and CSS only: it opens offline and can be shared as is. \
+        With --format svg, each figure is written as its own SVG file into the --output folder. \
+        Without ids the newest completed pruneSweep, perPositionKL or profileAttention run is \
+        reported (forward runs have no figure). Without --output the report goes to \
+        $XDG_DATA_HOME/selectattention/reports/ (else ~/.local/share/selectattention/reports/), \
+        named for the first run id, and its path is printed.
         """)
 
     @OptionGroup var daemon: DaemonOptions
 
-    @Argument(help: "Run ids to report on (several are overlaid). Default: the newest completed run.")
+    @Argument(help: "Run ids to report on (several are overlaid). Default: the newest completed run that has figures.")
     var ids: [String] = []
 
     @Option(name: [.short, .customLong("output")],
-            help: ArgumentHelp("Where to write: the HTML file, or the folder for --format svg.", valueName: "path"))
+            help: ArgumentHelp("Where to write: the HTML file, or the folder for --format svg (default: in the reports folder, see below).", valueName: "path"))
     var output: String?
 
     @Option(help: ArgumentHelp("html (one file) or svg (one file per figure).", valueName: "format"))
@@ -35,12 +39,15 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try DaemonSession.with(daemon) { session in
-            var runIDs = ids
+            var runIDs = try ids.map { try RunIDs.resolve($0, session: session) }
             if runIDs.isEmpty {
-                let newest = try session.call("runs/list", params: ["status": "completed", "limit": 1])
-                    .decoded(RunsListResult.self, method: "runs/list")
-                guard let id = newest.runs.first?.id else {
-                    throw CLIFailure.usage("no completed run in the history yet: run `attn sweep …` first, or name run ids")
+                // The newest completed run of a method the report draws (RFC 3339 UTC sorts as text).
+                let newest = try ["pruneSweep", "perPositionKL", "profileAttention"].compactMap { method in
+                    try session.call("runs/list", params: ["status": "completed", "method": .string(method), "limit": 1])
+                        .decoded(RunsListResult.self, method: "runs/list").runs.first
+                }.max { $0.createdAt < $1.createdAt }
+                guard let id = newest?.id else {
+                    throw CLIFailure.usage("no completed sweep, kl or profile run in the history yet: run `attn sweep …` first, or name run ids")
                 }
                 runIDs = [id]
             }
@@ -48,7 +55,7 @@ struct ReportCommand: ParsableCommand {
             if let title { params["title"] = .string(title) }
             let result = try session.call("runs/report", params: params).decoded(RunsReportResult.self, method: "runs/report")
             if format == "svg" {
-                let folder = URL(fileURLWithPath: output ?? "report-figures")
+                let folder = URL(fileURLWithPath: output ?? DefaultPaths.reports().appendingPathComponent("figures-\(runIDs[0].prefix(8))").path)
                 try write { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
                 for figure in result.figures ?? [] {
                     let url = folder.appendingPathComponent(figure.name)
@@ -57,7 +64,10 @@ struct ReportCommand: ParsableCommand {
                 }
             } else {
                 guard let html = result.html else { throw CLIFailure.failed("the daemon returned no html") }
-                let url = URL(fileURLWithPath: output ?? "report.html")
+                let url = URL(fileURLWithPath: output ?? DefaultPaths.reports().appendingPathComponent("report-\(runIDs[0].prefix(8)).html").path)
+                if output == nil {
+                    try write { try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true) }
+                }
                 try write { try Data(html.utf8).write(to: url, options: .atomic) }
                 Output.line(url.path)
             }

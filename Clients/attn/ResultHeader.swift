@@ -15,10 +15,20 @@ extension JSONValue {
 
 /// The line above every analysis: method, tokens, model, run id, cached/history state.
 enum ResultHeader {
-    static func line(method: String, fields: AnalysisFields) -> String {
+    /// The parts joined by ` · `, broken into lines of at most `width` columns when given.
+    static func line(method: String, fields: AnalysisFields, width: Int? = nil) -> String {
         var parts = [method, "\(fields.numTokens) tokens", "model \(fields.model.prefix(12))", "run \(fields.runId)"]
-        if fields.cached { parts.append("cached (use --force to recompute)") }
+        if fields.cached { parts.append("cached (--force recomputes)") }
         if !fields.history.stored { parts.append("not stored: \(fields.history.reason ?? "history unavailable")") }
-        return parts.joined(separator: " · ")
+        guard let width else { return parts.joined(separator: " · ") }
+        var lines: [String] = []
+        for part in parts {
+            if let last = lines.last, last.count + 3 + part.count <= width {
+                lines[lines.count - 1] = last + " · " + part
+            } else {
+                lines.append(part)
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 }

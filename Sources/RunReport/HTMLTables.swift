@@ -56,22 +56,27 @@ enum HTMLTables {
         return JSONWriter.string(value)
     }
 
-    /// Every point of a sweep with the honest and the notebook numbers.
+    /// Every point of a sweep with the honest and the notebook numbers, then (with end-to-end
+    /// results) a second table of the pruned forward pass, so neither is wider than the page.
     static func sweepPoints(_ sweep: SweepResult) -> String {
-        let hasEndToEnd = sweep.points.contains { $0.endToEnd != nil }
-        var header = ["selection", "block size", "threshold", "prunedBlockFraction", "seedPrunedFraction",
+        let header = ["selection", "block size", "threshold", "prunedBlockFraction", "seedPrunedFraction",
                       "prunedMass", "attentionKL (nats)", "seedKL (nats)", "fullyPrunedRows", "rows kept dense (fraction)"]
-        if hasEndToEnd { header += ["outputKL (nats)", "top1Agreement", "nllFull (nats)", "nllPruned (nats)"] }
         func v(_ x: Double?) -> String { x.map(NumberFormat.value) ?? "–" }
         let rows = sweep.points.map { p -> [String] in
-            var row = [p.selection.rawValue, String(p.blockSize), p.thresholdLabel, v(p.prunedBlockFraction), v(p.seedPrunedFraction),
-                       v(p.prunedMass), v(p.attentionKL), v(p.seedKL), String(p.fullyPrunedRows),
-                       sweep.denseFallbackShare(p).map { NumberFormat.value($0) + (sweep.fallbackDominates(p) ? " (dominates)" : "") } ?? "–"]
-            if hasEndToEnd {
-                let e = p.endToEnd
-                row += [v(e?.outputKL), v(e?.top1Agreement), v(e?.nllFull), v(e?.nllPruned)]
-            }
-            return row
+            [p.selection.rawValue, String(p.blockSize), p.thresholdLabel, v(p.prunedBlockFraction), v(p.seedPrunedFraction),
+             v(p.prunedMass), v(p.attentionKL), v(p.seedKL), String(p.fullyPrunedRows),
+             sweep.denseFallbackShare(p).map { NumberFormat.value($0) + (sweep.fallbackDominates(p) ? " (dominates)" : "") } ?? "–"]
+        }
+        var tables = scrolling(table(header, rows, cssClass: "numbers"))
+        let endToEnd = sweep.points.compactMap { p in p.endToEnd.map { (p, $0) } }
+        if !endToEnd.isEmpty {
+            tables += "<h4>End to end (the rule applied inside every layer)</h4>" + scrolling(table(
+                ["selection", "block size", "threshold", "outputKL (nats)", "top1Agreement", "nllFull (nats)", "nllPruned (nats)",
+                 "perplexityFull", "perplexityPruned"],
+                endToEnd.map { p, e in
+                    [p.selection.rawValue, String(p.blockSize), p.thresholdLabel, v(e.outputKL), v(e.top1Agreement), v(e.nllFull),
+                     v(e.nllPruned), v(e.perplexityFull), v(e.perplexityPruned)]
+                }, cssClass: "numbers end-to-end"))
         }
         var note = ""
         let tooLarge = Set(sweep.points.map(\.blockSize)).filter { $0 >= sweep.numTokens && sweep.run.params["texts"] == nil }.sorted()
@@ -86,9 +91,11 @@ enum HTMLTables {
                 + "were kept dense because the rule would have pruned every visible block, so prunedBlockFraction there reflects the "
                 + "fallback, not the rule: a larger threshold can then prune less than a smaller one.</p>"
         }
-        return "<details open=\"open\"><summary>All \(sweep.points.count) sweep points</summary>"
-            + table(header, rows, cssClass: "numbers") + note + "</details>"
+        return "<details open=\"open\"><summary>All \(sweep.points.count) sweep points</summary>" + tables + note + "</details>"
     }
+
+    /// A table in a box that scrolls sideways instead of overflowing the page.
+    static func scrolling(_ table: String) -> String { "<div class=\"table-scroll\">\(table)</div>" }
 
     /// A profile's `summary` (the mean over every layer and head) as one row per metric.
     static func summary(_ summary: ProfileSummary?) -> String {

@@ -18,7 +18,7 @@ enum HonestVsNotebookFigure {
         guard !points.isEmpty else { return nil }
         let labels = points.map { $0.name.replacingOccurrences(of: ", ", with: " ") }
         let margin = (left: 70.0, right: 20.0, top: 12.0), panelHeight = 180.0, axisSpace = 96.0
-        let plotWidth = max(460, Double(points.count) * 40)
+        let plotWidth = min(max(460, Double(points.count) * 40), 1000)
         let entries = [
             LegendEntry(label: "this tool (prunedBlockFraction, attentionKL)", shape: .square, color: honestFill,
                         hollow: false, dash: nil, showLine: false),
@@ -45,6 +45,10 @@ enum HonestVsNotebookFigure {
                    honest: ("attentionKL", points.map { $0.attentionKL }), notebook: ("seedKL", points.map { $0.seedKL }))
 
         var caption = "This tool's metrics beside the notebook's for run \(sweep.run.shortID). " + explanation(seedEpsilon: sweep.seedEpsilon)
+        let labelled = thinnedColumns(count: points.count, width: plotWidth, minSpacing: 24).count
+        if labelled < points.count {
+            caption += " \(labelled) of the \(points.count) points are labelled under the axis (hover a bar for its point)."
+        }
         let clamped = kls.filter(log.isClamped).count
         if clamped > 0 {
             caption += " \(clamped) KL value\(clamped == 1 ? "" : "s") below 1e\(log.loExponent) nats (0 when nothing was pruned) \(clamped == 1 ? "has" : "have") no visible bar: the axis starts at that floor."

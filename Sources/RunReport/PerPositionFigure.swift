@@ -44,7 +44,7 @@ enum PerPositionFigure {
         if !settings.isEmpty { caption += " (\(settings.joined(separator: ", ")))" }
         caption += ": one row per layer, one column per query position; each cell is the mean over heads (\(unit)), colour scale from 0 to \(NumberFormat.value(hi))."
         if tokens == nil {
-            caption += " The run stored no token text: positions are labelled by index."
+            caption += " Positions are labelled by index: their tokens' text needs the run's model loaded in the daemon that renders the report."
         } else {
             caption += thinned ? " Every \(labelled.count > 1 ? labelled[1] : columns)th position is labelled (index and token)" : " Tokens under the axis"
             caption += "; spaces are shown as ␣, newlines as ↵."

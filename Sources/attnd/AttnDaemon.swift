@@ -9,7 +9,8 @@ import Logging
 struct AttnDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attnd",
-        abstract: "The SelectAttention daemon: GPT-2 attention analyses over JSON-RPC (LSP framing).")
+        abstract: "The SelectAttention daemon: GPT-2 attention analyses over JSON-RPC (LSP framing).",
+        version: "attnd \(ServerConfiguration().serverVersion) (protocol \(ServerConfiguration.protocolVersion))")
 
     @Flag(help: "Serve one client on stdin/stdout (what editors spawn).")
     var stdio = false

@@ -23,7 +23,7 @@ final class CLISweepHonestyTests: XCTestCase {
         let outcome = try harness.run(arguments + harness.modelArguments + ["--force"])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let lines = outcome.stdout.split(separator: "\n").map(String.init)
-        let tableStart = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("rows kept dense (fallback), share of the L·H·T") }, outcome.stdout)
+        let tableStart = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("rows kept dense (fallback): share of the L·H·T") }, outcome.stdout)
         let row = try XCTUnwrap(lines[tableStart...].first { $0.hasPrefix("1 ") }).split(separator: " ", omittingEmptySubsequences: true)
         let expected = shares.map { String(format: "%.1f%%", 100 * $0) }
         XCTAssertEqual(row.filter { $0.hasSuffix("%") }.map(String.init), expected, outcome.stdout)

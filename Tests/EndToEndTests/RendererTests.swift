@@ -13,7 +13,7 @@ final class RendererTests: XCTestCase {
         let mask = BlockMask(threshold: 0.3, kept: [[["1", "1", "01", "01"]]])
         let result = ProfileAttentionResult(blockMasks: [mask])
         let text = try XCTUnwrap(ProfileRenderer.mask(result, layer: 0, head: 0, blockSize: 2, threshold: 0.3,
-                                                      terminal: Terminal(colour: false, width: 80)))
+                                                      terminal: Terminal(colour: false, width: 200)))
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[1], "q0 │█ │")
         XCTAssertEqual(lines[2], "q2 │·█│")
@@ -42,9 +42,20 @@ final class RendererTests: XCTestCase {
 
     func testErrorLineUsesTheFieldValueAndAcceptedRange() {
         let error = RPCError.invalidParams(field: "thresholds[2]", value: 1.5, accepted: "a number in (0, 1]")
-        XCTAssertEqual(ErrorLine.format(error), "error -32602: thresholds[2]: 1.5 is not a number in (0, 1]")
+        XCTAssertEqual(ErrorLine.format(error), "error -32602: --thresholds item 3: 1.5 is not a number in (0, 1]")
         let plain = RPCError(.noModelLoaded, "no model is loaded; load one with model/load")
         XCTAssertEqual(ErrorLine.format(plain), "error -32001: no model is loaded; load one with model/load")
+    }
+
+    /// swift-argument-parser's spelling of the property names, and the special cases.
+    func testWireNamesBecomeFlags() {
+        XCTAssertEqual(CLINames.flag("maxOutputKL"), "--max-output-kl")
+        XCTAssertEqual(CLINames.flag("maxAttentionKL"), "--max-attention-kl")
+        XCTAssertEqual(CLINames.flag("includeAttention"), "--include-attention")
+        XCTAssertEqual(CLINames.flag("topK"), "--top-k")
+        XCTAssertEqual(CLINames.flag("exportPath"), "--export")
+        XCTAssertEqual(CLINames.field("blockSizes[0]"), "--block-sizes item 1")
+        XCTAssertEqual(CLINames.sentence("only with endToEnd: true; use exportPath"), "only with --end-to-end; use --export")
     }
 
     func testTextTableAlignsColumns() {
@@ -72,15 +83,22 @@ final class RendererTests: XCTestCase {
         ])
     }
 
-    func testInputDropsOneFinalNewline() {
-        XCTAssertEqual(Input.dropFinalNewline("a\n\n"), "a\n")
-        XCTAssertEqual(Input.dropFinalNewline("a\r\n"), "a")
-        XCTAssertEqual(Input.dropFinalNewline("a"), "a")
+    /// "a" (0x61), "é" (0xC3 0xA9), then 0xFF at offset 3; a truncated "é" (0xC3) at the end is
+    /// invalid at its own offset; the overlong 0xC0 0xAF is invalid at 0.
+    func testFirstInvalidUTF8ByteOffset() throws {
+        XCTAssertNil(Input.firstInvalidUTF8(Data("aé😀\n".utf8)))
+        XCTAssertEqual(Input.firstInvalidUTF8(Data([0x61, 0xC3, 0xA9, 0xFF, 0x62])), 3)
+        XCTAssertEqual(Input.firstInvalidUTF8(Data([0x61, 0x62, 0xC3])), 2)
+        XCTAssertEqual(Input.firstInvalidUTF8(Data([0xC0, 0xAF])), 0)
+        XCTAssertEqual(try Input.decode(Data([0x63, 0x61, 0x66, 0xE9, 0x0A]), encoding: .latin1, source: "x"), "café\n")
+        XCTAssertEqual(try Input.decode(Data([0x61, 0xFF]), encoding: .utf8Replace, source: "x"), "a\u{FFFD}")
+        XCTAssertEqual(try Input.decode(Data("a\r\n".utf8), encoding: .utf8, source: "x"), "a\r\n", "every byte kept")
     }
 
     func testModelReferenceMakesFoldersAbsolute() {
         XCTAssertEqual(ModelReference("gpt2"), .name("gpt2"))
-        XCTAssertEqual(ModelReference("/definitely/not/here"), .name("/definitely/not/here"))
+        XCTAssertEqual(ModelReference("/definitely/not/here"), .path("/definitely/not/here"), "spelled as a path: reported as a missing folder")
+        XCTAssertEqual(ModelReference("openai-community/gpt2"), .name("openai-community/gpt2"))
         let folder = FileManager.default.temporaryDirectory.path
         XCTAssertEqual(ModelReference(folder), .path(URL(fileURLWithPath: folder).standardizedFileURL.path))
     }
@@ -107,3 +125,30 @@ extension RendererTests {
         XCTAssertTrue(text.contains("recommended for B=32: none — no point within budget"), text)
     }
 }
+
+extension RendererTests {
+    /// 3 columns of widths 4, 10, 10 plus two gaps of 2 = 28. Width 24: the elidable middle
+    /// column (min 6) is cut to 6 (`abcde…`), total 24.
+    func testTableCutsElidableColumnsFirst() {
+        var table = TextTable(headers: ["name", "summary", "n"], leftAligned: [0, 1], elidable: [1: 6])
+        table.append(["a", "abcdefghij", "1234567890"])
+        XCTAssertEqual(table.render(width: 24).split(separator: "\n").map(String.init),
+                       ["name  summa…           n", "────  ──────  ──────────", "a     abcde…  1234567890"])
+        XCTAssertEqual(table.render(), table.render(width: 28), "a table that fits is unchanged")
+    }
+
+    /// Key column "L" (1) + four columns of width 5: one block needs 1 + 4·(2+5) = 29. Width 15
+    /// holds the key and 2 columns (1 + 14): two blocks, each repeating the key column.
+    func testTableWrapsIntoBlocksRepeatingTheKeyColumns() {
+        var table = TextTable(headers: ["L", "aaaaa", "bbbbb", "ccccc", "ddddd"])
+        table.append(["0", "1", "2", "3", "4"])
+        let blocks = table.render(width: 15).components(separatedBy: "\n\n")
+        XCTAssertEqual(blocks, ["L  aaaaa  bbbbb\n─  ─────  ─────\n0      1      2", "L  ccccc  ddddd\n─  ─────  ─────\n0      3      4"])
+    }
+
+    func testProseWrapsAtSpacesAndCSVQuotes() {
+        XCTAssertEqual(Prose.wrap("one two three four", width: 9), "one two\n  three\n  four")
+        XCTAssertEqual(CSV.render(["a", "b"], [["x,y", "say \"hi\""], ["1", "2"]]), "a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n1,2")
+    }
+}
+
