@@ -1,4 +1,5 @@
 import AttentionAnalysis
+import SyntheticAttention
 import Foundation
 import Kernels
 
@@ -8,7 +9,7 @@ import Kernels
 ///      V = 50257): normal-ish values spanning about ±10 with one peaked token per row, the
 ///      pruned copy perturbed by up to ±0.05;
 ///  (b) `AttentionIntervention.apply` on one layer `(12, T, T)` of causal softmax attention
-///      (`SweepBenchmark.syntheticLayer`, peaked) for threshold τ = 0.01 at B = 16/32/64,
+///      (`SyntheticAttention.layer`, peaked) for threshold τ = 0.01 at B = 16/32/64,
 ///      coverage 0.9 and topK 8 at B = 32 (each run refills one buffer, untimed); and, with
 ///      `apply(toHead:worker:)`, each head pruned right after it is written (`perHeadBench`).
 /// Run 0 warms up. Prints medians (seconds) and result checksums (equal checksums: equal
@@ -32,7 +33,7 @@ func runCompareBench(runs: Int, threads: Int, tokenCount: Int) throws {
                      m.outputKL, m.top1Agreement, m.nllFull ?? .nan, m.nllPruned ?? .nan))
     }
 
-    let layer = SweepBenchmark.syntheticLayer(heads: heads, tokens: t)
+    let layer = SyntheticAttention.layer(heads: heads, tokens: t)
     let points = [16, 32, 64].map { SweepPoint(selection: .threshold, blockSize: $0, value: 0.01) } + [
         SweepPoint(selection: .coverage, blockSize: 32, value: 0.9),
         SweepPoint(selection: .topK, blockSize: 32, value: 8),

@@ -1,5 +1,5 @@
 /// The threshold rule's block mask for one (layer, head), computed client-side from the
-/// attention the daemon returns with `includeAttention` (DESIGN.md "Metric definitions").
+/// attention the daemon returns with `includeAttention` (Protocol/README.md §11).
 ///
 /// For query `q` and key block `j` (keys `[jB, min(jB+B, T))`): the block is **visible** when
 /// `jB ≤ q`; a visible block is **pruned** when its block max `max_k A[q,k] < τ`; a row whose

@@ -59,7 +59,13 @@ final class DaemonSession {
         do {
             return try RPCClient.connect(socketPath: path, onNotification: onNotification)
         } catch {
-            guard required else { return nil }
+            guard required else {
+                if let refusal = error as? SocketFolder.Failure, refusal.isOwnershipRefusal {
+                    // Never talk to a daemon another user could have planted; run our own instead.
+                    Output.note("attn: not using the default socket: \(refusal); spawning a private daemon instead")
+                }
+                return nil
+            }
             throw CLIFailure.unreachable(
                 "could not connect to attnd at \(path): \(error); start one with `attnd --listen \(path)`, "
                     + "or leave out --socket and $ATTND_SOCKET to let attn spawn its own")

@@ -27,12 +27,37 @@ struct Terminal {
 }
 
 /// Writes to stdout (results) and stderr (progress, notes).
+///
+/// A reader that goes away (`attn forward … | head -3`) ends `attn` quietly with status 141,
+/// as a shell reports a process ended by SIGPIPE: nothing is printed, no backtrace.
 enum Output {
+    /// The exit status when stdout's reader has gone (128 + SIGPIPE), as shells report.
+    static let closedPipeStatus: Int32 = 141
+
     static func line(_ text: String = "") {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        if !write(text + "\n", to: STDOUT_FILENO) { exit(closedPipeStatus) }
     }
 
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        _ = write(text + "\n", to: STDERR_FILENO)
+    }
+
+    /// Writes all of `text`, retrying short writes and EINTR; false when the descriptor is
+    /// closed at the other end (EPIPE) or fails otherwise. SIGPIPE is ignored by the process
+    /// (`Connection.ignoreSIGPIPE`), so a gone reader shows up here as EPIPE.
+    private static func write(_ text: String, to fd: Int32) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
     }
 }

@@ -17,7 +17,7 @@ public final class AttentionIntervention: @unchecked Sendable {
     private let plan: PointPlan
     private let scratch: [BlockRowStats]
 
-    public init(point: SweepPoint, heads: Int, tokens: Int, threadCount: Int = 2) throws {
+    public init(point: SweepPoint, heads: Int, tokens: Int, threadCount: Int = ParallelChunks.defaultThreads) throws {
         try point.validate()
         _ = try AttentionShape(layers: 1, heads: heads, tokens: tokens)
         self.point = point

@@ -1,4 +1,3 @@
-import Dispatch
 
 /// The shape of a model's attention: `L` layers of `(H, T, T)` probabilities.
 public struct AttentionShape: Hashable, Sendable {
@@ -34,21 +33,4 @@ public struct AttentionShape: Hashable, Sendable {
 func requireAllLayers(_ seen: [Bool]) throws {
     let missing = seen.indices.filter { !seen[$0] }
     guard missing.isEmpty else { throw AnalysisError.missingLayers(missing) }
-}
-
-/// Runs `body(worker, head)` for every head, heads dealt round-robin to `workers` threads.
-/// `body` must only write state owned by its worker or its head.
-func forEachHead(heads: Int, workers: Int, _ body: (_ worker: Int, _ head: Int) -> Void) {
-    let workers = max(1, min(workers, heads))
-    if workers == 1 {
-        for h in 0..<heads { body(0, h) }
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        var h = w
-        while h < heads {
-            body(w, h)
-            h += workers
-        }
-    }
 }

@@ -66,7 +66,7 @@ public struct DenseLogitsReference: Sendable {
     /// - Parameters:
     ///   - logits: the dense run's logits `(T, V)`, row-major.
     ///   - tokens: the input tokens (`T` of them); position `t` predicts `tokens[t + 1]`.
-    public init(logits: [Float], tokens: [Int], vocabularySize: Int, threadCount: Int = 2) throws {
+    public init(logits: [Float], tokens: [Int], vocabularySize: Int, threadCount: Int = ParallelChunks.defaultThreads) throws {
         guard vocabularySize >= 1 else {
             throw AnalysisError.invalidDimension(field: "vocabularySize", value: vocabularySize, accepted: "an integer ≥ 1")
         }

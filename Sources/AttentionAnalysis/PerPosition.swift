@@ -1,3 +1,4 @@
+import Kernels
 /// The row metric `perPositionKL` reports.
 public enum PerPositionMetric: String, Codable, CaseIterable, Sendable {
     /// `−ln m(q)`, nats.
@@ -56,7 +57,7 @@ public final class PerPositionAccumulator {
     private var seen: [Bool]
 
     public init(point: SweepPoint, metric: PerPositionMetric, segmentSize: Int? = nil, tokens: Int, heads: Int,
-                layers: Int, seedEpsilon: Double = 1e-12, threadCount: Int = 2) throws {
+                layers: Int, seedEpsilon: Double = 1e-12, threadCount: Int = ParallelChunks.defaultThreads) throws {
         shape = try AttentionShape(layers: layers, heads: heads, tokens: tokens)
         if let s = segmentSize, s < 1 {
             throw AnalysisError.invalidDimension(field: "segmentSize", value: s, accepted: "an integer ≥ 1 (positions)")
@@ -78,7 +79,7 @@ public final class PerPositionAccumulator {
         let t = shape.tokens, h = shape.heads, metric = self.metric, analyzers = self.analyzers
         values.withUnsafeMutableBufferPointer { values in
             let layerValues = values.baseAddress! + layer * h * t
-            forEachHead(heads: h, workers: threadCount) { worker, head in
+            ParallelChunks.run(chunks: h, threads: threadCount) { worker, head in
                 let analyzer = analyzers[worker]
                 for q in 0..<t {
                     analyzer.analyze(row: base + (head * t + q) * t, query: q)

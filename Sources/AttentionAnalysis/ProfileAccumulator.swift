@@ -1,6 +1,7 @@
 import Foundation
+import Kernels
 
-/// Settings of `profileAttention` (defaults as in DESIGN.md).
+/// Settings of `profileAttention` (defaults as in Protocol/README.md §10).
 public struct ProfileOptions: Hashable, Sendable {
     /// Keys per block (≥ 1).
     public var blockSize: Int = 4
@@ -39,7 +40,7 @@ public final class ProfileAccumulator {
     private var seen: [Bool]
 
     public init(options: ProfileOptions = ProfileOptions(), tokens: Int, heads: Int, layers: Int,
-                threadCount: Int = 2) throws {
+                threadCount: Int = ParallelChunks.defaultThreads) throws {
         try options.validate()
         shape = try AttentionShape(layers: layers, heads: heads, tokens: tokens)
         self.options = options
@@ -59,7 +60,7 @@ public final class ProfileAccumulator {
         var layerHeads = [ProfileHead?](repeating: nil, count: h)
         layerHeads.withUnsafeMutableBufferPointer { out in
             let outBase = out.baseAddress!
-            forEachHead(heads: h, workers: threadCount) { worker, head in
+            ParallelChunks.run(chunks: h, threads: threadCount) { worker, head in
                 outBase[head] = profileHead(base + head * t * t, head: head, tokens: t, options: options,
                                             scratch: scratch[worker])
             }

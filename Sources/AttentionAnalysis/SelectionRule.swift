@@ -62,9 +62,20 @@ public struct SweepPoint: Hashable, Sendable {
     }
 }
 
-/// The `seedKL` clamp: must be a positive normal Double no larger than 1e-3.
+/// The `seedKL` clamp ε: its default and the one accepted range (the protocol's `seedEpsilon`
+/// range is checked against these by a test). The lower end is the vectorised log's domain:
+/// every clamped lane must be a normal, positive Double.
+public enum SeedEpsilon {
+    public static let `default` = 1e-12
+    public static let lowest = 1e-300
+    public static let highest = 1e-3
+    /// "a number in [1e-300, 0.001]"
+    public static let accepted = "a number in [1e-300, 0.001]"
+}
+
+/// Throws unless `eps` is in `SeedEpsilon.lowest…SeedEpsilon.highest`.
 func validateSeedEpsilon(_ eps: Double) throws {
-    guard eps >= 1e-300, eps <= 1e-3 else {
-        throw AnalysisError.invalidValue(field: "seedEpsilon", value: eps, accepted: "a number in [1e-300, 1e-3]")
+    guard eps >= SeedEpsilon.lowest, eps <= SeedEpsilon.highest else {
+        throw AnalysisError.invalidValue(field: "seedEpsilon", value: eps, accepted: SeedEpsilon.accepted)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 /// Sums of one point over one (layer, head): the rows' outcomes added up in Float64.
 struct PointSums {
     var prunedBlocks = 0
@@ -42,11 +43,11 @@ public final class SweepAccumulator {
     /// - Parameters:
     ///   - points: the (rule value × block size) points; validated here.
     ///   - tokens, heads, layers: `T`, `H`, `L` of the attention that will be fed.
-    ///   - seedEpsilon: `eps` of `seedKL`, in [1e-300, 1e-3].
+    ///   - seedEpsilon: `eps` of `seedKL`, in `SeedEpsilon.lowest…SeedEpsilon.highest`.
     ///   - threadCount: worker threads for the heads (≥ 1); per-head feeding uses workers
     ///     `0..<threadCount`.
     public init(points: [SweepPoint], tokens: Int, heads: Int, layers: Int,
-                seedEpsilon: Double = 1e-12, threadCount: Int = 2) throws {
+                seedEpsilon: Double = 1e-12, threadCount: Int = ParallelChunks.defaultThreads) throws {
         shape = try AttentionShape(layers: layers, heads: heads, tokens: tokens)
         let plan = try SweepPlan(points: points, tokens: tokens, seedEpsilon: seedEpsilon)
         self.points = points
@@ -81,7 +82,7 @@ public final class SweepAccumulator {
         let stopped = CancellationFlag()
         // Heads last first: the forward pass wrote them in order just before, so the last
         // ones (a layer is 48 MB at T = 1024, L3 32 MB) are still in cache.
-        forEachHead(heads: heads, workers: min(threadCount, heads)) { worker, chunk in
+        ParallelChunks.run(chunks: heads, threads: threadCount) { worker, chunk in
             let h = heads - 1 - chunk
             if stopped.isSet || isCancelled() { stopped.set(); return }
             if !analyzeHead(base + h * t * t, layer: layer, head: h, worker: worker, isCancelled: isCancelled) {

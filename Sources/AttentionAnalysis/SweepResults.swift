@@ -1,4 +1,4 @@
-/// One sweep point's numbers, field names as in the `pruneSweep` result (DESIGN.md).
+/// One sweep point's numbers, field names as in the `pruneSweep` result (Protocol/README.md §10; metrics defined in §11).
 ///
 /// Means are over heads and queries per layer, then over layers; all in Float64.
 public struct SweepPointResult: Codable, Equatable, Sendable {

@@ -1,39 +1,7 @@
+import AttnProtocol
 import Foundation
 import GPT2
 import JSONRPC
-
-/// The input of an analysis request, as given: exactly one of `text`, `tokens`, `texts`.
-enum InputSpec: Equatable {
-    case text(String)
-    case tokens([Int])
-    case texts([String])
-
-    /// Maximum number of texts in `texts`.
-    static let maxTexts = ServerConfiguration.maxListLength
-
-    /// Reads the input fields; `allowTexts` for methods that accept a list of texts.
-    static func read(_ r: ParamReader, allowTexts: Bool) throws -> InputSpec {
-        if !allowTexts && r.has("texts") {
-            // Named here: otherwise the request would be refused for lacking `text`/`tokens`.
-            throw r.invalid("texts", accepted: "text or tokens: this method analyses one input (texts is for profileAttention and pruneSweep)")
-        }
-        let fields = allowTexts ? ["text", "tokens", "texts"] : ["text", "tokens"]
-        switch try r.oneOf(fields) {
-        case "text": return .text(try r.string("text"))
-        case "tokens": return .tokens(try r.intArray("tokens", count: 1...Int.max, element: 0...Int.max))
-        default: return .texts(try r.optionalStringArray("texts", count: 1...maxTexts) ?? [])
-        }
-    }
-
-    var isMulti: Bool { if case .texts = self { return true } else { return false } }
-
-    /// The input as it goes into the canonical params (texts only: text/tokens are identified
-    /// by the input hash).
-    var canonicalFields: [String: JSONValue] {
-        if case .texts(let t) = self { return ["texts": .array(t.map { .string($0) })] }
-        return [:]
-    }
-}
 
 /// One resolved input sequence.
 struct ResolvedInput {
@@ -43,9 +11,10 @@ struct ResolvedInput {
     let text: String?
 }
 
-extension InputSpec {
+extension AnalysisInput {
     /// Tokenises and checks the input against `model`: token ids in the vocabulary, 1…context
-    /// tokens. Errors are -32602 naming the field (`tokens[7]`, `texts[2]`).
+    /// tokens. Errors are -32602 naming the field (`tokens[7]`, `texts[2]`). A text is
+    /// tokenised only until it exceeds the context (`BPETokenizer.encode(_:limit:)`).
     func resolve(with model: LoadedModel) throws -> [ResolvedInput] {
         let limit = model.config.nPositions
         let vocab = model.config.vocabSize
@@ -60,9 +29,19 @@ extension InputSpec {
                                              message: "invalid params: `\(field)` is \(tokens.count) tokens long; the model's context is \(limit) tokens")
             }
         }
+        func tokenize(_ s: String, field: String) throws -> [Int] {
+            let prefix = model.tokenizer.encode(s, limit: limit)
+            guard prefix.isComplete else {
+                throw RPCError.invalidParams(field: field, value: .int(Int64(prefix.ids.count)),
+                                             accepted: "at most \(limit) tokens (the model's context)",
+                                             message: "invalid params: `\(field)` is more than \(limit) tokens long (tokenising stopped at token \(prefix.ids.count), "
+                                                + "byte \(prefix.bytesRead) of \(s.utf8.count)); the model's context is \(limit) tokens")
+            }
+            return prefix.ids
+        }
         switch self {
         case .text(let s):
-            let t = model.tokenizer.encode(s)
+            let t = try tokenize(s, field: "text")
             try check(t, field: "text", value: s.utf8.count <= 1024 ? .string(s) : nil)
             return [ResolvedInput(tokens: t, text: s)]
         case .tokens(let t):
@@ -74,7 +53,7 @@ extension InputSpec {
             return [ResolvedInput(tokens: t, text: nil)]
         case .texts(let list):
             return try list.enumerated().map { i, s in
-                let t = model.tokenizer.encode(s)
+                let t = try tokenize(s, field: "texts[\(i)]")
                 try check(t, field: "texts[\(i)]", value: s.utf8.count <= 1024 ? .string(s) : nil)
                 return ResolvedInput(tokens: t, text: s)
             }

@@ -1,4 +1,5 @@
 import AttentionAnalysis
+import AttnProtocol
 import Foundation
 import GPT2
 import JSONRPC
@@ -55,71 +56,80 @@ extension NpyWriter.Failure: RPCErrorConvertible {
 /// (shared through the dense-pass cache) streamed layer by layer through the accumulators.
 extension ModelSession {
     func registerAnalyses(into registry: MethodRegistry) {
-        registry.register("profileAttention", kind: .compute, parse: { try ProfileParams($0) }, handle: { p, context in
+        registry.register("profileAttention", kind: .compute, parse: { r -> ProfileAttentionParams in
+            let p = try ProfileAttentionParams(reading: r)
+            if let path = p.exportPath {
+                do { try NpyWriter.checkDestination(path, overwrite: p.overwrite) } catch let failure as NpyWriter.Failure {
+                    throw failure.rpcError
+                }
+            }
+            return p
+        }, handle: { p, context in
             let model = try self.requireModel()
             let inputs = try p.input.resolve(with: model)
             let c = model.config
             if p.includeAttention {
                 let T = inputs[0].tokens.count
                 let entries = c.nLayer * c.nHead * T * T
-                if entries > ProfileParams.maxInlineEntries {
+                if entries > ProtocolLimits.maxInlineEntries {
                     throw RPCError.invalidParams(field: "includeAttention", value: true,
-                        accepted: "false when L·H·T² > \(ProfileParams.maxInlineEntries) (here \(entries)); use exportPath to write a .npy file instead")
+                        accepted: "false when L·H·T² > \(ProtocolLimits.maxInlineEntries) (here \(entries)); use exportPath to write a .npy file instead")
                 }
             }
             let cacheable = !p.force && !p.includeAttention && p.exportPath == nil
-            return try self.runAnalysis(method: "profileAttention", canonical: p.canonical, inputs: inputs, model: model,
+            return try self.runAnalysis(method: "profileAttention", params: p, inputs: inputs, model: model,
                                         cacheable: cacheable, clientName: context.clientName) {
                 try self.profile(p, inputs: inputs, model: model, context: context)
             }
         })
 
-        registry.register("pruneSweep", kind: .compute, parse: { try SweepParams($0) }, handle: { p, context in
+        registry.register("pruneSweep", kind: .compute, params: PruneSweepParams.self, handle: { p, context in
             let model = try self.requireModel()
             let inputs = try p.input.resolve(with: model)
-            return try self.runAnalysis(method: "pruneSweep", canonical: p.canonical, inputs: inputs, model: model,
+            return try self.runAnalysis(method: "pruneSweep", params: p, inputs: inputs, model: model,
                                         cacheable: !p.force, clientName: context.clientName) {
                 try self.sweep(p, inputs: inputs, model: model, context: context)
             }
         })
 
-        registry.register("perPositionKL", kind: .compute, parse: { try PerPositionParams($0) }, handle: { p, context in
+        registry.register("perPositionKL", kind: .compute, params: PerPositionKLParams.self, handle: { p, context in
             let model = try self.requireModel()
             let inputs = try p.input.resolve(with: model)
-            return try self.runAnalysis(method: "perPositionKL", canonical: p.canonical, inputs: inputs, model: model,
+            return try self.runAnalysis(method: "perPositionKL", params: p, inputs: inputs, model: model,
                                         cacheable: !p.force, clientName: context.clientName) {
                 let tokens = inputs[0].tokens
                 let c = model.config
-                let acc = try PerPositionAccumulator(point: p.point, metric: p.metric, segmentSize: p.segmentSize,
+                let acc = try PerPositionAccumulator(point: p.point, metric: p.positionMetric, segmentSize: p.segmentSize,
                                                      tokens: tokens.count, heads: c.nHead, layers: c.nLayer,
-                                                     seedEpsilon: p.seedEpsilon)
+                                                     seedEpsilon: p.seedEpsilon, threadCount: model.model.threads)
                 _ = try self.densePass(model: model, tokens: tokens, needLogits: false, context: context,
                                        progress: ProgressSpan(context: context, from: 0, to: 95)) { l, a in
                     try acc.consume(layer: l, attention: a)
                 }
                 let r = try acc.result()
-                var result = try JSONValue(encoding: r).objectValue ?? [:]
-                result["metric"] = .string(p.metric.rawValue)
                 let all = r.layers.flatMap(\.values)
                 let mean = all.isEmpty ? 0 : all.reduce(0, +) / Double(all.count)
-                return AnalysisOutput(result: result, summary: ["metric": .string(p.metric.rawValue), "mean": .double(mean)])
+                return AnalysisOutput(body: PerPositionKLResult(metric: p.metric, layers: try wire(r.layers)),
+                                      digest: PerPositionDigest(metric: p.metric, mean: mean))
             }
         })
     }
 
     // MARK: profileAttention
 
-    private func profile(_ p: ProfileParams, inputs: [ResolvedInput], model: LoadedModel,
-                         context: RequestContext) throws -> AnalysisOutput {
+    private func profile(_ p: ProfileAttentionParams, inputs: [ResolvedInput], model: LoadedModel,
+                         context: RequestContext) throws -> AnalysisOutput<ProfileAttentionResult> {
         let c = model.config
         var profiles: [AttentionProfile] = []
-        var extra: [String: JSONValue] = [:]
+        var attention: [[[[Float]]]]?
+        var exported: ExportedTensor?
         for (i, input) in inputs.enumerated() {
             let T = input.tokens.count
             let span = ProgressSpan(context: context, from: 95 * Double(i) / Double(inputs.count),
                                     to: 95 * Double(i + 1) / Double(inputs.count))
-            let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer)
-            var inline: [JSONValue] = []
+            let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer,
+                                             threadCount: model.model.threads)
+            var inline: [[[[Float]]]] = []
             let writer = try p.exportPath.map {
                 try NpyWriter(path: $0, shape: [c.nLayer, c.nHead, T, T], overwrite: p.overwrite)
             }
@@ -127,7 +137,7 @@ extension ModelSession {
                 _ = try densePass(model: model, tokens: input.tokens, needLogits: false, context: context, progress: span) { l, a in
                     try acc.consume(layer: l, attention: a)
                     try writer?.append(a)
-                    if p.includeAttention { inline.append(attentionJSON(a, heads: c.nHead, tokens: T)) }
+                    if p.includeAttention { inline.append(nestedAttention(a, heads: c.nHead, tokens: T)) }
                 }
                 try writer?.finish()
             } catch {
@@ -136,39 +146,36 @@ extension ModelSession {
             }
             if let writer {
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: writer.path)[.size] as? Int) ?? nil
-                extra["exported"] = ["path": .string(writer.path), "shape": .array(writer.shape.map { .int(Int64($0)) }),
-                                     "dtype": "float32", "bytes": bytes.map { .int(Int64($0)) } ?? .null]
+                exported = ExportedTensor(path: writer.path, shape: writer.shape, dtype: "float32", bytes: bytes)
             }
-            if p.includeAttention { extra["attention"] = .array(inline) }
+            if p.includeAttention { attention = inline }
             profiles.append(try acc.result())
-        }
-        let summaryOf: (ProfileSummary) -> JSONValue = { s in
-            ["entrySparsity": .double(s.entrySparsity), "sinkMass": .double(s.sinkMass), "entropy": .double(s.entropy)]
         }
         // `texts` always answers with texts + aggregate, even for a list of one text.
         if !p.input.isMulti {
-            var result = try JSONValue(encoding: profiles[0]).objectValue ?? [:]
-            for (k, v) in extra { result[k] = v }
-            return AnalysisOutput(result: result, summary: summaryOf(profiles[0].summary))
+            var body: ProfileAttentionResult = try wire(profiles[0])
+            body.attention = attention
+            body.exported = exported
+            let s = profiles[0].summary
+            return AnalysisOutput(body: body, digest: ProfileDigest(entrySparsity: s.entrySparsity, sinkMass: s.sinkMass,
+                                                                    entropy: s.entropy))
         }
-        let heads = try AcrossTexts.summarize(profiles: profiles)
-        let perText: [JSONValue] = try zip(inputs, profiles).map { input, prof in
-            var o = try JSONValue(encoding: prof).objectValue ?? [:]
-            o["numTokens"] = .int(Int64(input.tokens.count))
-            return .object(o)
+        let perText: [ProfileOfText] = try zip(inputs, profiles).map { input, prof in
+            ProfileOfText(numTokens: input.tokens.count, layers: try wire(prof.layers), summary: try wire(prof.summary))
         }
-        let mean: (KeyPath<ProfileSummary, Double>) -> Double = { kp in
+        let mean: (KeyPath<AttentionAnalysis.ProfileSummary, Double>) -> Double = { kp in
             profiles.map { $0.summary[keyPath: kp] }.reduce(0, +) / Double(profiles.count)
         }
-        return AnalysisOutput(result: ["texts": .array(perText), "aggregate": ["heads": try JSONValue(encoding: heads)]],
-                              summary: ["entrySparsity": .double(mean(\.entrySparsity)), "sinkMass": .double(mean(\.sinkMass)),
-                                        "entropy": .double(mean(\.entropy))])
+        let body = ProfileAttentionResult(texts: perText,
+                                          aggregate: ProfileAggregate(heads: try wire(AcrossTexts.summarize(profiles: profiles))))
+        return AnalysisOutput(body: body, digest: ProfileDigest(entrySparsity: mean(\.entrySparsity), sinkMass: mean(\.sinkMass),
+                                                                entropy: mean(\.entropy)))
     }
 
     // MARK: pruneSweep
 
-    private func sweep(_ p: SweepParams, inputs: [ResolvedInput], model: LoadedModel,
-                       context: RequestContext) throws -> AnalysisOutput {
+    private func sweep(_ p: PruneSweepParams, inputs: [ResolvedInput], model: LoadedModel,
+                       context: RequestContext) throws -> AnalysisOutput<PruneSweepResult> {
         var perText: [[SweepPointResult]] = []
         for (i, input) in inputs.enumerated() {
             let span = ProgressSpan(context: context, from: 99 * Double(i) / Double(inputs.count),
@@ -176,42 +183,40 @@ extension ModelSession {
             perText.append(try sweepOne(p, tokens: input.tokens, model: model, context: context, progress: span))
         }
         // `texts` always answers with texts + aggregate, even for a list of one text.
-        let single = !p.input.isMulti
-        let stored = single ? perText[0].map(storedPoint) : []
-        var result: [String: JSONValue] = [:]
-        var flat: [SweepPointResult]
-        if single {
-            flat = perText[0]
-            result["points"] = try JSONValue(encoding: flat)
+        var body = PruneSweepResult()
+        var rows: [SweepPointRow] = []
+        let ranked: [SweepPointResult]
+        if !p.input.isMulti {
+            ranked = perText[0]
+            body.points = try wire(ranked)
+            rows = (body.points ?? []).map(SweepPointRow.init)
         } else {
             let summaries = try AcrossTexts.summarize(sweeps: perText)
-            flat = summaries.map(meanPoint)
-            result["texts"] = .array(try zip(inputs, perText).map { input, points in
-                ["numTokens": .int(Int64(input.tokens.count)), "points": try JSONValue(encoding: points)]
-            })
-            result["aggregate"] = ["points": try JSONValue(encoding: summaries)]
+            ranked = summaries.map(meanPoint)
+            body.texts = try zip(inputs, perText).map { input, points in
+                SweepOfText(numTokens: input.tokens.count, points: try wire(points))
+            }
+            body.aggregate = SweepAggregate(points: try wire(summaries))
         }
         if p.maxAttentionKL != nil || p.maxOutputKL != nil {
-            result["recommendation"] = try JSONValue(encoding: Recommender.recommend(
-                points: flat, maxOutputKL: p.maxOutputKL, maxAttentionKL: p.maxAttentionKL))
+            body.recommendation = try wire(Recommender.recommend(points: ranked, maxOutputKL: p.maxOutputKL,
+                                                                 maxAttentionKL: p.maxAttentionKL))
         }
-        let summary: JSONValue = [
-            "selection": .string(p.selection.rawValue), "points": .int(Int64(flat.count)),
-            "maxPrunedBlockFraction": .double(flat.map(\.prunedBlockFraction).max() ?? 0),
-            "minAttentionKL": .double(flat.map(\.attentionKL).min() ?? 0),
-        ]
-        return AnalysisOutput(result: result, summary: summary, points: stored)
+        let digest = SweepDigest(selection: p.selection, points: ranked.count,
+                                 maxPrunedBlockFraction: ranked.map(\.prunedBlockFraction).max() ?? 0,
+                                 minAttentionKL: ranked.map(\.attentionKL).min() ?? 0)
+        return AnalysisOutput(body: body, digest: digest, points: rows)
     }
-
     /// Every point over one input: one dense pass streamed through all points, then (with
     /// `endToEnd`) one pruned forward pass per point against the dense logits.
-    private func sweepOne(_ p: SweepParams, tokens: [Int], model: LoadedModel, context: RequestContext,
+    private func sweepOne(_ p: PruneSweepParams, tokens: [Int], model: LoadedModel, context: RequestContext,
                           progress: ProgressSpan) throws -> [SweepPointResult] {
         let c = model.config
         let T = tokens.count
         let points = p.points
         let denseShare = p.endToEnd ? 1.0 / Double(points.count + 1) : 1.0
-        let acc = try SweepAccumulator(points: points, tokens: T, heads: c.nHead, layers: c.nLayer, seedEpsilon: p.seedEpsilon)
+        let acc = try SweepAccumulator(points: points, tokens: T, heads: c.nHead, layers: c.nLayer, seedEpsilon: p.seedEpsilon,
+                                       threadCount: model.model.threads)
         let logits = try densePass(model: model, tokens: tokens, needLogits: p.endToEnd, context: context,
                                    progress: progress.slice(0, denseShare)) { l, a in
             do {
@@ -224,7 +229,8 @@ extension ModelSession {
         var results = try acc.result()
         guard p.endToEnd else { return results }
         guard let logits else { throw RPCError(.internalError, "the dense pass returned no logits") }
-        let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize)
+        let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize,
+                                                 threadCount: model.model.threads)
         for (i, point) in points.enumerated() {
             try context.checkCancelled()
             let intervention = try AttentionIntervention(point: point, heads: c.nHead, tokens: T,
@@ -234,20 +240,12 @@ extension ModelSession {
             options.checkCancellation = { try context.checkCancelled() }
             let pruned = try model.model.forward(tokens: tokens, options: options)
             guard let prunedLogits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
+            try FiniteGuard.check(prunedLogits, quantity: "prunedLogits", point: i)
             results[i].endToEnd = try reference.compare(prunedLogits: prunedLogits)
             progress.report(denseShare + (1 - denseShare) * Double(i + 1) / Double(points.count),
                             "pruned pass \(i + 1) of \(points.count)")
         }
         return results
-    }
-
-    private func storedPoint(_ r: SweepPointResult) -> StoredSweepPoint {
-        StoredSweepPoint(selection: r.selection.rawValue, blockSize: r.blockSize, threshold: r.threshold,
-                         prunedBlockFraction: r.prunedBlockFraction, seedPrunedFraction: r.seedPrunedFraction,
-                         prunedMass: r.prunedMass, attentionKL: r.attentionKL, seedKL: r.seedKL,
-                         fullyPrunedRows: r.fullyPrunedRows, outputKL: r.endToEnd?.outputKL,
-                         top1Agreement: r.endToEnd?.top1Agreement, nllFull: r.endToEnd?.nllFull,
-                         nllPruned: r.endToEnd?.nllPruned)
     }
 
     /// A point of means across texts, for the recommendation over `texts`.
@@ -263,11 +261,9 @@ extension ModelSession {
     }
 }
 
-/// One layer's attention `(H, T, T)` as nested JSON arrays `[H][T][T]`.
-private func attentionJSON(_ a: UnsafeBufferPointer<Float>, heads: Int, tokens T: Int) -> JSONValue {
-    .array((0..<heads).map { h in
-        .array((0..<T).map { q in
-            .array((0..<T).map { k in .double(Double(a[(h * T + q) * T + k])) })
-        })
-    })
+/// One layer's attention `(H, T, T)` as nested arrays `[H][T][T]`.
+private func nestedAttention(_ a: UnsafeBufferPointer<Float>, heads: Int, tokens T: Int) -> [[[Float]]] {
+    (0..<heads).map { h in
+        (0..<T).map { q in Array(a[((h * T + q) * T)..<((h * T + q) * T + T)]) }
+    }
 }

@@ -1,56 +1,61 @@
+import AttnProtocol
 import Foundation
 import JSONRPC
 import RunStore
 
-/// What an analysis computed: the method-specific result members, the small summary stored
-/// for `runs/list`, and (for sweeps) the points stored in their own table.
-struct AnalysisOutput {
-    var result: [String: JSONValue]
-    var summary: JSONValue
-    var points: [StoredSweepPoint] = []
+/// What an analysis computed: the method's own result members, the digest stored for
+/// `runs/list`, and (for sweeps) the points stored in their own table.
+struct AnalysisOutput<Body: Codable & Sendable> {
+    var body: Body
+    var digest: any Encodable
+    var points: [SweepPointRow] = []
 }
+
+/// Members of a result that are never stored with the run (the tensors).
+private let unstoredMembers = ["attention", "logits"]
 
 extension ModelSession {
     /// Runs one analysis as a stored run: answers from the cache when an identical completed
     /// run exists (and `cacheable`), else records the run as `running`, computes, and stores
-    /// the result with the common fields `runId`, `numTokens`, `model`, `cached`, `history`.
+    /// the result's canonical encoding with the fields `runId`, `numTokens`, `model`, `cached`,
+    /// `history`.
     ///
-    /// - Parameter canonical: the params with every default spelled out, without `text`,
-    ///   `tokens`, `force`, `workDoneToken` (the input is identified by its token ids).
+    /// - Parameter params: the decoded params; their `canonical` form keys the cache.
     /// - Important: called on the compute queue.
-    func runAnalysis(method: String, canonical: [String: JSONValue], inputs: [ResolvedInput], model: LoadedModel,
-                     cacheable: Bool, clientName: String?, compute: () throws -> AnalysisOutput) throws -> JSONValue {
-        let request = try runRequest(method: method, canonical: canonical, inputs: inputs, model: model, clientName: clientName)
+    func runAnalysis<Body>(method: String, params: some MethodParams, inputs: [ResolvedInput], model: LoadedModel,
+                           cacheable: Bool, clientName: String?,
+                           compute: () throws -> AnalysisOutput<Body>) throws -> AnalysisResult<Body> {
+        let request = try runRequest(method: method, params: params, inputs: inputs, model: model, clientName: clientName)
         var ticket = history.begin(request, cacheable: cacheable)
-        if var cached = ticket.cached?.objectValue {
-            cached["cached"] = true
-            cached["history"] = ["stored": true]
-            return .object(cached)
+        if let stored = ticket.cached, var cached = try? stored.decode(AnalysisResult<Body>.self) {
+            cached.fields.cached = true
+            cached.fields.history = History(stored: true)
+            return cached
         }
-        let output: AnalysisOutput
+        let output: AnalysisOutput<Body>
         do {
             output = try compute()
+            // Every number of the result must be finite (`-32009` names the first that is not).
+            try FiniteGuard.check(result: try JSONValue(encoding: output.body).objectValue ?? [:])
         } catch {
+            let error = FiniteGuard.translating(error)
             history.finish(ticket, error: error)
             throw error
         }
-        var result = output.result
-        result["runId"] = .string(ticket.runID)
-        result["numTokens"] = .int(Int64(inputs.reduce(0) { $0 + $1.tokens.count }))
-        result["model"] = .string(model.fingerprint)
-        result["cached"] = false
-        result["history"] = ticket.historyJSON
-        // Attention tensors are never stored with the run.
-        var stored = result
-        stored["attention"] = nil
-        stored["logits"] = nil
-        ticket = history.complete(ticket, result: .object(stored), summary: output.summary, points: output.points)
-        result["history"] = ticket.historyJSON
-        return .object(result)
+        var result = AnalysisResult(body: output.body, fields: AnalysisFields(
+            runId: ticket.runID, numTokens: inputs.reduce(0) { $0 + $1.tokens.count }, model: model.fingerprint,
+            cached: false, history: ticket.history))
+        var stored = try JSONValue(encoding: result).objectValue ?? [:]
+        for member in unstoredMembers { stored[member] = nil }
+        ticket = history.complete(ticket, result: .object(stored), digest: try JSONValue(encoding: output.digest),
+                                  points: output.points)
+        result.fields.history = ticket.history
+        return result
     }
 
-    private func runRequest(method: String, canonical: [String: JSONValue], inputs: [ResolvedInput],
-                            model: LoadedModel, clientName: String?) throws -> RunRequest {
+    /// The run's identity: model, input (token ids) and the canonical params.
+    func runRequest(method: String, params: some MethodParams, inputs: [ResolvedInput],
+                    model: LoadedModel, clientName: String?) throws -> RunRequest {
         let modelRecord = ModelRecord(fingerprint: model.fingerprint, name: model.name, path: model.path,
                                       configJSON: model.configJSON)
         let input: InputRecord
@@ -60,8 +65,13 @@ extension ModelSession {
             // Several texts: one input row for the whole list (ids joined by -1, never a token id).
             input = InputRecord(tokens: Array(inputs.map(\.tokens).joined(separator: [-1])), text: nil)
         }
-        // The store's canonical form (sorted keys, numbers by value) is the one cache key mechanism.
-        let params = try CanonicalParams(JSONWriter.data(.object(canonical)))
-        return RunRequest(method: method, model: modelRecord, input: input, params: params, clientName: clientName)
+        return RunRequest(method: method, model: modelRecord, input: input,
+                          params: try canonicalParams(params), clientName: clientName)
     }
+}
+
+/// The store's canonical text (sorted keys, numbers by value) of `params.canonical`: derived
+/// from the params type, so every field it has is in the cache key.
+func canonicalParams(_ params: some MethodParams) throws -> CanonicalParams {
+    try CanonicalParams(JSONWriter.data(params.canonical), excluding: CanonicalForm.nonSemanticFields)
 }

@@ -52,6 +52,7 @@ extension ModelSession {
             options.computeLogits = needLogits
             options.checkCancellation = { try context.checkCancelled() }
             options.attentionObserver = { layer, probs in
+                try FiniteGuard.check(probs, quantity: "attention", layer: layer)
                 if let keep, let src = probs.baseAddress {
                     (keep.base + layer * perLayer).update(from: src, count: perLayer)
                 }
@@ -60,6 +61,7 @@ extension ModelSession {
             }
             return try model.model.forward(tokens: tokens, options: options)
         }
+        if let logits = output.logits { try FiniteGuard.check(logits, quantity: "logits") }
         if let keep {
             cache.store(key, DensePass(attention: keep, logits: output.logits, layers: L, heads: c.nHead, tokens: T))
         }

@@ -1,25 +1,6 @@
+import AttnProtocol
 import Foundation
 import JSONRPC
-
-/// `forward`: next-token predictions and the input's own next-token NLL.
-struct ForwardParams {
-    var input: InputSpec
-    /// Predictions per position, 0…100.
-    var topK: Int
-    var includeLogits: Bool
-    var force: Bool
-
-    static let maxLogitEntries = ServerConfiguration.maxInlineEntries
-
-    init(_ r: ParamReader) throws {
-        input = try InputSpec.read(r, allowTexts: false)
-        topK = try r.int("topK", default: 5, range: 0...100)
-        includeLogits = try r.bool("includeLogits", default: false)
-        force = try r.bool("force", default: false)
-    }
-
-    var canonical: [String: JSONValue] { ["topK": .int(Int64(topK)), "includeLogits": .bool(includeLogits)] }
-}
 
 /// Log-probabilities of one logits row, in Float64: `z - logsumexp(z)`.
 func logSoftmax(_ row: UnsafeBufferPointer<Float>) -> [Double] {
@@ -33,23 +14,23 @@ func logSoftmax(_ row: UnsafeBufferPointer<Float>) -> [Double] {
 
 extension ModelSession {
     func registerForward(into registry: MethodRegistry) {
-        registry.register("forward", kind: .compute, parse: { try ForwardParams($0) }, handle: { p, context in
+        registry.register("forward", kind: .compute, params: ForwardParams.self, handle: { p, context in
             let model = try self.requireModel()
             let inputs = try p.input.resolve(with: model)
             let tokens = inputs[0].tokens
             let T = tokens.count, V = model.config.vocabSize
-            if p.includeLogits && T * V > ForwardParams.maxLogitEntries {
+            if p.includeLogits && T * V > ProtocolLimits.maxInlineEntries {
                 throw RPCError.invalidParams(field: "includeLogits", value: true,
-                                             accepted: "false when T·V > \(ForwardParams.maxLogitEntries) (here \(T)·\(V) = \(T * V))")
+                                             accepted: "false when T·V > \(ProtocolLimits.maxInlineEntries) (here \(T)·\(V) = \(T * V))")
             }
-            return try self.runAnalysis(method: "forward", canonical: p.canonical, inputs: inputs, model: model,
+            return try self.runAnalysis(method: "forward", params: p, inputs: inputs, model: model,
                                         cacheable: !p.force && !p.includeLogits, clientName: context.clientName) {
                 let span = ProgressSpan(context: context, from: 0, to: 90)
                 guard let logits = try self.densePass(model: model, tokens: tokens, needLogits: true, context: context,
                                                       progress: span, consume: { _, _ in }) else {
                     throw RPCError(.internalError, "the forward pass returned no logits")
                 }
-                var argmax: [JSONValue] = [], top: [JSONValue] = []
+                var argmax: [Int] = [], top: [[TopToken]] = []
                 var nllSum = 0.0
                 try logits.withUnsafeBufferPointer { all in
                     for t in 0..<T {
@@ -58,21 +39,17 @@ extension ModelSession {
                         let lp = logSoftmax(row)
                         var best = 0
                         for i in 1..<V where lp[i] > lp[best] { best = i }
-                        argmax.append(.int(Int64(best)))
+                        argmax.append(best)
                         let order = p.topK == 0 ? [] : topIndices(lp, k: p.topK)
-                        top.append(.array(order.map { i in
-                            ["token": .int(Int64(i)), "piece": .string(model.tokenizer.piece(i) ?? ""), "logprob": .double(lp[i])]
-                        }))
+                        top.append(order.map { TopToken(token: $0, piece: model.tokenizer.piece($0) ?? "", logprob: lp[$0]) })
                         if t + 1 < T { nllSum -= lp[tokens[t + 1]] }
                     }
                 }
-                let nll: JSONValue = T > 1 ? .double(nllSum / Double(T - 1)) : .null
-                let ppl: JSONValue = T > 1 ? .double(exp(nllSum / Double(T - 1))) : .null
-                var result: [String: JSONValue] = ["argmax": .array(argmax), "top": .array(top), "nll": nll, "perplexity": ppl]
-                if p.includeLogits {
-                    result["logits"] = .array((0..<T).map { t in .array((0..<V).map { .double(Double(logits[t * V + $0])) }) })
-                }
-                return AnalysisOutput(result: result, summary: ["nll": nll])
+                let nll: Double? = T > 1 ? nllSum / Double(T - 1) : nil
+                let logitRows = p.includeLogits ? (0..<T).map { Array(logits[($0 * V)..<(($0 + 1) * V)]) } : nil
+                return AnalysisOutput(body: ForwardResult(argmax: argmax, top: top, nll: nll, perplexity: nll.map(exp),
+                                                          logits: logitRows),
+                                      digest: ForwardDigest(nll: nll))
             }
         })
     }

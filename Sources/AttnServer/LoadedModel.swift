@@ -1,3 +1,4 @@
+import AttnProtocol
 import Foundation
 import GPT2
 import JSONRPC
@@ -21,7 +22,7 @@ final class LoadedModel: @unchecked Sendable {
     /// Loads `config.json`, `model.safetensors`, `vocab.json`, `merges.txt` from `folder`.
     init(folder: URL, name: String?) throws {
         checkpoint = try GPT2Checkpoint.load(directory: folder)
-        tokenizer = try BPETokenizer(directory: folder)
+        tokenizer = try BPETokenizer(directory: folder, limits: TokenizerLimits(vocabSize: checkpoint.config.vocabSize))
         guard tokenizer.vocabularySize <= checkpoint.config.vocabSize else {
             throw LoadFailure("the tokenizer has \(tokenizer.vocabularySize) tokens but config.json's vocab_size is \(checkpoint.config.vocabSize)")
         }
@@ -39,14 +40,10 @@ final class LoadedModel: @unchecked Sendable {
     }
 
     /// `ModelInfo` of the protocol.
-    var info: JSONValue {
+    var info: ModelInfo {
         let c = config
-        return [
-            "name": .string(name), "path": .string(path), "fingerprint": .string(fingerprint),
-            "nLayer": .int(Int64(c.nLayer)), "nHead": .int(Int64(c.nHead)), "nEmbd": .int(Int64(c.nEmbd)),
-            "nPositions": .int(Int64(c.nPositions)), "vocabSize": .int(Int64(c.vocabSize)),
-            "parameterCount": .int(Int64(checkpoint.weights.parameterCount)),
-        ]
+        return ModelInfo(name: name, path: path, fingerprint: fingerprint, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd,
+                         nPositions: c.nPositions, vocabSize: c.vocabSize, parameterCount: checkpoint.weights.parameterCount)
     }
 
     /// The config as JSON text (stored with runs).

@@ -1,3 +1,4 @@
+import AttnProtocol
 import Foundation
 import JSONRPC
 
@@ -69,6 +70,13 @@ public final class MethodRegistry: @unchecked Sendable {
             return { context in try JSONValue(encoding: handle(params, context)) }
         }
         lock.withLock { entries[method] = entry }
+    }
+
+    /// Registers `method` with a typed params value read by `Params.init(reading:)` (unknown
+    /// fields refused), answered with a typed result.
+    public func register<Params: MethodParams, Result: Encodable>(_ method: String, kind: MethodKind, params: Params.Type,
+                                                                  handle: @escaping (Params, RequestContext) throws -> Result) {
+        register(method, kind: kind, parse: { try Params(reading: $0) }, handle: handle)
     }
 
     /// Registers a method that takes no params (any field given is refused with -32602).

@@ -1,3 +1,4 @@
+import AttnProtocol
 import Foundation
 import GPT2
 import JSONRPC

@@ -1,3 +1,4 @@
+import AttnProtocol
 import Foundation
 import JSONRPC
 import Logging
@@ -92,8 +93,8 @@ public final class RPCServer: @unchecked Sendable {
                 "limits": [
                     "maxMessageBytes": .int(Int64(configuration.maxMessageBytes)),
                     "maxQueue": .int(Int64(configuration.maxQueue)),
-                    "maxListLength": .int(Int64(ServerConfiguration.maxListLength)),
-                    "maxAttentionEntries": .int(Int64(ServerConfiguration.maxInlineEntries)),
+                    "maxListLength": .int(Int64(ProtocolLimits.maxListLength)),
+                    "maxAttentionEntries": .int(Int64(ProtocolLimits.maxInlineEntries)),
                 ],
             ],
         ]

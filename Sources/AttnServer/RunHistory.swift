@@ -1,3 +1,4 @@
+import AttnProtocol
 import Foundation
 import JSONRPC
 import Logging
@@ -54,10 +55,7 @@ final class RunHistory: @unchecked Sendable {
         let cached: JSONValue?
         let startedAt: Date
 
-        var historyJSON: JSONValue {
-            if let failure { return ["stored": false, "reason": .string(failure)] }
-            return ["stored": true]
-        }
+        var history: History { History(stored: failure == nil, reason: failure) }
     }
 
     /// Looks the request up in the cache (when `cacheable`) and otherwise writes the run as
@@ -79,12 +77,12 @@ final class RunHistory: @unchecked Sendable {
     }
 
     /// Stores the result in one transaction; returns the ticket with `failure` set if that failed.
-    func complete(_ ticket: Ticket, result: JSONValue, summary: JSONValue, points: [StoredSweepPoint]) -> Ticket {
+    func complete(_ ticket: Ticket, result: JSONValue, digest: JSONValue, points: [SweepPointRow]) -> Ticket {
         guard let store, ticket.failure == nil else { return ticket }
         var t = ticket
         do {
             try store.completeRun(id: ticket.runID, resultJSON: JSONWriter.data(result),
-                                  summaryJSON: JSONWriter.data(summary), sweepPoints: points,
+                                  summaryJSON: JSONWriter.data(digest), sweepPoints: points,
                                   duration: Date().timeIntervalSince(ticket.startedAt))
         } catch {
             logger.warning("run history: could not store run \(ticket.runID): \(error)")

@@ -20,10 +20,6 @@ public struct ServerConfiguration: Sendable, Equatable {
     public static let defaultMaxMessageBytes = 64 << 20
     public static let defaultCacheBudgetBytes = 1 << 30
     public static let protocolVersion = "1.0"
-    /// Longest list param (`thresholds`, `blockSizes`, `texts`), values.
-    public static let maxListLength = 64
-    /// Most numbers returned inline by `includeAttention` (L·H·T²) or `includeLogits` (T·V).
-    public static let maxInlineEntries = 4_000_000
     public static let serverName = "attnd"
 
     public init(model: String? = nil, databasePath: String? = nil, historyEnabled: Bool = true,

@@ -88,11 +88,21 @@ public final class RPCClient: @unchecked Sendable {
                          onNotification: onNotification, onUnmatchedResponse: onUnmatchedResponse)
     }
 
-    /// Connects to a daemon listening on a Unix socket.
+    /// Connects to a daemon listening on a Unix socket, after checking that its folder and socket
+    /// are ours alone and that the daemon runs as our user (`SocketFolder`).
+    /// - Throws: `SocketFolder.Failure` for someone else's folder, socket or daemon;
+    ///   `UnixSocket.Failure` when the connect fails.
     public static func connect(socketPath: String,
                                onNotification: @escaping (RPCNotification) -> Void = { _ in },
                                onUnmatchedResponse: @escaping (RPCResponse) -> Void = { _ in }) throws -> RPCClient {
+        try SocketFolder.verifyBeforeConnecting(socketPath: socketPath)
         let fd = try UnixSocket.connect(path: socketPath)
+        do {
+            try SocketFolder.verifyPeer(of: fd, socketPath: socketPath)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
         return RPCClient(connection: Connection(readFD: fd, writeFD: fd, label: socketPath),
                          onNotification: onNotification, onUnmatchedResponse: onUnmatchedResponse)
     }

@@ -1,102 +1,51 @@
-/// Every error code the daemon sends, in one place (the table in Protocol/README.md mirrors it).
+/// A JSON-RPC error code: its number and the lowerCamelCase name the spec uses.
 ///
-/// Standard JSON-RPC codes, LSP's -32002 and -32800, and server-defined codes in
-/// -32099…-32000. `.unknown` only carries a code received from a peer that this list does
-/// not name; the server never sends it.
-public enum RPCErrorCode: Hashable, Sendable, CustomStringConvertible {
+/// This module names the codes of JSON-RPC 2.0, LSP's -32002 and -32800, and -32007
+/// (`messageTooLarge`, sent by the framer). An application adds its own server-defined codes
+/// (-32099…-32000) as static members in an extension (`AttnProtocol` does); codes compare by
+/// number, so a code received from a peer equals the named one.
+public struct RPCErrorCode: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int
+    /// The lowerCamelCase name of Protocol/README.md §14, or "unknown" for a number no module named.
+    public let name: String
+
+    /// Names a code (for application extensions).
+    public init(_ rawValue: Int, name: String) {
+        self.rawValue = rawValue
+        self.name = name
+    }
+
+    /// A code received as a number: named when it is one of `known`, else "unknown".
+    public init(rawValue: Int, known: [RPCErrorCode] = RPCErrorCode.standard) {
+        self = known.first { $0.rawValue == rawValue } ?? RPCErrorCode(rawValue, name: "unknown")
+    }
+
+    public static func == (a: RPCErrorCode, b: RPCErrorCode) -> Bool { a.rawValue == b.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+    public var description: String { "\(rawValue) (\(name))" }
+
     /// -32700: the body is not valid JSON, or a frame header is malformed (answered with `id: null`).
-    case parseError
+    public static let parseError = RPCErrorCode(-32700, name: "parseError")
     /// -32600: the JSON is not a valid request object, an empty batch, or a request after `shutdown`.
-    case invalidRequest
+    public static let invalidRequest = RPCErrorCode(-32600, name: "invalidRequest")
     /// -32601: no method with this name.
-    case methodNotFound
+    public static let methodNotFound = RPCErrorCode(-32601, name: "methodNotFound")
     /// -32602: a parameter is missing, of the wrong type, out of range or unknown;
     /// `data` is `{field, value, accepted}`.
-    case invalidParams
+    public static let invalidParams = RPCErrorCode(-32602, name: "invalidParams")
     /// -32603: an unexpected failure inside the server; the message says what failed.
-    case internalError
+    public static let internalError = RPCErrorCode(-32603, name: "internalError")
     /// -32002 (LSP): a request arrived before `initialize` completed.
-    case serverNotInitialized
+    public static let serverNotInitialized = RPCErrorCode(-32002, name: "serverNotInitialized")
     /// -32800 (LSP): the request was cancelled by `$/cancelRequest` (or its client vanished).
-    case requestCancelled
-    /// -32000: the compute queue is full (`--max-queue`); retry later.
-    case serverBusy
-    /// -32001: the method needs a model and none is loaded (`model/load` or `--model`).
-    case noModelLoaded
-    /// -32003: a model folder could not be found or read; the message names the file.
-    case modelLoadFailed
-    /// -32004: the run history database is disabled (`--no-history`) or unreadable.
-    case historyUnavailable
-    /// -32005: no stored run has this id.
-    case runNotFound
-    /// -32006: writing an export file failed (path refused or I/O error).
-    case exportFailed
-    /// -32007: a message body is over `--max-message-bytes`; it was skipped unread.
-    case messageTooLarge
-    /// -32008: fetching a model by name failed.
-    case downloadFailed
-    /// A code this enum does not name (received from a peer).
-    case unknown(Int)
+    public static let requestCancelled = RPCErrorCode(-32800, name: "requestCancelled")
+    /// -32007: a message body is over the framer's limit; it was skipped unread.
+    public static let messageTooLarge = RPCErrorCode(-32007, name: "messageTooLarge")
 
-    /// The documented codes, in table order.
-    public static let documented: [RPCErrorCode] = [
+    /// The codes this module names, in the spec's table order.
+    public static let standard: [RPCErrorCode] = [
         .parseError, .invalidRequest, .methodNotFound, .invalidParams, .internalError,
-        .serverNotInitialized, .requestCancelled,
-        .serverBusy, .noModelLoaded, .modelLoadFailed, .historyUnavailable, .runNotFound,
-        .exportFailed, .messageTooLarge, .downloadFailed,
+        .serverNotInitialized, .requestCancelled, .messageTooLarge,
     ]
-
-    public var rawValue: Int {
-        switch self {
-        case .parseError: return -32700
-        case .invalidRequest: return -32600
-        case .methodNotFound: return -32601
-        case .invalidParams: return -32602
-        case .internalError: return -32603
-        case .serverNotInitialized: return -32002
-        case .requestCancelled: return -32800
-        case .serverBusy: return -32000
-        case .noModelLoaded: return -32001
-        case .modelLoadFailed: return -32003
-        case .historyUnavailable: return -32004
-        case .runNotFound: return -32005
-        case .exportFailed: return -32006
-        case .messageTooLarge: return -32007
-        case .downloadFailed: return -32008
-        case .unknown(let code): return code
-        }
-    }
-
-    public init(rawValue: Int) {
-        self = RPCErrorCode.documented.first { $0.rawValue == rawValue } ?? .unknown(rawValue)
-    }
-
-    public var description: String {
-        switch self {
-        case .unknown(let code): return "\(code)"
-        default: return "\(rawValue) (\(name))"
-        }
-    }
-
-    /// The lowerCamelCase name used in Protocol/README.md.
-    public var name: String {
-        switch self {
-        case .parseError: return "parseError"
-        case .invalidRequest: return "invalidRequest"
-        case .methodNotFound: return "methodNotFound"
-        case .invalidParams: return "invalidParams"
-        case .internalError: return "internalError"
-        case .serverNotInitialized: return "serverNotInitialized"
-        case .requestCancelled: return "requestCancelled"
-        case .serverBusy: return "serverBusy"
-        case .noModelLoaded: return "noModelLoaded"
-        case .modelLoadFailed: return "modelLoadFailed"
-        case .historyUnavailable: return "historyUnavailable"
-        case .runNotFound: return "runNotFound"
-        case .exportFailed: return "exportFailed"
-        case .messageTooLarge: return "messageTooLarge"
-        case .downloadFailed: return "downloadFailed"
-        case .unknown: return "unknown"
-        }
-    }
 }

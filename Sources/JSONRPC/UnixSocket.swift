@@ -1,6 +1,8 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#else
+#error("SelectAttention builds on Linux only: JSONRPC calls Glibc directly (sockets, poll, pipes)")
 #endif
 
 /// Unix-domain stream sockets: the low-level calls shared by the client (connect) and the

@@ -28,7 +28,7 @@ enum HTMLTables {
         rows.append(["model fingerprint", run.model ?? "not recorded"])
         rows.append(["date (UTC)", run.createdAtMs.map { NumberFormat.isoDate(ms: $0) } ?? "not recorded"])
         rows.append(["runtime", run.durationMs.map { NumberFormat.duration(ms: $0) } ?? "not recorded"])
-        if let tokens = JSONValue.int(run.result?["numTokens"]) { rows.append(["tokens", String(tokens)]) }
+        if let tokens = LooseJSON.int(run.result?["numTokens"]) { rows.append(["tokens", String(tokens)]) }
         for key in run.params.keys.sorted() {
             rows.append(["params.\(key)", paramText(run.params[key] as Any)])
         }
@@ -37,10 +37,10 @@ enum HTMLTables {
 
     static func paramText(_ value: Any) -> String {
         if let array = value as? [Any], array.count > maxArrayEntries {
-            let head = array.prefix(maxArrayEntries).map(JSONValue.compactText).joined(separator: ", ")
+            let head = array.prefix(maxArrayEntries).map(LooseJSON.compactText).joined(separator: ", ")
             return "[\(head), …] (\(array.count) entries)"
         }
-        let text = JSONValue.compactText(value)
+        let text = LooseJSON.compactText(value)
         guard text.count > maxParamCharacters else { return text }
         return String(text.prefix(maxParamCharacters)) + "… (\(text.count) characters)"
     }

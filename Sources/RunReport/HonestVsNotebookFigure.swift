@@ -53,7 +53,7 @@ enum HonestVsNotebookFigure {
 
     /// One panel's bars: the honest value (dark) beside the notebook's (light) for each point,
     /// classes `bar honest <kind>` / `bar notebook <kind>`, with the point names under them.
-    private static func pairedBars(_ canvas: inout SVGCanvas, area: PlotArea, points: [SweepPoint], labels: [String],
+    private static func pairedBars(_ canvas: inout SVGCanvas, area: PlotArea, points: [PlottedSweepPoint], labels: [String],
                                    y: (Double) -> Double, unit: String, kind: String,
                                    honest: (name: String, values: [Double?]), notebook: (name: String, values: [Double?])) {
         canvas.groupedBars(area: area, categories: labels, series: [

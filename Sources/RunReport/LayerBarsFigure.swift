@@ -3,7 +3,7 @@
 enum LayerBarsFigure {
     /// The point to show: `selection` when the run has it, else the sparsest point; the note
     /// says which and why.
-    static func choosePoint(_ sweep: SweepResult, selection: (blockSize: Int, threshold: Double)?) -> (SweepPoint, note: String)? {
+    static func choosePoint(_ sweep: SweepResult, selection: (blockSize: Int, threshold: Double)?) -> (PlottedSweepPoint, note: String)? {
         if let selection, let p = sweep.point(blockSize: selection.blockSize, threshold: selection.threshold) {
             return (p, "the requested point")
         }

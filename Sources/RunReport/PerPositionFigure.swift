@@ -37,7 +37,7 @@ enum PerPositionFigure {
 
         var caption = "Per-position \(run.metric) for run \(run.run.shortID)"
         let settings = ["threshold", "blockSize"].compactMap { key in
-            JSONValue.double(run.run.params[key]).map { "\(key) \(NumberFormat.value($0))" }
+            LooseJSON.double(run.run.params[key]).map { "\(key) \(NumberFormat.value($0))" }
         }
         if !settings.isEmpty { caption += " (\(settings.joined(separator: ", ")))" }
         caption += ": one row per layer, one column per query position; each cell is the mean over heads (\(unit)), colour scale from 0 to \(NumberFormat.value(hi))."

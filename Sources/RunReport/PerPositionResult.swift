@@ -17,9 +17,9 @@ struct PerPositionResult {
     init?(run: StoredRun) {
         guard run.method == "perPositionKL", let result = run.result else { return nil }
         self.run = run
-        let layers = JSONValue.objects(result["layers"])
-        layerIndices = layers.enumerated().map { JSONValue.int($1["layer"]) ?? $0 }
-        values = layers.map { layer in ((layer["values"] as? [Any]) ?? []).map { JSONValue.double($0) } }
+        let layers = LooseJSON.objects(result["layers"])
+        layerIndices = layers.enumerated().map { LooseJSON.int($1["layer"]) ?? $0 }
+        values = layers.map { layer in ((layer["values"] as? [Any]) ?? []).map { LooseJSON.double($0) } }
         numPositions = values.map(\.count).max() ?? 0
         metric = (run.params["metric"] as? String) ?? (result["metric"] as? String) ?? "attentionKL"
         if let pieces = result["pieces"] as? [String] {

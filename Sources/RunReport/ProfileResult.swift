@@ -31,23 +31,23 @@ struct ProfileResult {
     init?(run: StoredRun) {
         guard run.method == "profileAttention", let result = run.result else { return nil }
         self.run = run
-        let layers = JSONValue.objects(result["layers"])
-        layerIndices = layers.enumerated().map { JSONValue.int($1["layer"]) ?? $0 }
+        let layers = LooseJSON.objects(result["layers"])
+        layerIndices = layers.enumerated().map { LooseJSON.int($1["layer"]) ?? $0 }
         heads = layers.map { layer in
-            JSONValue.objects(layer["heads"]).enumerated().map { offset, h in
-                ProfileHead(head: JSONValue.int(h["head"]) ?? offset,
-                            entrySparsity: JSONValue.double(h["entrySparsity"]),
-                            entrySparsitySeed: JSONValue.double(h["entrySparsitySeed"]),
-                            entropy: JSONValue.double(h["entropy"]),
-                            sinkMass: JSONValue.double(h["sinkMass"]),
-                            localMass: JSONValue.double(h["localMass"]),
-                            blockFractions: JSONValue.objects(h["blocks"]).compactMap { b in
-                                guard let t = JSONValue.double(b["threshold"]) else { return nil }
-                                return (t, JSONValue.double(b["fraction"]), JSONValue.double(b["fractionSeed"]))
+            LooseJSON.objects(layer["heads"]).enumerated().map { offset, h in
+                ProfileHead(head: LooseJSON.int(h["head"]) ?? offset,
+                            entrySparsity: LooseJSON.double(h["entrySparsity"]),
+                            entrySparsitySeed: LooseJSON.double(h["entrySparsitySeed"]),
+                            entropy: LooseJSON.double(h["entropy"]),
+                            sinkMass: LooseJSON.double(h["sinkMass"]),
+                            localMass: LooseJSON.double(h["localMass"]),
+                            blockFractions: LooseJSON.objects(h["blocks"]).compactMap { b in
+                                guard let t = LooseJSON.double(b["threshold"]) else { return nil }
+                                return (t, LooseJSON.double(b["fraction"]), LooseJSON.double(b["fractionSeed"]))
                             })
             }
         }
-        summary = JSONValue.object(result["summary"]) ?? [:]
+        summary = LooseJSON.object(result["summary"]) ?? [:]
     }
 
     /// H: the widest layer.

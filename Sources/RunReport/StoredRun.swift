@@ -38,8 +38,8 @@ struct StoredRun {
         self.method = method
         status = json["status"] as? String
         // `runs/get` writes RFC 3339 text; milliseconds since the epoch are accepted too.
-        createdAtMs = JSONValue.double(json["createdAt"]) ?? StoredRun.milliseconds(rfc3339: json["createdAt"] as? String)
-        durationMs = JSONValue.double(json["durationMs"])
+        createdAtMs = LooseJSON.double(json["createdAt"]) ?? StoredRun.milliseconds(rfc3339: json["createdAt"] as? String)
+        durationMs = LooseJSON.double(json["durationMs"])
         model = (json["model"] as? String) ?? ((json["result"] as? [String: Any])?["model"] as? String)
         params = (json["params"] as? [String: Any]) ?? [:]
         result = json["result"] as? [String: Any]

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Per-layer aggregates of one sweep point (means over heads and queries).
-struct SweepLayer {
+struct PlottedSweepLayer {
     var layer: Int
     var prunedBlockFraction: Double?
     var prunedMass: Double?
@@ -13,7 +13,7 @@ struct SweepLayer {
 }
 
 /// What the pruned forward pass changed at the output (present when `endToEnd` was requested).
-struct SweepEndToEnd {
+struct PlottedEndToEnd {
     /// Mean KL(full || pruned) of the next-token distributions, nats.
     var outputKL: Double?
     var top1Agreement: Double?
@@ -22,8 +22,9 @@ struct SweepEndToEnd {
     var nllPruned: Double?
 }
 
-/// One (blockSize, threshold) point of a `pruneSweep` result.
-struct SweepPoint {
+/// One (blockSize, threshold) point of a stored `pruneSweep` result as the figures plot it: the
+/// fields that place it required, every metric optional (the protocol type is `AttnProtocol.SweepPoint`).
+struct PlottedSweepPoint {
     var selection: String
     /// Block size, tokens.
     var blockSize: Int
@@ -37,8 +38,8 @@ struct SweepPoint {
     /// nats
     var seedKL: Double?
     var fullyPrunedRows: Int?
-    var layers: [SweepLayer]
-    var endToEnd: SweepEndToEnd?
+    var layers: [PlottedSweepLayer]
+    var endToEnd: PlottedEndToEnd?
 
     /// The threshold as a point label: `0.002`, `k=8`, `cov 0.9`.
     var thresholdLabel: String {
@@ -57,31 +58,31 @@ struct SweepPoint {
 
     /// Reads one point; `nil` when the fields that place it on the plot are missing.
     init?(json: [String: Any]) {
-        guard let blockSize = JSONValue.int(json["blockSize"]),
-              let threshold = JSONValue.double(json["threshold"]),
-              let fraction = JSONValue.double(json["prunedBlockFraction"]) else { return nil }
+        guard let blockSize = LooseJSON.int(json["blockSize"]),
+              let threshold = LooseJSON.double(json["threshold"]),
+              let fraction = LooseJSON.double(json["prunedBlockFraction"]) else { return nil }
         self.blockSize = blockSize
         self.threshold = threshold
         prunedBlockFraction = fraction
         selection = (json["selection"] as? String) ?? "threshold"
-        seedPrunedFraction = JSONValue.double(json["seedPrunedFraction"])
-        prunedMass = JSONValue.double(json["prunedMass"])
-        attentionKL = JSONValue.double(json["attentionKL"])
-        seedKL = JSONValue.double(json["seedKL"])
-        fullyPrunedRows = JSONValue.int(json["fullyPrunedRows"])
-        layers = JSONValue.objects(json["layers"]).enumerated().map { offset, layer in
-            SweepLayer(layer: JSONValue.int(layer["layer"]) ?? offset,
-                       prunedBlockFraction: JSONValue.double(layer["prunedBlockFraction"]),
-                       prunedMass: JSONValue.double(layer["prunedMass"]),
-                       attentionKL: JSONValue.double(layer["attentionKL"]),
-                       seedKL: JSONValue.double(layer["seedKL"]),
-                       fullyPrunedRows: JSONValue.int(layer["fullyPrunedRows"]))
+        seedPrunedFraction = LooseJSON.double(json["seedPrunedFraction"])
+        prunedMass = LooseJSON.double(json["prunedMass"])
+        attentionKL = LooseJSON.double(json["attentionKL"])
+        seedKL = LooseJSON.double(json["seedKL"])
+        fullyPrunedRows = LooseJSON.int(json["fullyPrunedRows"])
+        layers = LooseJSON.objects(json["layers"]).enumerated().map { offset, layer in
+            PlottedSweepLayer(layer: LooseJSON.int(layer["layer"]) ?? offset,
+                       prunedBlockFraction: LooseJSON.double(layer["prunedBlockFraction"]),
+                       prunedMass: LooseJSON.double(layer["prunedMass"]),
+                       attentionKL: LooseJSON.double(layer["attentionKL"]),
+                       seedKL: LooseJSON.double(layer["seedKL"]),
+                       fullyPrunedRows: LooseJSON.int(layer["fullyPrunedRows"]))
         }
-        if let e2e = JSONValue.object(json["endToEnd"]) {
-            endToEnd = SweepEndToEnd(outputKL: JSONValue.double(e2e["outputKL"]),
-                                     top1Agreement: JSONValue.double(e2e["top1Agreement"]),
-                                     nllFull: JSONValue.double(e2e["nllFull"]),
-                                     nllPruned: JSONValue.double(e2e["nllPruned"]))
+        if let e2e = LooseJSON.object(json["endToEnd"]) {
+            endToEnd = PlottedEndToEnd(outputKL: LooseJSON.double(e2e["outputKL"]),
+                                     top1Agreement: LooseJSON.double(e2e["top1Agreement"]),
+                                     nllFull: LooseJSON.double(e2e["nllFull"]),
+                                     nllPruned: LooseJSON.double(e2e["nllPruned"]))
         }
     }
 }
@@ -89,7 +90,7 @@ struct SweepPoint {
 /// The points of one stored `pruneSweep` run.
 struct SweepResult {
     var run: StoredRun
-    var points: [SweepPoint]
+    var points: [PlottedSweepPoint]
     /// Points left out because blockSize, threshold or prunedBlockFraction was missing.
     var skippedPoints: Int
     var numTokens: Int?
@@ -98,21 +99,21 @@ struct SweepResult {
 
     init?(run: StoredRun) {
         guard run.method == "pruneSweep", let result = run.result else { return nil }
-        let raw = JSONValue.objects(result["points"])
+        let raw = LooseJSON.objects(result["points"])
         self.run = run
-        points = raw.compactMap(SweepPoint.init(json:))
+        points = raw.compactMap(PlottedSweepPoint.init(json:))
         skippedPoints = raw.count - points.count
-        numTokens = JSONValue.int(result["numTokens"])
-        seedEpsilon = JSONValue.double(run.params["seedEpsilon"]) ?? 1e-12
+        numTokens = LooseJSON.int(result["numTokens"])
+        seedEpsilon = LooseJSON.double(run.params["seedEpsilon"]) ?? 1e-12
     }
 
     /// The point with `blockSize` and `threshold` (relative tolerance 1e-9), if the run has it.
-    func point(blockSize: Int, threshold: Double) -> SweepPoint? {
+    func point(blockSize: Int, threshold: Double) -> PlottedSweepPoint? {
         points.first { $0.blockSize == blockSize && abs($0.threshold - threshold) <= 1e-9 * max(abs(threshold), 1e-300) }
     }
 
     /// The point that prunes the most (largest prunedBlockFraction; first one on ties).
-    var sparsestPoint: SweepPoint? {
+    var sparsestPoint: PlottedSweepPoint? {
         points.reduce(nil) { best, p in
             guard let b = best else { return p }
             return p.prunedBlockFraction > b.prunedBlockFraction ? p : b

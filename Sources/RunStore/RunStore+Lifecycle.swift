@@ -24,7 +24,7 @@ extension RunStore {
     /// Completes a running run in one transaction: result, summary and sweep points all land, or
     /// nothing does. `duration` (seconds) defaults to the time since `beginRun`.
     /// - Throws: `.runNotFound`, `.runNotRunning` (e.g. already interrupted), or a database error.
-    public func completeRun(id: String, resultJSON: Data, summaryJSON: Data? = nil, sweepPoints: [SweepPoint] = [],
+    public func completeRun(id: String, resultJSON: Data, summaryJSON: Data? = nil, sweepPoints: [SweepPointRow] = [],
                             duration: TimeInterval? = nil, now: Date = Date()) throws(RunStoreError) {
         try write { db in
             try finish(db, id: id, status: .completed, error: nil, duration: duration, now: now, extra: [

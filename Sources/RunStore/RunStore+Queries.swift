@@ -32,7 +32,7 @@ public struct RunDetails: Sendable, Equatable {
     public var model: ModelRecord?
     public var input: InputRecord?
     /// The run's sweep points in order; empty for other methods.
-    public var sweepPoints: [SweepPoint]
+    public var sweepPoints: [SweepPointRow]
 }
 
 extension RunStore {

@@ -29,6 +29,9 @@ struct AttnDaemon: ParsableCommand {
     @Option(help: "Compute requests that may wait behind the running one; more are refused with -32000.")
     var maxQueue = ServerConfiguration.defaultMaxQueue
 
+    @Option(help: "Clients served at once on the socket; more are answered -32000 and closed.")
+    var maxClients = 64
+
     @Option(help: "Largest accepted message body, in bytes; larger ones are skipped unread and refused with -32007.")
     var maxMessageBytes = ServerConfiguration.defaultMaxMessageBytes
 
@@ -42,6 +45,7 @@ struct AttnDaemon: ParsableCommand {
         if stdio == (socketPath != nil) {
             throw ValidationError("give exactly one of --stdio or --listen PATH")
         }
+        if maxClients < 1 { throw ValidationError("--max-clients must be ≥ 1 (got \(maxClients))") }
         if maxQueue < 0 { throw ValidationError("--max-queue must be ≥ 0 (got \(maxQueue))") }
         if maxMessageBytes < 1 { throw ValidationError("--max-message-bytes must be ≥ 1 (got \(maxMessageBytes))") }
         if cacheBudgetBytes < 0 { throw ValidationError("--cache-budget-bytes must be ≥ 0 (got \(cacheBudgetBytes))") }
@@ -61,6 +65,19 @@ struct AttnDaemon: ParsableCommand {
         }
         let logger = Logger(label: "attnd")
 
+        // Bind before loading the model: a socket that cannot be served fails at once, not
+        // after a load of seconds.
+        var listener: SocketListener?
+        if let socketPath {
+            do {
+                listener = try SocketListener.open(path: socketPath, logger: logger)
+            } catch {
+                // A start-up failure, like a model that cannot be loaded: exit code 2.
+                logger.critical("cannot start: \(error)")
+                Foundation.exit(2)
+            }
+        }
+
         let configuration = ServerConfiguration(
             model: model, databasePath: db, historyEnabled: !noHistory, maxQueue: maxQueue,
             maxMessageBytes: maxMessageBytes, cacheBudgetBytes: cacheBudgetBytes)
@@ -69,21 +86,14 @@ struct AttnDaemon: ParsableCommand {
             try registerAnalysisMethods(into: registry, configuration: configuration, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
+            if let socketPath { unlink(socketPath) }
             Foundation.exit(2)
         }
         let server = RPCServer(configuration: configuration, registry: registry, logger: logger)
 
-        if let socketPath {
-            let listener: SocketListener
-            do {
-                listener = try SocketListener.open(path: socketPath, logger: logger)
-            } catch {
-                // A start-up failure, like a model that cannot be loaded: exit code 2.
-                logger.critical("cannot start: \(error)")
-                Foundation.exit(2)
-            }
-            logger.info("attnd listening on \(socketPath) (pid \(getpid()))")
-            listener.serve(server, maxMessageBytes: maxMessageBytes)
+        if let listener {
+            logger.info("attnd listening on \(listener.path) (pid \(getpid()))")
+            listener.serve(server, maxMessageBytes: maxMessageBytes, maxClients: maxClients)
         } else {
             logger.info("attnd serving on stdio (pid \(getpid()))")
             StdioTransport.serve(server, protocolOutput: protocolOutput, maxMessageBytes: maxMessageBytes)

@@ -30,9 +30,11 @@ final class SocketListener {
         self.logger = logger
     }
 
-    /// Binds `path`: refuses when a live daemon answers there or the path is not a socket;
-    /// replaces a stale socket file left by a daemon that died.
+    /// Binds `path`: creates its folder (mode 0700) when absent and refuses a folder that is not
+    /// ours alone (`SocketFolder.prepare`); refuses when a live daemon answers there or the path
+    /// is not a socket; replaces a stale socket file left by a daemon that died.
     static func open(path: String, logger: Logger) throws -> SocketListener {
+        try SocketFolder.prepare(forSocket: path)
         switch UnixSocket.probe(path: path) {
         case .live: throw Failure.inUse(path: path)
         case .notASocket: throw Failure.notASocket(path: path)
@@ -46,19 +48,52 @@ final class SocketListener {
     }
 
     /// Accepts clients forever on the calling thread.
-    func serve(_ server: RPCServer, maxMessageBytes: Int) -> Never {
+    ///
+    /// A peer running as another user (`SO_PEERCRED`) is closed at once; beyond `maxClients`
+    /// connected clients a new one gets one error response (`-32000`, id null) and is closed.
+    /// Failing `accept` calls (out of descriptors) back off from 50 ms to 2 s and are logged
+    /// once per streak, not once per try.
+    func serve(_ server: RPCServer, maxMessageBytes: Int, maxClients: Int) -> Never {
         installSignalHandlers(server)
+        var backoff = AcceptBackoff()
         while true {
+            let client: Int32
             do {
-                let client = try UnixSocket.accept(listener: fd)
-                let connection = Connection(readFD: client, writeFD: client, maxMessageBytes: maxMessageBytes,
-                                            label: "socket fd \(client)")
-                server.serve(connection)
+                client = try UnixSocket.accept(listener: fd)
             } catch {
-                logger.error("accept failed: \(error)")
-                usleep(50_000)
+                if let note = backoff.failed(error) { logger.error("\(note)") }
+                usleep(backoff.delayMicroseconds)
+                continue
             }
+            if let note = backoff.succeeded() { logger.notice("\(note)") }
+            do {
+                try SocketFolder.verifyPeer(of: client, socketPath: path)
+            } catch {
+                logger.warning("refused a client: \(error)")
+                close(client)
+                continue
+            }
+            if server.clientCount >= maxClients {
+                logger.warning("refused a client: \(maxClients) clients are connected (--max-clients)")
+                refuse(client, message: "attnd serves at most \(maxClients) clients at once (--max-clients) and that many are connected; try again later")
+                continue
+            }
+            let connection = Connection(readFD: client, writeFD: client, maxMessageBytes: maxMessageBytes,
+                                        label: "socket fd \(client)")
+            server.serve(connection)
         }
+    }
+
+    /// Writes one framed error response with a null id, then closes `client`. A non-blocking
+    /// write: a peer that does not read cannot stall the accept loop.
+    private func refuse(_ client: Int32, message: String) {
+        let body = JSONWriter.data([
+            "jsonrpc": "2.0", "id": nil,
+            "error": ["code": .int(Int64(RPCErrorCode.serverBusy.rawValue)), "message": .string(message)],
+        ])
+        _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+        MessageFramer.frame(body).withUnsafeBytes { raw in _ = write(client, raw.baseAddress, raw.count) }
+        close(client)
     }
 
     private func installSignalHandlers(_ server: RPCServer) {

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import AttentionAnalysis
 
-/// `DenseLogitsReference.compare` against a plain scalar Float64 evaluation of DESIGN.md's
+/// `DenseLogitsReference.compare` against a plain scalar Float64 evaluation of Protocol/README.md §11's
 /// definitions (Foundation `exp`/`log`, one element at a time), on seeded random logits whose
 /// shapes exercise every loop: V = 1 and V not a multiple of 8 or 16 (tails), T = 1, maxima in
 /// the tail and repeated maxima (argmax ties: first index). Tolerance: 1e-12 relative on

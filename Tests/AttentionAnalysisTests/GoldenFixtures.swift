@@ -3,7 +3,7 @@ import XCTest
 @testable import AttentionAnalysis
 
 /// Goldens written by `Tests/Fixtures/analysis/reference.py` (a plain numpy/Python
-/// implementation of DESIGN.md's definitions) on seeded synthetic causal attention.
+/// implementation of Protocol/README.md §11's definitions) on seeded synthetic causal attention.
 struct GoldenCase: Decodable {
     struct Shape: Decodable { let layers: Int; let heads: Int; let tokens: Int }
     struct Point: Decodable {

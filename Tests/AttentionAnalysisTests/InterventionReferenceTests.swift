@@ -1,8 +1,9 @@
 import XCTest
 @testable import AttentionAnalysis
+import SyntheticAttention
 
 /// `AttentionIntervention` against a plain per-row evaluation of the rules written here
-/// (DESIGN.md "Metric definitions": visible blocks, rule, keep policy, dense fallback,
+/// (Protocol/README.md §11 "Metric definitions": visible blocks, rule, keep policy, dense fallback,
 /// renormalisation by the kept mass), on seeded causal softmax attention (2 heads, T = 70) at
 /// block sizes that are and are not multiples of 8. Rows the reference leaves alone must be
 /// bit-identical; changed rows must have exactly the reference's zeros, and kept entries
@@ -42,7 +43,7 @@ final class InterventionReferenceTests: XCTestCase {
 
     func testMatchesPlainRuleEvaluation() throws {
         let h = 2, t = 70
-        let attention = SweepBenchmark.syntheticLayer(heads: h, tokens: t, spread: 3, seed: 7)
+        let attention = SyntheticAttention.layer(heads: h, tokens: t, spread: 3, seed: 7)
         var points: [SweepPoint] = []
         for b in [5, 8, 16] {
             for keep in [KeepPolicy.none, KeepPolicy(keepSink: true), KeepPolicy(keepSink: true, keepLocal: true)] {
@@ -77,7 +78,7 @@ final class InterventionReferenceTests: XCTestCase {
     /// a worker outside `0..<threadCount` or a wrong size is an error, not a crash.
     func testPerHeadApplyMatchesTheLayerCall() throws {
         let h = 3, t = 40
-        let attention = SweepBenchmark.syntheticLayer(heads: h, tokens: t, spread: 3, seed: 11)
+        let attention = SyntheticAttention.layer(heads: h, tokens: t, spread: 3, seed: 11)
         let point = SweepPoint(selection: .threshold, blockSize: 8, value: 0.05)
         let layerResult = try HandWorked.pruned(attention, heads: h, tokens: t, point)
         let intervention = try AttentionIntervention(point: point, heads: h, tokens: t, threadCount: 2)

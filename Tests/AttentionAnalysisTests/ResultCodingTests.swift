@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import AttentionAnalysis
 
-/// The result types encode with exactly the field names of DESIGN.md's protocol table.
+/// The result types encode with exactly the field names of Protocol/README.md §10's result tables.
 final class ResultCodingTests: XCTestCase {
     private func keys(_ value: some Encodable) throws -> Set<String> {
         let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value)) as? [String: Any]

@@ -1,10 +1,11 @@
 import XCTest
 @testable import AttentionAnalysis
+import SyntheticAttention
 
 /// The sweep's internal paths agree with each other on the same attention.
 final class SweepConsistencyTests: XCTestCase {
     private let tokens = 45, heads = 3
-    private lazy var layers = (0..<2).map { SweepBenchmark.syntheticLayer(heads: heads, tokens: tokens, seed: UInt64(7 + $0)) }
+    private lazy var layers = (0..<2).map { SyntheticAttention.layer(heads: heads, tokens: tokens, seed: UInt64(7 + $0)) }
 
     private func run(_ points: [SweepPoint], threads: Int) throws -> [SweepPointResult] {
         let acc = try SweepAccumulator(points: points, tokens: tokens, heads: heads, layers: 2, threadCount: threads)

@@ -1,11 +1,12 @@
 import XCTest
 @testable import AttentionAnalysis
+import SyntheticAttention
 
 /// Feeding a sweep head by head (from a forward pass's worker threads) gives exactly what
 /// feeding it layer by layer gives, and misuse is refused with a named error.
 final class SweepHeadFeedingTests: XCTestCase {
     private let tokens = 37, heads = 4, layerCount = 2
-    private lazy var layers = (0..<layerCount).map { SweepBenchmark.syntheticLayer(heads: heads, tokens: tokens, seed: UInt64(31 + $0)) }
+    private lazy var layers = (0..<layerCount).map { SyntheticAttention.layer(heads: heads, tokens: tokens, seed: UInt64(31 + $0)) }
     private let points = SweepPoint.grid(selection: .threshold, values: [0.05, 0.01], blockSizes: [8, 16])
         + [SweepPoint(selection: .topK, blockSize: 8, value: 2)]
 

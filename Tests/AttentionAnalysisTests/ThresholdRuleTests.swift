@@ -1,5 +1,6 @@
 import XCTest
 @testable import AttentionAnalysis
+import SyntheticAttention
 
 /// The threshold rule and every sweep metric on matrices small enough to check on paper.
 final class ThresholdRuleTests: XCTestCase {
@@ -97,7 +98,7 @@ final class ThresholdRuleTests: XCTestCase {
 
     /// A point that prunes nothing reports exactly zero divergence (rows summing to 1 ± rounding).
     func testNothingPrunedIsExactlyZero() throws {
-        let a = SweepBenchmark.syntheticLayer(heads: 2, tokens: 19)
+        let a = SyntheticAttention.layer(heads: 2, tokens: 19)
         let r = try HandWorked.sweep(a, heads: 2, tokens: 19, SweepPoint(selection: .threshold, blockSize: 4, value: 1e-30))
         XCTAssertEqual(r.prunedMass, 0)
         XCTAssertEqual(r.attentionKL, 0)

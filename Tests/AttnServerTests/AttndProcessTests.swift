@@ -56,7 +56,7 @@ final class AttndProcessTests: XCTestCase {
     // MARK: Unix socket
 
     private func socketPath() -> String {
-        "/tmp/attnd-test-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
+        PrivateSocketPath.make()
     }
 
     private func startListening(_ path: String) throws -> Process {
@@ -68,8 +68,9 @@ final class AttndProcessTests: XCTestCase {
         let deadline = Date().addingTimeInterval(10)
         while UnixSocket.probe(path: path) != .live {
             guard Date() < deadline, process.isRunning else {
+                let failure = DaemonStartFailure(path: path, waitedSeconds: 10, process: process)
                 process.terminate()
-                throw XCTSkip("attnd --listen did not come up")
+                throw failure
             }
             usleep(10_000)
         }
@@ -81,7 +82,7 @@ final class AttndProcessTests: XCTestCase {
             process.terminate()  // SIGTERM: removes the socket file, exits 0
             process.waitUntilExit()
         }
-        unlink(path)
+        PrivateSocketPath.remove(path)
     }
 
     func testSocketServesTwoClientsAtOnceAndExitClosesOnlyOne() throws {
@@ -151,7 +152,7 @@ final class AttndProcessTests: XCTestCase {
     func testPathThatIsNotASocketIsRefusedAndKept() throws {
         let path = socketPath()
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("keep me".utf8)))
-        defer { unlink(path) }
+        defer { PrivateSocketPath.remove(path) }
         XCTAssertNotEqual(try runToExit(["--listen", path]), 0)
         XCTAssertEqual(FileManager.default.contents(atPath: path), Data("keep me".utf8))
     }

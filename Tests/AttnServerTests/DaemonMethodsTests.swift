@@ -1,3 +1,4 @@
+import AttnProtocol
 import Foundation
 import GPT2
 import JSONRPC
@@ -40,7 +41,7 @@ final class DaemonMethodsTests: XCTestCase {
         XCTAssertEqual(info["vocabSize"], 512)
         XCTAssertEqual(info["parameterCount"], 45_952)
         XCTAssertEqual(info["name"], "tiny-peaked")
-        XCTAssertEqual(info["fingerprint"]?.stringValue?.count, 32)
+        XCTAssertEqual(info["fingerprint"]?.stringValue?.count, 64)
     }
 
     func testTokenizeGivesHuggingFaceIDsPiecesAndByteOffsets() throws {

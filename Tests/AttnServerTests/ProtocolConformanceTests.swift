@@ -1,4 +1,5 @@
 import AttentionAnalysis
+import AttnProtocol
 import AttnServer
 import Foundation
 import JSONRPC
@@ -123,7 +124,7 @@ final class ProtocolConformanceTests: XCTestCase {
         XCTAssertEqual(refused.code, .invalidParams)
         XCTAssertEqual(refused.data, ["field": "thresholds[0]", "value": 2.0, "accepted": "a number in (0, 1]"])
 
-        let notFinite = AnalysisError.invalidValue(field: "seedEpsilon", value: .nan, accepted: "a number in (0, 0.001]").rpcError
+        let notFinite = AnalysisError.invalidValue(field: "seedEpsilon", value: .nan, accepted: SeedEpsilon.accepted).rpcError
         XCTAssertEqual(notFinite.data?["value"], .null, "NaN is not JSON: sent as null")
 
         let block = AnalysisError.invalidBlockSize(field: "blockSizes[1]", value: 0).rpcError

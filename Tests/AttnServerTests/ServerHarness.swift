@@ -1,4 +1,5 @@
 import AttnServer
+import AttnProtocol
 import Foundation
 import JSONRPC
 import XCTest

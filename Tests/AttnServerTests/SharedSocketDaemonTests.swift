@@ -11,7 +11,7 @@ final class SharedSocketDaemonTests: XCTestCase {
     private var path: String!
 
     override func setUpWithError() throws {
-        path = "/tmp/attnd-shared-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        path = PrivateSocketPath.make()
         daemon = Process()
         daemon.executableURL = try BuiltProducts.executable("attnd")
         daemon.arguments = ["--listen", path, "--log-level", "error", "--no-history",
@@ -20,7 +20,9 @@ final class SharedSocketDaemonTests: XCTestCase {
         try daemon.run()
         let deadline = Date().addingTimeInterval(20)
         while UnixSocket.probe(path: path) != .live {
-            guard Date() < deadline else { throw XCTSkip("attnd --listen did not come up") }
+            guard Date() < deadline, daemon.isRunning else {
+                throw DaemonStartFailure(path: path, waitedSeconds: 20, process: daemon)
+            }
             Thread.sleep(forTimeInterval: 0.02)
         }
     }
@@ -28,7 +30,7 @@ final class SharedSocketDaemonTests: XCTestCase {
     override func tearDown() {
         daemon?.terminate()
         daemon?.waitUntilExit()
-        unlink(path)
+        PrivateSocketPath.remove(path)
     }
 
     private func client(onNotification: @escaping (RPCNotification) -> Void = { _ in }) throws -> RPCClient {

@@ -121,8 +121,8 @@ final class AttnHarness {
     }
 
     /// Runs `attn arguments` to the end.
-    func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 120) throws -> Outcome {
-        try start(arguments, stdin: stdin).finish(timeout: timeout)
+    func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 120, executable: URL? = nil) throws -> Outcome {
+        try start(arguments, stdin: stdin, executable: executable).finish(timeout: timeout)
     }
 
     /// Runs with the tiny model on a spawned daemon and `--json`; fails the test unless the

@@ -1,3 +1,4 @@
+import AttnProtocol
 import JSONRPC
 import XCTest
 @testable import attn

@@ -270,7 +270,7 @@ final class TokenizerHandWorkedTests: XCTestCase {
                       as: .invalidID(file: "vocab.json", token: "half", reason: "1.5 is not an integer"),
                       mentioning: ["vocab.json", "\"half\""])
         assertRefused(vocab: try vocabJSON(["neg": -3]), merges: merges,
-                      as: .invalidID(file: "vocab.json", token: "neg", reason: "-3 is out of range"),
+                      as: .invalidID(file: "vocab.json", token: "neg", reason: "-3 is out of range 0…4194303"),
                       mentioning: ["\"neg\"", "-3"])
         var withString = try XCTUnwrap(JSONSerialization.jsonObject(with: vocabJSON([:])) as? [String: Any])
         withString["word"] = "12"

@@ -55,17 +55,17 @@ final class MessageTests: XCTestCase {
         }
     }
 
-    func testErrorCodesAreTheContractNumbers() {
-        let expected: [Int] = [-32700, -32600, -32601, -32602, -32603, -32002, -32800,
-                               -32000, -32001, -32003, -32004, -32005, -32006, -32007, -32008]
-        XCTAssertEqual(RPCErrorCode.documented.map(\.rawValue), expected)
-        XCTAssertEqual(Set(RPCErrorCode.documented.map(\.name)).count, expected.count)
-        for code in RPCErrorCode.documented { XCTAssertEqual(RPCErrorCode(rawValue: code.rawValue), code) }
-        XCTAssertEqual(RPCErrorCode(rawValue: -31999), .unknown(-31999))
+    func testStandardErrorCodesAreTheSpecNumbers() {
+        let expected: [Int] = [-32700, -32600, -32601, -32602, -32603, -32002, -32800, -32007]
+        XCTAssertEqual(RPCErrorCode.standard.map(\.rawValue), expected)
+        XCTAssertEqual(Set(RPCErrorCode.standard.map(\.name)).count, expected.count)
+        for code in RPCErrorCode.standard { XCTAssertEqual(RPCErrorCode(rawValue: code.rawValue).name, code.name) }
+        XCTAssertEqual(RPCErrorCode(rawValue: -31999).name, "unknown")
+        XCTAssertEqual(RPCErrorCode(rawValue: -31999).rawValue, -31999)
     }
 
     func testResponseWireForm() {
-        let wire = RPCMessage.response(RPCResponse(id: nil, error: RPCError(.serverBusy, "busy", data: ["maxQueue": 2]))).jsonValue
+        let wire = RPCMessage.response(RPCResponse(id: nil, error: RPCError(RPCErrorCode(-32000, name: "serverBusy"), "busy", data: ["maxQueue": 2]))).jsonValue
         XCTAssertEqual(JSONWriter.string(wire), #"{"error":{"code":-32000,"data":{"maxQueue":2},"message":"busy"},"id":null,"jsonrpc":"2.0"}"#)
     }
 }

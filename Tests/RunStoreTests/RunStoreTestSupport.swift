@@ -17,8 +17,8 @@ func request(_ method: String = "pruneSweep", model: ModelRecord = gpt2, tokens:
                params: try CanonicalParams(Data(params.utf8)), clientName: client)
 }
 
-func point(_ threshold: Double, blockSize: Int = 16, pruned: Double, outputKL: Double? = nil) -> SweepPoint {
-    SweepPoint(selection: "threshold", blockSize: blockSize, threshold: threshold,
+func point(_ threshold: Double, blockSize: Int = 16, pruned: Double, outputKL: Double? = nil) -> SweepPointRow {
+    SweepPointRow(selection: "threshold", blockSize: blockSize, threshold: threshold,
                prunedBlockFraction: pruned, seedPrunedFraction: pruned / 2, prunedMass: threshold * 3,
                attentionKL: 0.001, seedKL: 0.002, fullyPrunedRows: 0,
                outputKL: outputKL, top1Agreement: outputKL.map { _ in 0.97 }, nllFull: outputKL.map { _ in 3.5 },
@@ -27,7 +27,7 @@ func point(_ threshold: Double, blockSize: Int = 16, pruned: Double, outputKL: D
 
 /// Begins and completes one run created at `created` seconds after `t0`.
 @discardableResult
-func completedRun(_ store: RunStore, _ request: RunRequest, created: Double, points: [SweepPoint] = []) throws -> String {
+func completedRun(_ store: RunStore, _ request: RunRequest, created: Double, points: [SweepPointRow] = []) throws -> String {
     let id = try store.beginRun(request, now: at(created))
     try store.completeRun(id: id, resultJSON: Data(#"{"points":[]}"#.utf8), summaryJSON: Data(#"{"n":1}"#.utf8),
                           sweepPoints: points, now: at(created + 1))

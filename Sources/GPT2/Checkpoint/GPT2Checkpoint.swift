@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A GPT-2-family model folder loaded into memory: `config.json` parsed, `model.safetensors`
@@ -16,17 +17,19 @@ public struct GPT2Checkpoint: Sendable {
     public let directory: URL
     public let config: GPT2Config
     public let weights: GPT2Weights
-    /// `ModelFingerprint` of config.json and model.safetensors: 32 lowercase hex digits,
-    /// stable across loads of the same files.
+    /// `ModelFingerprint` of config.json and model.safetensors: 64 lowercase hex digits
+    /// (SHA-256), stable across loads of the same files.
     public let fingerprint: String
     /// The mapped `model.safetensors` the weights point into.
     public let weightsMapping: MappedFile
 
     /// Loads `directory/config.json` and `directory/model.safetensors`.
+    /// - Parameter digestCache: remembers the weights file's SHA-256 per file version, so a
+    ///   reload of an unchanged file does not rehash it.
     /// - Throws: `GPT2CheckpointError` (missing folder or file, invalid config, missing,
     ///   mis-shaped or unexpected tensors — each naming the file and key), `SafetensorsError`
     ///   (a corrupt file, naming the tensor), `MappedFileError` (an unreadable file).
-    public static func load(directory: URL) throws -> GPT2Checkpoint {
+    public static func load(directory: URL, digestCache: WeightsDigestCache = .shared) throws -> GPT2Checkpoint {
         let folder = directory.standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -44,7 +47,8 @@ public struct GPT2Checkpoint: Sendable {
 
         let weightsFile = try SafetensorsFile(mapping: map(folder.appendingPathComponent(weightsFileName), in: folder))
         let weights = try GPT2Weights(reading: weightsFile, config: config)
-        let fingerprint = ModelFingerprint.compute(configJSON: configMapping.bytes, safetensors: weightsFile.mapping.bytes)
+        let weightsDigest = try CheckpointScan.digest(of: weightsFile, cache: digestCache)
+        let fingerprint = ModelFingerprint.combine(config: SHA256.hash(data: configMapping.bytes), weights: weightsDigest)
         return GPT2Checkpoint(directory: folder, config: config, weights: weights, fingerprint: fingerprint,
                               weightsMapping: weightsFile.mapping)
     }

@@ -15,6 +15,9 @@ public enum GPT2CheckpointError: Error, Equatable, CustomStringConvertible {
     case duplicateTensor(key: String, names: [String], file: String)
     /// Tensors that are not part of a GPT-2 model (other than the known attention buffers).
     case unexpectedTensors(names: [String], file: String)
+    /// A weight is NaN or infinite. `index` is the element's position in the tensor's shape,
+    /// `value` is `NaN`, `+Inf` or `-Inf`.
+    case nonFiniteWeight(key: String, index: [Int], value: String, file: String)
 
     public var description: String {
         switch self {
@@ -40,6 +43,9 @@ public enum GPT2CheckpointError: Error, Equatable, CustomStringConvertible {
             let shown = names.prefix(8).map { "'\($0)'" }.joined(separator: ", ")
             let more = names.count > 8 ? " and \(names.count - 8) more" : ""
             return "\(file): tensors that are not part of a GPT-2 model: \(shown)\(more) — a different architecture, or more layers than config.json's n_layer?"
+        case .nonFiniteWeight(let key, let index, let value, let file):
+            return "\(file): tensor '\(key)' holds \(value) at \(index); every weight must be a finite number "
+                + "(a corrupt file, or one saved after training diverged: re-download or re-export it)"
         }
     }
 }

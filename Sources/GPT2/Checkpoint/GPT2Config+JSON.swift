@@ -57,11 +57,11 @@ extension GPT2Config {
         let reader = ConfigFields(fields: fields)
 
         if let modelType = try reader.string("model_type"), modelType != "gpt2" {
-            throw GPT2ConfigError.unsupported(key: "model_type", value: "\"\(modelType)\"", accepted: "\"gpt2\"")
+            throw GPT2ConfigError.unsupported(key: "model_type", value: "\"\(modelType.prefix(32))\(modelType.count > 32 ? "…" : "")\"", accepted: "\"gpt2\"")
         }
         let activation = try reader.string("activation_function") ?? "gelu_new"
         guard activation == "gelu_new" else {
-            throw GPT2ConfigError.unsupported(key: "activation_function", value: "\"\(activation)\"", accepted: "\"gelu_new\"")
+            throw GPT2ConfigError.unsupported(key: "activation_function", value: "\"\(activation.prefix(32))\(activation.count > 32 ? "…" : "")\"", accepted: "\"gelu_new\"")
         }
         for (key, refused) in [("scale_attn_by_inverse_layer_idx", true), ("reorder_and_upcast_attn", true),
                                ("add_cross_attention", true), ("scale_attn_weights", false)] {

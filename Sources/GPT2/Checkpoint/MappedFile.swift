@@ -43,13 +43,16 @@ public final class MappedFile: @unchecked Sendable {
     /// The file's contents: `bytes.count` is the file size in bytes. Empty files have an
     /// empty buffer and no mapping.
     public let bytes: UnsafeRawBufferPointer
+    /// What the file system said about the mapped file when it was opened (same descriptor).
+    public let identity: FileIdentity
 
     /// Maps the file at `url` read-only.
     /// - Throws: `MappedFileError` naming the path and what went wrong.
     public init(url: URL) throws {
         self.url = url
         let path = url.path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not a regular file).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             let code = errno
             if code == ENOENT || code == ENOTDIR { throw MappedFileError.notFound(path: path) }
@@ -62,6 +65,7 @@ public final class MappedFile: @unchecked Sendable {
             throw MappedFileError.notReadable(path: path, reason: String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw MappedFileError.notARegularFile(path: path) }
+        identity = FileIdentity(path: path, status: info)
 
         let size = Int(info.st_size)
         if size == 0 {

@@ -1,94 +1,200 @@
-/// Applies BPE merges to one pre-token, the way HuggingFace's tokenizers does: a min-heap of
-/// candidate pairs ordered by (rank, position), so the lowest-ranked pair merges first and,
-/// among equal ranks, the leftmost. O(n log n) in the word's length, so a long run of
-/// characters without a break cannot stall the caller.
+/// Applies BPE merges to one pre-token, the way HuggingFace's tokenizers does: repeatedly the
+/// pair of lowest rank merges, and among equal ranks the leftmost (a min-heap of candidates
+/// ordered by (rank, position) in HuggingFace).
 ///
-/// Pure function of its inputs; safe from any thread.
+/// Two schedules give that order:
+/// - `mergeWithHeap`: a binary min-heap of candidates, each one `UInt64` (`rank << 32 |
+///   position`). O(n log n); used for short words and for merge tables of unusual shape.
+/// - `mergeByRank`: when a merge of rank r can only create candidates of rank > r
+///   (`BPEMergeTable.ranksIncreaseAlongMerges`, true of trained vocabularies such as GPT-2's),
+///   candidates are filed per rank and the ranks taken in increasing order, each rank's
+///   positions left to right. O(n + ranks) plus sorting each rank's few positions; used for long
+///   words, so a megabyte-long pre-token (a run of letters, of one emoji) stays linear.
+/// Both validate a candidate when it is taken (its two symbols must still be the rule's pair),
+/// and give identical ids.
+///
+/// Pure functions of their inputs; safe from any thread.
 enum BPEMerger {
+    /// Words of at least this many byte symbols take `mergeByRank` when the table allows it.
+    static let byRankMinimumLength = 2048
+
     /// The ids `word` (one id per byte symbol) becomes after every applicable merge.
-    static func merge(_ word: [Int32], rules: [UInt64: BPEVocabulary.Merge]) -> [Int32] {
-        let n = word.count
-        guard n > 1 else { return word }
-        // Doubly linked symbols; a merged-away symbol gets `alive = false`.
-        var ids = word
-        var next = Array(1...n)            // n = none
-        var previous = Array(-1..<(n - 1))  // -1 = none
-        var alive = [Bool](repeating: true, count: n)
+    static func merge(_ word: [Int32], rules: BPEMergeTable) -> [Int32] {
+        if word.count >= byRankMinimumLength && rules.ranksIncreaseAlongMerges {
+            return mergeByRank(word, rules: rules)
+        }
+        return mergeWithHeap(word, rules: rules)
+    }
+
+    static func mergeWithHeap(_ word: [Int32], rules: BPEMergeTable) -> [Int32] {
+        guard word.count > 1 else { return word }
+        var chain = SymbolChain(word)
         var heap = CandidateHeap()
-        for i in 0..<(n - 1) {
-            if let rule = rules[BPEVocabulary.pairKey(ids[i], ids[i + 1])] {
-                heap.push(Candidate(rank: rule.rank, position: i, left: ids[i], right: ids[i + 1], result: rule.result))
+        heap.reserve(word.count)
+        chain.forEachInitialPair(rules) { rank, position in heap.push(candidate(rank: rank, position: position)) }
+        while let top = heap.pop() {
+            chain.merge(rank: Int(top >> 32), at: Int(top & 0xFFFF_FFFF), rules) { rank, position in
+                heap.push(candidate(rank: rank, position: position))
             }
         }
-        while let candidate = heap.pop() {
-            let i = candidate.position
-            // Stale when either symbol has changed since the pair was queued.
-            guard alive[i], ids[i] == candidate.left, next[i] < n,
-                  ids[next[i]] == candidate.right else { continue }
-            let j = next[i]
-            ids[i] = candidate.result
+        return chain.ids()
+    }
+
+    /// - Precondition: `rules.ranksIncreaseAlongMerges`.
+    static func mergeByRank(_ word: [Int32], rules: BPEMergeTable) -> [Int32] {
+        guard word.count > 1 else { return word }
+        var chain = SymbolChain(word)
+        let ranks = rules.count
+        // The unmerged word's candidates, counting-sorted by rank (each rank's positions
+        // contiguous and increasing): `initial[firstOfRank[r]..<firstOfRank[r + 1]]`.
+        var pairRank = [Int32](repeating: -1, count: word.count - 1)
+        var firstOfRank = [Int32](repeating: 0, count: ranks + 1)
+        chain.forEachInitialPair(rules) { rank, at in
+            pairRank[at] = rank
+            firstOfRank[Int(rank) + 1] += 1
+        }
+        for r in 0..<ranks { firstOfRank[r + 1] += firstOfRank[r] }
+        var initial = [Int32](repeating: 0, count: Int(firstOfRank[ranks]))
+        var fill = firstOfRank
+        for (at, rank) in pairRank.enumerated() where rank >= 0 {
+            initial[Int(fill[Int(rank)])] = Int32(at)
+            fill[Int(rank)] += 1
+        }
+        pairRank = []
+        fill = []
+        // Candidates created by merges, filed per rank as singly linked lists of
+        // (next node, position) in one pool.
+        var head = [Int32](repeating: -1, count: ranks)
+        var pool: [(link: Int32, position: Int32)] = []
+        pool.reserveCapacity(word.count / 2)
+        var positions: [Int32] = []
+        for rank in 0..<ranks {
+            let first = Int(firstOfRank[rank]), last = Int(firstOfRank[rank + 1])
+            var node = head[rank]
+            if first == last && node < 0 { continue }
+            positions.removeAll(keepingCapacity: true)
+            positions.append(contentsOf: initial[first..<last])
+            if node >= 0 {
+                while node >= 0 {
+                    positions.append(pool[Int(node)].position)
+                    node = pool[Int(node)].link
+                }
+                positions.sort()
+            }
+            for at in positions {
+                chain.merge(rank: rank, at: Int(at), rules) { newRank, newAt in
+                    // Monotone table: every new candidate outranks the current one.
+                    pool.append((link: head[Int(newRank)], position: Int32(newAt)))
+                    head[Int(newRank)] = Int32(pool.count - 1)
+                }
+            }
+        }
+        return chain.ids()
+    }
+
+    /// Orders by rank, then position: the order HuggingFace merges in.
+    @inline(__always)
+    private static func candidate(rank: Int32, position: Int) -> UInt64 {
+        UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(position)
+    }
+
+    /// The word's symbols as a doubly linked list over their first byte positions. A symbol
+    /// merged into its left neighbour is unlinked and marked dead.
+    struct SymbolChain {
+        private var symbols: [Int32]
+        private var next: [Int32]      // n = none
+        private var previous: [Int32]  // -1 = none
+        private var alive: [Bool]
+        private let end: Int32
+
+        init(_ word: [Int32]) {
+            let n = word.count
+            precondition(n < Int(Int32.max), "a pre-token of 2^31 bytes")
+            symbols = word
+            next = [Int32](unsafeUninitializedCapacity: n) { b, c in for i in 0..<n { b[i] = Int32(i + 1) }; c = n }
+            previous = [Int32](unsafeUninitializedCapacity: n) { b, c in for i in 0..<n { b[i] = Int32(i - 1) }; c = n }
+            alive = [Bool](repeating: true, count: n)
+            end = Int32(n)
+        }
+
+        /// Calls `candidate(rank, position)` for every adjacent pair of the unmerged word that has a rule.
+        func forEachInitialPair(_ rules: BPEMergeTable, _ candidate: (Int32, Int) -> Void) {
+            for i in 0..<(symbols.count - 1) {
+                let rank = rules.rank(symbols[i], symbols[i + 1])
+                if rank >= 0 { candidate(rank, i) }
+            }
+        }
+
+        /// Merges the pair at `i` by rule `rank` unless the candidate is stale (either symbol
+        /// changed since it was filed), then reports the two new neighbouring pairs that have rules.
+        mutating func merge(rank: Int, at i: Int, _ rules: BPEMergeTable, _ candidate: (Int32, Int) -> Void) {
+            guard alive[i], next[i] < end, symbols[i] == rules.lefts[rank],
+                  symbols[Int(next[i])] == rules.rights[rank] else { return }
+            let j = Int(next[i])
+            symbols[i] = rules.results[rank]
             alive[j] = false
             next[i] = next[j]
-            if next[j] < n { previous[next[j]] = i }
-            if previous[i] >= 0, let rule = rules[BPEVocabulary.pairKey(ids[previous[i]], ids[i])] {
-                heap.push(Candidate(rank: rule.rank, position: previous[i], left: ids[previous[i]], right: ids[i], result: rule.result))
+            if next[j] < end { previous[Int(next[j])] = Int32(i) }
+            if previous[i] >= 0 {
+                let p = Int(previous[i])
+                let r = rules.rank(symbols[p], symbols[i])
+                if r >= 0 { candidate(r, p) }
             }
-            if next[i] < n, let rule = rules[BPEVocabulary.pairKey(ids[i], ids[next[i]])] {
-                heap.push(Candidate(rank: rule.rank, position: i, left: ids[i], right: ids[next[i]], result: rule.result))
+            if next[i] < end {
+                let r = rules.rank(symbols[i], symbols[Int(next[i])])
+                if r >= 0 { candidate(r, i) }
             }
         }
-        var result: [Int32] = []
-        var i = 0
-        while i < n {
-            result.append(ids[i])
-            i = next[i]
-        }
-        return result
-    }
 
-    /// A pair that may merge: `left` at `position`, `right` at the next live symbol.
-    struct Candidate {
-        let rank: Int32
-        let position: Int
-        let left: Int32
-        let right: Int32
-        let result: Int32
-
-        func precedes(_ other: Candidate) -> Bool {
-            rank != other.rank ? rank < other.rank : position < other.position
+        /// The live symbols, left to right.
+        func ids() -> [Int32] {
+            var result: [Int32] = []
+            var i = 0
+            while i < symbols.count {
+                result.append(symbols[i])
+                i = Int(next[i])
+            }
+            return result
         }
     }
 
-    /// A binary min-heap of candidates by (rank, position).
+    /// A binary min-heap of candidates.
     struct CandidateHeap {
-        private var items: [Candidate] = []
+        private var items: [UInt64] = []
 
-        mutating func push(_ item: Candidate) {
+        mutating func reserve(_ count: Int) { items.reserveCapacity(count) }
+
+        mutating func push(_ item: UInt64) {
             items.append(item)
-            var child = items.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard items[child].precedes(items[parent]) else { break }
-                items.swapAt(child, parent)
-                child = parent
+            items.withUnsafeMutableBufferPointer { h in
+                var child = h.count - 1
+                while child > 0 {
+                    let parent = (child - 1) / 2
+                    guard item < h[parent] else { break }
+                    h[child] = h[parent]
+                    child = parent
+                }
+                h[child] = item
             }
         }
 
-        mutating func pop() -> Candidate? {
+        mutating func pop() -> UInt64? {
             guard let top = items.first else { return nil }
             let last = items.removeLast()
-            if !items.isEmpty {
-                items[0] = last
+            items.withUnsafeMutableBufferPointer { h in
+                let count = h.count
+                guard count > 0 else { return }
                 var parent = 0
                 while true {
-                    let left = 2 * parent + 1, right = left + 1
-                    var smallest = parent
-                    if left < items.count && items[left].precedes(items[smallest]) { smallest = left }
-                    if right < items.count && items[right].precedes(items[smallest]) { smallest = right }
-                    if smallest == parent { break }
-                    items.swapAt(parent, smallest)
-                    parent = smallest
+                    let left = 2 * parent + 1
+                    if left >= count { break }
+                    let right = left + 1
+                    let smaller = right < count && h[right] < h[left] ? right : left
+                    guard h[smaller] < last else { break }
+                    h[parent] = h[smaller]
+                    parent = smaller
                 }
+                h[parent] = last
             }
             return top
         }

@@ -5,41 +5,26 @@ import Foundation
 ///
 /// Immutable after `init`; safe to share across threads.
 struct BPEVocabulary {
-    /// One merge rule: `(left, right)` becomes `result`; lower `rank` merges first.
-    struct Merge {
-        let rank: Int32
-        let result: Int32
-    }
-
     /// `tokenBytes[id]`: the bytes token `id` stands for; nil for ids the vocabulary skips.
     let tokenBytes: [[UInt8]?]
     /// `byteIDs[b]`: id of the single-byte token for byte `b`.
     let byteIDs: [Int32]
-    /// Merge rules keyed by `left << 32 | right` (both ids).
-    let merges: [UInt64: Merge]
+    /// Merge rules by pair of ids, lower rank first.
+    let merges: BPEMergeTable
     /// Token string → id, as written in `vocab.json`.
     let ids: [String: Int]
 
-    static func pairKey(_ left: Int32, _ right: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
-    }
-
     /// - Parameters:
     ///   - vocabName, mergesName: how the two files are named in error messages.
+    ///   - limits: checked as the files are read, before anything is allocated per entry.
     /// - Throws: `TokenizerError`, naming the file and the line or token at fault.
-    init(vocabJSON: Data, mergesText: String, vocabName: String, mergesName: String) throws {
-        ids = try Self.parseVocabulary(vocabJSON, file: vocabName)
+    init(vocabJSON: UnsafeRawBufferPointer, merges: UnsafeRawBufferPointer, vocabName: String, mergesName: String,
+         limits: TokenizerLimits = TokenizerLimits()) throws {
+        ids = try VocabularyJSONReader.read(vocabJSON, file: vocabName, limits: limits)
 
-        var byID: [Int: String] = [:]
-        for (token, id) in ids {
-            if let other = byID[id] {
-                let (first, second) = other < token ? (other, token) : (token, other)
-                throw TokenizerError.duplicateID(file: vocabName, id: id, first: first, second: second)
-            }
-            byID[id] = token
-        }
-        var tokenBytes = [[UInt8]?](repeating: nil, count: (byID.keys.max() ?? -1) + 1)
-        for (id, token) in byID { tokenBytes[id] = Self.bytes(ofToken: token) }
+        // Ids are distinct and below `limits.idLimit` (checked while reading).
+        var tokenBytes = [[UInt8]?](repeating: nil, count: (ids.values.max() ?? -1) + 1)
+        for (token, id) in ids { tokenBytes[id] = Self.bytes(ofToken: token) }
         self.tokenBytes = tokenBytes
 
         var byteIDs = [Int32](repeating: 0, count: 256)
@@ -51,7 +36,20 @@ struct BPEVocabulary {
             byteIDs[byte] = Int32(id)
         }
         self.byteIDs = byteIDs
-        merges = try Self.parseMerges(mergesText, ids: ids, file: mergesName)
+        self.merges = try Self.parseMerges(merges, ids: ids, file: mergesName,
+                                      maxRules: ids.count * limits.maxMergesPerToken, maxLineBytes: 4 * limits.maxTokenBytes + 2)
+    }
+
+    /// From the files' contents in memory (tests, `BPETokenizer(vocabJSON:mergesText:)`).
+    init(vocabJSON: Data, mergesText: String, vocabName: String, mergesName: String,
+         limits: TokenizerLimits = TokenizerLimits()) throws {
+        var merges = mergesText
+        self = try vocabJSON.withUnsafeBytes { vocab in
+            try merges.withUTF8 { text in
+                try BPEVocabulary(vocabJSON: vocab, merges: UnsafeRawBufferPointer(text),
+                                  vocabName: vocabName, mergesName: mergesName, limits: limits)
+            }
+        }
     }
 
     /// The bytes a vocabulary string stands for: each byte-alphabet character is one byte; any
@@ -69,51 +67,37 @@ struct BPEVocabulary {
         return bytes
     }
 
-    private static func parseVocabulary(_ data: Data, file: String) throws -> [String: Int] {
-        // Decoded as Double (exact for every id below 2^53) so that a fractional id is reported
-        // against its token; Foundation's Int decoding reports it as invalid JSON.
-        let raw: [String: Double]
-        do {
-            raw = try JSONDecoder().decode([String: Double].self, from: data)
-        } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
-            throw TokenizerError.invalidID(file: file, token: context.codingPath[0].stringValue,
-                                           reason: "not a number")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw TokenizerError.vocabularyNotAnObject(file: file, reason: context.debugDescription)
-        } catch {
-            throw TokenizerError.vocabularyNotAnObject(file: file, reason: "not valid JSON: \(error)")
-        }
-        var ids: [String: Int] = [:]
-        ids.reserveCapacity(raw.count)
-        for (token, value) in raw {
-            guard value.rounded() == value else {
-                throw TokenizerError.invalidID(file: file, token: token, reason: "\(value) is not an integer")
-            }
-            guard value >= 0, value <= Double(Int32.max) else {
-                throw TokenizerError.invalidID(file: file, token: token, reason: "\(Int(exactly: value).map(String.init) ?? "\(value)") is out of range")
-            }
-            ids[token] = Int(value)
-        }
-        return ids
-    }
-
     /// Parses `merges.txt`: one `left right` pair per line, rank = order among the pairs. Lines
     /// starting with `#version` and empty lines are skipped; a later duplicate of a pair
     /// overrides the earlier one (as in HuggingFace's BPE).
-    private static func parseMerges(_ text: String, ids: [String: Int], file: String) throws -> [UInt64: Merge] {
-        var merges: [UInt64: Merge] = [:]
-        var rank: Int32 = 0
+    private static func parseMerges(_ bytes: UnsafeRawBufferPointer, ids: [String: Int], file: String,
+                                    maxRules: Int, maxLineBytes: Int) throws -> BPEMergeTable {
+        var lefts: [Int32] = [], rights: [Int32] = [], results: [Int32] = []
         var lineNumber = 0
-        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        var lineStart = 0
+        while lineStart < bytes.count {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if line.utf8.last == UInt8(ascii: "\r") { line = line.dropLast() }   // CRLF files
-            if line.isEmpty || line.hasPrefix("#version") { continue }
-            let parts = line.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError.malformedMerge(file: file, line: lineNumber, text: String(line))
+            var lineEnd = lineStart
+            while lineEnd < bytes.count && bytes[lineEnd] != 0x0A {
+                lineEnd += 1
+                if lineEnd - lineStart > maxLineBytes {
+                    throw TokenizerError.limitExceeded(file: file, what: "line \(lineNumber)", limit: "\(maxLineBytes) bytes")
+                }
             }
-            let left = String(Substring(parts[0])), right = String(Substring(parts[1]))
+            let next = lineEnd + 1
+            if lineEnd > lineStart && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }   // CRLF files
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+            lineStart = next
+            if line.isEmpty || line.starts(with: "#version".utf8) { continue }
+            guard results.count < maxRules else {
+                throw TokenizerError.limitExceeded(file: file, what: "the number of merges (line \(lineNumber))",
+                                                   limit: "\(maxRules), one per vocabulary entry")
+            }
+            let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw TokenizerError.malformedMerge(file: file, line: lineNumber, text: String(decoding: line, as: UTF8.self))
+            }
+            let left = String(decoding: parts[0], as: UTF8.self), right = String(decoding: parts[1], as: UTF8.self)
             guard let leftID = ids[left] else {
                 throw TokenizerError.mergeTokenNotInVocabulary(file: file, line: lineNumber, token: left)
             }
@@ -123,9 +107,10 @@ struct BPEVocabulary {
             guard let resultID = ids[left + right] else {
                 throw TokenizerError.mergeResultNotInVocabulary(file: file, line: lineNumber, result: left + right)
             }
-            merges[pairKey(Int32(leftID), Int32(rightID))] = Merge(rank: rank, result: Int32(resultID))
-            rank += 1
+            lefts.append(Int32(leftID))
+            rights.append(Int32(rightID))
+            results.append(Int32(resultID))
         }
-        return merges
+        return BPEMergeTable(lefts: lefts, rights: rights, results: results)
     }
 }

@@ -1,5 +1,6 @@
 /// Why a vocabulary or merges file was refused. Every message names the file, and the line or
-/// token at fault, and says what was expected.
+/// token at fault, and says what was expected; it quotes at most `shownCharacters` characters
+/// of the file's content (a file linked to a secret is never echoed).
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read at all.
     case unreadableFile(file: String, reason: String)
@@ -17,6 +18,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case mergeTokenNotInVocabulary(file: String, line: Int, token: String)
     /// A merges line's result (the two tokens joined) is not in the vocabulary.
     case mergeResultNotInVocabulary(file: String, line: Int, result: String)
+    /// A file, a token or a count is over `TokenizerLimits` (`what` names it, `limit` the bound).
+    case limitExceeded(file: String, what: String, limit: String)
 
     public var description: String {
         switch self {
@@ -25,7 +28,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case let .vocabularyNotAnObject(file, reason):
             return "\(file): expected a JSON object mapping token strings to integer ids (\(reason))"
         case let .invalidID(file, token, reason):
-            return "\(file): token \(quoted(token)) has an invalid id (\(reason)); ids are integers in 0...\(Int32.max)"
+            return "\(file): token \(quoted(token)) has an invalid id (\(reason)); ids are distinct integers below config.json's vocab_size"
         case let .duplicateID(file, id, first, second):
             return "\(file): tokens \(quoted(first)) and \(quoted(second)) share id \(id); ids must be unique"
         case let .missingByteSymbol(file, byte, symbol):
@@ -37,10 +40,26 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             return "\(file) line \(line): token \(quoted(token)) is not in the vocabulary"
         case let .mergeResultNotInVocabulary(file, line, result):
             return "\(file) line \(line): the merged token \(quoted(result)) is not in the vocabulary"
+        case let .limitExceeded(file, what, limit):
+            return "\(file): \(what) is over the limit of \(limit); is this a GPT-2 tokenizer file?"
         }
     }
 
+    /// Characters of file content a message may quote.
+    static let shownCharacters = 10
+
+    /// `text` in quotes, escaped, cut after `shownCharacters` characters.
     private func quoted(_ text: String) -> String {
-        "\"" + text.unicodeScalars.map { $0.escaped(asASCII: false) }.joined() + "\""
+        let shown = text.unicodeScalars.prefix(Self.shownCharacters).map { $0.escaped(asASCII: false) }.joined()
+        return "\"" + shown + (text.unicodeScalars.count > Self.shownCharacters ? "…" : "") + "\""
+    }
+
+    /// What is at `offset` of `bytes`, for "found …": up to 4 characters, escaped, or "the end of the file".
+    static func glimpse(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> String {
+        guard offset < bytes.count else { return "the end of the file" }
+        let end = min(bytes.count, offset + 16)
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), as: UTF8.self)
+        let shown = text.unicodeScalars.prefix(4).map { $0.escaped(asASCII: true) }.joined()
+        return "`" + shown + (text.unicodeScalars.count > 4 || end < bytes.count ? "…" : "") + "`"
     }
 }

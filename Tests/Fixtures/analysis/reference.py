@@ -1,4 +1,4 @@
-"""Plain reference implementation of SelectAttention's metric definitions (DESIGN.md,
+"""Plain reference implementation of SelectAttention's metric definitions (Protocol/README.md §11,
 "Metric definitions"), element by element, independent of the Swift code.
 
 Importable: feed it attention of shape (L, H, T, T) (e.g. HuggingFace's `output_attentions`

@@ -1,9 +1,10 @@
 import GRDB
 
-/// One (selection, block size, threshold) point of a `pruneSweep`, with its whole-model metrics.
+/// The columns of one row of table `sweep_point`: a `pruneSweep` point's whole-model metrics
+/// (the protocol's `SweepPoint` without its per-layer breakdown), flattened for queries.
 /// Metrics are optional because SQLite stores NaN as NULL; the end-to-end metrics are nil when
 /// the sweep ran without `endToEnd`. Units as in the protocol: fractions in [0, 1], KL in nats.
-public struct SweepPoint: Codable, Equatable, Sendable {
+public struct SweepPointRow: Codable, Equatable, Sendable {
     /// `threshold`, `coverage` or `topK`.
     public var selection: String
     /// Block size, tokens.
@@ -72,9 +73,9 @@ public struct SweepPointRecord: Codable, Equatable, Sendable, FetchableRecord, P
     public var runID: String
     /// 0-based index in the run's `points`.
     public var ordinal: Int
-    public var point: SweepPoint
+    public var point: SweepPointRow
 
-    public init(id: Int64? = nil, runID: String, ordinal: Int, point: SweepPoint) {
+    public init(id: Int64? = nil, runID: String, ordinal: Int, point: SweepPointRow) {
         self.id = id
         self.runID = runID
         self.ordinal = ordinal
@@ -92,7 +93,7 @@ public struct SweepPointRecord: Codable, Equatable, Sendable, FetchableRecord, P
         id = try container.decodeIfPresent(Int64.self, forKey: .id)
         runID = try container.decode(String.self, forKey: .runID)
         ordinal = try container.decode(Int.self, forKey: .ordinal)
-        point = try SweepPoint(from: decoder)
+        point = try SweepPointRow(from: decoder)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -109,19 +110,19 @@ public struct SweepPointRecord: Codable, Equatable, Sendable, FetchableRecord, P
         public static let id = Column(CodingKeys.id)
         public static let runID = Column(CodingKeys.runID)
         public static let ordinal = Column(CodingKeys.ordinal)
-        public static let selection = Column(SweepPoint.CodingKeys.selection)
-        public static let blockSize = Column(SweepPoint.CodingKeys.blockSize)
-        public static let threshold = Column(SweepPoint.CodingKeys.threshold)
-        public static let prunedBlockFraction = Column(SweepPoint.CodingKeys.prunedBlockFraction)
-        public static let seedPrunedFraction = Column(SweepPoint.CodingKeys.seedPrunedFraction)
-        public static let prunedMass = Column(SweepPoint.CodingKeys.prunedMass)
-        public static let attentionKL = Column(SweepPoint.CodingKeys.attentionKL)
-        public static let seedKL = Column(SweepPoint.CodingKeys.seedKL)
-        public static let fullyPrunedRows = Column(SweepPoint.CodingKeys.fullyPrunedRows)
-        public static let outputKL = Column(SweepPoint.CodingKeys.outputKL)
-        public static let top1Agreement = Column(SweepPoint.CodingKeys.top1Agreement)
-        public static let nllFull = Column(SweepPoint.CodingKeys.nllFull)
-        public static let nllPruned = Column(SweepPoint.CodingKeys.nllPruned)
+        public static let selection = Column(SweepPointRow.CodingKeys.selection)
+        public static let blockSize = Column(SweepPointRow.CodingKeys.blockSize)
+        public static let threshold = Column(SweepPointRow.CodingKeys.threshold)
+        public static let prunedBlockFraction = Column(SweepPointRow.CodingKeys.prunedBlockFraction)
+        public static let seedPrunedFraction = Column(SweepPointRow.CodingKeys.seedPrunedFraction)
+        public static let prunedMass = Column(SweepPointRow.CodingKeys.prunedMass)
+        public static let attentionKL = Column(SweepPointRow.CodingKeys.attentionKL)
+        public static let seedKL = Column(SweepPointRow.CodingKeys.seedKL)
+        public static let fullyPrunedRows = Column(SweepPointRow.CodingKeys.fullyPrunedRows)
+        public static let outputKL = Column(SweepPointRow.CodingKeys.outputKL)
+        public static let top1Agreement = Column(SweepPointRow.CodingKeys.top1Agreement)
+        public static let nllFull = Column(SweepPointRow.CodingKeys.nllFull)
+        public static let nllPruned = Column(SweepPointRow.CodingKeys.nllPruned)
     }
 }
 
@@ -131,8 +132,3 @@ extension SweepPointRecord {
         filter(Columns.runID == runID).order(Columns.ordinal)
     }
 }
-
-/// `SweepPoint` under a name that does not clash with `AttentionAnalysis.SweepPoint` in code
-/// that imports both (the module and the `RunStore` struct share a name, so
-/// `RunStore.SweepPoint` cannot disambiguate).
-public typealias StoredSweepPoint = SweepPoint

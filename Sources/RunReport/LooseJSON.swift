@@ -1,11 +1,12 @@
 import Foundation
 
-/// Tolerant readers for values that came out of `JSONSerialization`.
+/// Tolerant readers for values that came out of `JSONSerialization` (not a JSON value type:
+/// the report reads stored runs leniently, leaving out what is missing or malformed).
 ///
 /// JSON numbers arrive as `Int`, `Double` or `NSNumber` depending on the platform; these
 /// helpers accept all three and return `nil` for anything else (missing, null, wrong type,
 /// not finite), so an optional field that is absent or malformed is simply left out.
-enum JSONValue {
+enum LooseJSON {
     static func double(_ value: Any?) -> Double? {
         let number: Double?
         switch value {

@@ -1,0 +1,143 @@
+import JSONRPC
+
+// The params of the four analyses (§10). Each stored property is a wire field; the input is
+// stored as its three optional fields (exactly one is set) so that the synthesised encoding
+// is the flat params object.
+
+/// `forward` params.
+public struct ForwardParams: MethodParams, Equatable {
+    public var text: String?
+    public var tokens: [Int]?
+    /// Predictions per position.
+    public var topK: Int
+    public var includeLogits: Bool
+    public var force: Bool
+
+    public static let defaultTopK = 5
+    public static let topKRange = 0...100
+
+    public var input: AnalysisInput { AnalysisInput(text: text, tokens: tokens, texts: nil) }
+
+    public init(reading r: ParamReader) throws {
+        (text, tokens, _) = try AnalysisInput.read(r, allowTexts: false).fields
+        topK = try r.int("topK", default: Self.defaultTopK, range: Self.topKRange)
+        includeLogits = try r.bool("includeLogits", default: false)
+        force = try r.bool("force", default: false)
+    }
+}
+
+/// `profileAttention` params.
+public struct ProfileAttentionParams: MethodParams, Equatable {
+    public var text: String?
+    public var tokens: [Int]?
+    public var texts: [String]?
+    /// Tokens per key block.
+    public var blockSize: Int
+    /// Block-max thresholds of `blocks[]`, each in (0, 1].
+    public var thresholds: [Double]
+    /// The weight below which an entry counts as sparse.
+    public var entryThreshold: Double
+    public var includeAttention: Bool
+    /// Absolute path of a `.npy` file to write (checked against the file system by the daemon).
+    public var exportPath: String?
+    public var overwrite: Bool
+    public var force: Bool
+
+    public static let defaultBlockSize = 4
+    public static let defaultThresholds = [0.05, 0.1, 0.2, 0.5]
+    public static let defaultEntryThreshold = 0.05
+
+    public var input: AnalysisInput { AnalysisInput(text: text, tokens: tokens, texts: texts) }
+
+    public init(reading r: ParamReader) throws {
+        let input = try AnalysisInput.read(r, allowTexts: true)
+        (text, tokens, texts) = input.fields
+        blockSize = try r.int("blockSize", default: Self.defaultBlockSize, range: ProtocolLimits.blockSize)
+        thresholds = try r.doubleArray("thresholds", default: Self.defaultThresholds, count: ProtocolLimits.listLength,
+                                       element: ProtocolLimits.probability)
+        entryThreshold = try r.double("entryThreshold", default: Self.defaultEntryThreshold, in: ProtocolLimits.probability)
+        includeAttention = try r.bool("includeAttention", default: false)
+        exportPath = try r.optionalString("exportPath")
+        overwrite = try r.bool("overwrite", default: false)
+        force = try r.bool("force", default: false)
+        if input.isMulti && includeAttention { throw r.invalid("includeAttention", accepted: "false with `texts`") }
+        if input.isMulti && exportPath != nil { throw r.invalid("exportPath", accepted: "absent with `texts`") }
+    }
+}
+
+/// `pruneSweep` params.
+public struct PruneSweepParams: MethodParams, Equatable {
+    public var text: String?
+    public var tokens: [Int]?
+    public var texts: [String]?
+    public var selection: Selection
+    /// The rule values (τ, or k for topK), by default `selection.defaultSweepValues`.
+    public var thresholds: [Double]
+    public var blockSizes: [Int]
+    public var keepSink: Bool
+    public var keepLocal: Bool
+    public var endToEnd: Bool
+    public var seedEpsilon: Double
+    /// Budget of `recommendation`, nats.
+    public var maxAttentionKL: Double?
+    /// Budget of `recommendation`, nats; needs `endToEnd`.
+    public var maxOutputKL: Double?
+    public var force: Bool
+
+    public static let defaultBlockSizes = [16, 32]
+
+    public var input: AnalysisInput { AnalysisInput(text: text, tokens: tokens, texts: texts) }
+
+    public init(reading r: ParamReader) throws {
+        (text, tokens, texts) = try AnalysisInput.read(r, allowTexts: true).fields
+        selection = try r.selection()
+        thresholds = try r.ruleValues("thresholds", selection: selection)
+        blockSizes = try r.intArray("blockSizes", default: Self.defaultBlockSizes, count: ProtocolLimits.listLength,
+                                    element: ProtocolLimits.blockSize)
+        keepSink = try r.bool("keepSink", default: false)
+        keepLocal = try r.bool("keepLocal", default: false)
+        endToEnd = try r.bool("endToEnd", default: false)
+        seedEpsilon = try r.seedEpsilon()
+        maxAttentionKL = try r.optionalDouble("maxAttentionKL", in: ProtocolLimits.budget)
+        maxOutputKL = try r.optionalDouble("maxOutputKL", in: ProtocolLimits.budget)
+        force = try r.bool("force", default: false)
+        if maxOutputKL != nil && !endToEnd {
+            throw r.invalid("maxOutputKL", accepted: "only with endToEnd: true (outputKL needs the pruned forward pass)")
+        }
+    }
+}
+
+/// `perPositionKL` params.
+public struct PerPositionKLParams: MethodParams, Equatable {
+    public var text: String?
+    public var tokens: [Int]?
+    public var selection: Selection
+    /// The rule value (τ, or k for topK), by default `selection.defaultPointValue`.
+    public var threshold: Double
+    public var blockSize: Int
+    public var metric: PositionMetric
+    public var keepSink: Bool
+    public var keepLocal: Bool
+    public var seedEpsilon: Double
+    /// Tokens per segment of `segments`.
+    public var segmentSize: Int?
+    public var force: Bool
+
+    public static let defaultBlockSize = 32
+
+    public var input: AnalysisInput { AnalysisInput(text: text, tokens: tokens, texts: nil) }
+
+    public init(reading r: ParamReader) throws {
+        (text, tokens, _) = try AnalysisInput.read(r, allowTexts: false).fields
+        selection = try r.selection()
+        threshold = try r.ruleValue("threshold", selection: selection)
+        blockSize = try r.int("blockSize", default: Self.defaultBlockSize, range: ProtocolLimits.blockSize)
+        let metricName = try r.string("metric", oneOf: PositionMetric.allCases.map(\.rawValue), default: PositionMetric.attentionKL.rawValue)
+        metric = PositionMetric(rawValue: metricName) ?? .attentionKL
+        keepSink = try r.bool("keepSink", default: false)
+        keepLocal = try r.bool("keepLocal", default: false)
+        seedEpsilon = try r.seedEpsilon()
+        segmentSize = try r.optionalInt("segmentSize", range: ProtocolLimits.blockSize)
+        force = try r.bool("force", default: false)
+    }
+}

@@ -1,0 +1,130 @@
+/// One threshold of a head's block profile.
+public struct BlockFraction: Codable, Equatable, Sendable {
+    public var threshold: Double
+    /// Share of visible (query, block) pairs whose block max is below `threshold`.
+    public var fraction: Double
+    /// The same over all T·⌈T/B⌉ pairs, causally masked ones counted (the notebook's number).
+    public var fractionSeed: Double
+}
+
+/// Mean fewest visible blocks reaching 90%, 95%, 99% of a row's mass, blocks.
+public struct Coverage: Codable, Equatable, Sendable {
+    public var p90: Double
+    public var p95: Double
+    public var p99: Double
+}
+
+/// One head's profile over its T query rows (§10).
+public struct ProfileHead: Codable, Equatable, Sendable {
+    public var head: Int
+    public var entrySparsity: Double
+    public var entrySparsitySeed: Double
+    /// nats
+    public var entropy: Double
+    public var sinkMass: Double
+    public var localMass: Double
+    public var blocks: [BlockFraction]
+    public var coverage: Coverage
+}
+
+/// A head's fields averaged over every layer and head (`summary`).
+public struct ProfileSummary: Codable, Equatable, Sendable {
+    public var entrySparsity: Double
+    public var entrySparsitySeed: Double
+    /// nats
+    public var entropy: Double
+    public var sinkMass: Double
+    public var localMass: Double
+    public var blocks: [BlockFraction]
+    public var coverage: Coverage
+}
+
+public struct ProfileLayer: Codable, Equatable, Sendable {
+    public var layer: Int
+    public var heads: [ProfileHead]
+}
+
+/// Where `exportPath` wrote the attention.
+public struct ExportedTensor: Codable, Equatable, Sendable {
+    public var path: String
+    /// `[L, H, T, T]`
+    public var shape: [Int]
+    /// `"float32"`
+    public var dtype: String
+    /// File size, bytes.
+    public var bytes: Int?
+
+    public init(path: String, shape: [Int], dtype: String, bytes: Int?) {
+        self.path = path
+        self.shape = shape
+        self.dtype = dtype
+        self.bytes = bytes
+    }
+}
+
+/// One text of a `texts` profile.
+public struct ProfileOfText: Codable, Equatable, Sendable {
+    public var numTokens: Int
+    public var layers: [ProfileLayer]
+    public var summary: ProfileSummary
+
+    public init(numTokens: Int, layers: [ProfileLayer], summary: ProfileSummary) {
+        self.numTokens = numTokens
+        self.layers = layers
+        self.summary = summary
+    }
+}
+
+public struct BlockFractionStat: Codable, Equatable, Sendable {
+    public var threshold: Double
+    public var fraction: Stat
+    public var fractionSeed: Stat
+}
+
+public struct CoverageStat: Codable, Equatable, Sendable {
+    public var p90: Stat
+    public var p95: Stat
+    public var p99: Stat
+}
+
+/// One (layer, head) across texts.
+public struct ProfileHeadStat: Codable, Equatable, Sendable {
+    public var layer: Int
+    public var head: Int
+    public var entrySparsity: Stat
+    public var entrySparsitySeed: Stat
+    public var entropy: Stat
+    public var sinkMass: Stat
+    public var localMass: Stat
+    public var blocks: [BlockFractionStat]
+    public var coverage: CoverageStat
+}
+
+public struct ProfileAggregate: Codable, Equatable, Sendable {
+    /// Layer-major.
+    public var heads: [ProfileHeadStat]
+
+    public init(heads: [ProfileHeadStat]) { self.heads = heads }
+}
+
+/// `profileAttention`'s own members: `layers` + `summary` for one input, `texts` +
+/// `aggregate` for `texts` (§12).
+public struct ProfileAttentionResult: Codable, Equatable, Sendable {
+    public var layers: [ProfileLayer]?
+    public var summary: ProfileSummary?
+    /// `[L][H][T][T]`, only with `includeAttention`.
+    public var attention: [[[[Float]]]]?
+    public var exported: ExportedTensor?
+    public var texts: [ProfileOfText]?
+    public var aggregate: ProfileAggregate?
+
+    public init(layers: [ProfileLayer]? = nil, summary: ProfileSummary? = nil, attention: [[[[Float]]]]? = nil,
+                exported: ExportedTensor? = nil, texts: [ProfileOfText]? = nil, aggregate: ProfileAggregate? = nil) {
+        self.layers = layers
+        self.summary = summary
+        self.attention = attention
+        self.exported = exported
+        self.texts = texts
+        self.aggregate = aggregate
+    }
+}

@@ -1,0 +1,23 @@
+import JSONRPC
+
+/// The ranges and limits of Protocol/README.md §9–§10 that several methods share, in one place.
+public enum ProtocolLimits {
+    /// The longest list param (`thresholds`, `blockSizes`, `texts`).
+    public static let maxListLength = 64
+    /// A list param's accepted length.
+    public static let listLength = 1...maxListLength
+    /// The most numbers `includeAttention` (L·H·T²) or `includeLogits` (T·V) may return.
+    public static let maxInlineEntries = 4_000_000
+    /// Tokens per key block.
+    public static let blockSize = 1...4096
+    /// `k` of the `topK` rule.
+    public static let topKValue = 1...1_000_000
+    /// A threshold or coverage value: `(0, 1]`.
+    public static let probability = NumberInterval.openClosed(0, 1)
+    /// `seedEpsilon`, the clamp of `seedKL` (the library's `SeedEpsilon` range; a test checks they agree).
+    public static let seedEpsilon = NumberInterval.closed(1e-300, 1e-3)
+    /// The default `seedEpsilon`.
+    public static let seedEpsilonDefault = 1e-12
+    /// The divergence budgets `maxAttentionKL`, `maxOutputKL`, nats.
+    public static let budget = NumberInterval.greaterThan(0)
+}

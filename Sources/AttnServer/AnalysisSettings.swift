@@ -1,0 +1,65 @@
+import AttentionAnalysis
+import AttnProtocol
+import JSONRPC
+import RunStore
+
+// The decoded protocol params as the library's settings, and the library's results as the
+// protocol's result types. The library knows nothing of the wire; the protocol types are
+// authoritative, and `wire(_:)` decodes the library's encoding into them, so a field that
+// one side renames fails loudly (in the tests) instead of vanishing.
+
+extension AttentionAnalysis.SelectionRule {
+    init(_ selection: Selection) {
+        switch selection {
+        case .threshold: self = .threshold
+        case .coverage: self = .coverage
+        case .topK: self = .topK
+        }
+    }
+}
+
+extension ProfileAttentionParams {
+    var options: ProfileOptions { ProfileOptions(blockSize: blockSize, thresholds: thresholds, entryThreshold: entryThreshold) }
+}
+
+extension PruneSweepParams {
+    var keep: KeepPolicy { KeepPolicy(keepSink: keepSink, keepLocal: keepLocal) }
+    var points: [AttentionAnalysis.SweepPoint] {
+        AttentionAnalysis.SweepPoint.grid(selection: SelectionRule(selection), values: thresholds, blockSizes: blockSizes, keep: keep)
+    }
+}
+
+extension PerPositionKLParams {
+    var point: AttentionAnalysis.SweepPoint {
+        AttentionAnalysis.SweepPoint(selection: SelectionRule(selection), blockSize: blockSize, value: threshold,
+                                     keep: KeepPolicy(keepSink: keepSink, keepLocal: keepLocal))
+    }
+    var positionMetric: PerPositionMetric {
+        switch metric {
+        case .attentionKL: return .attentionKL
+        case .seedKL: return .seedKL
+        case .prunedMass: return .prunedMass
+        }
+    }
+}
+
+/// A library result as the protocol type with the same JSON shape.
+func wire<T: Decodable>(_ value: some Encodable, as type: T.Type = T.self) throws -> T {
+    do {
+        return try JSONValue(encoding: value).decode(T.self)
+    } catch {
+        throw RPCError(.internalError, "internal error: a \(Swift.type(of: value)) does not have the shape of \(T.self): \(error)")
+    }
+}
+
+extension SweepPointRow {
+    /// The stored columns of a protocol sweep point (its per-layer breakdown stays in the result).
+    init(_ p: AttnProtocol.SweepPoint) {
+        self.init(selection: p.selection.rawValue, blockSize: p.blockSize, threshold: p.threshold,
+                  prunedBlockFraction: p.prunedBlockFraction, seedPrunedFraction: p.seedPrunedFraction,
+                  prunedMass: p.prunedMass, attentionKL: p.attentionKL, seedKL: p.seedKL,
+                  fullyPrunedRows: p.fullyPrunedRows, outputKL: p.endToEnd?.outputKL,
+                  top1Agreement: p.endToEnd?.top1Agreement, nllFull: p.endToEnd?.nllFull,
+                  nllPruned: p.endToEnd?.nllPruned)
+    }
+}

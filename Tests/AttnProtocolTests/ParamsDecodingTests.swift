@@ -1,0 +1,98 @@
+import AttnProtocol
+import Foundation
+import JSONRPC
+import XCTest
+
+/// The params types read strictly (path + accepted range), fill defaults, and round-trip.
+final class ParamsDecodingTests: XCTestCase {
+    private func invalid<P: MethodParams>(_ type: P.Type, _ params: JSONValue) -> (field: String?, accepted: String?) {
+        do {
+            _ = try P.decode(params)
+            XCTFail("\(params) was accepted")
+            return (nil, nil)
+        } catch let error as RPCError {
+            XCTAssertEqual(error.code, .invalidParams)
+            return (error.data?["field"]?.stringValue, error.data?["accepted"]?.stringValue)
+        } catch {
+            XCTFail("\(error)")
+            return (nil, nil)
+        }
+    }
+
+    func testDefaultsAreFilledIn() throws {
+        let sweep = try PruneSweepParams.decode(["tokens": [1, 2]])
+        XCTAssertEqual(sweep.selection, .threshold)
+        XCTAssertEqual(sweep.thresholds, [0.01, 0.005, 0.002, 0.001, 0.0005])
+        XCTAssertEqual(sweep.blockSizes, [16, 32])
+        XCTAssertEqual(sweep.seedEpsilon, 1e-12)
+        XCTAssertNil(sweep.maxAttentionKL)
+        let topK = try PruneSweepParams.decode(["tokens": [1], "selection": "topK"])
+        XCTAssertEqual(topK.thresholds, [1, 2, 4, 8])
+        let point = try PerPositionKLParams.decode(["text": "a", "selection": "coverage"])
+        XCTAssertEqual(point.threshold, 0.99)
+        XCTAssertEqual(point.blockSize, 32)
+        let profile = try ProfileAttentionParams.decode(["texts": ["a", "b"]])
+        XCTAssertEqual(profile.blockSize, 4)
+        XCTAssertEqual(profile.thresholds, [0.05, 0.1, 0.2, 0.5])
+        XCTAssertEqual(try ForwardParams.decode(["tokens": [3]]).topK, 5)
+    }
+
+    func testErrorsNameThePathAndTheRange() {
+        var e = invalid(PruneSweepParams.self, ["tokens": [1], "thresholds": [0.1, 0.2, 1.5]])
+        XCTAssertEqual(e.field, "thresholds[2]")
+        XCTAssertEqual(e.accepted, "a number in (0, 1]")
+        e = invalid(PruneSweepParams.self, ["tokens": [1], "selection": "topK", "thresholds": [0]])
+        XCTAssertEqual(e.field, "thresholds[0]")
+        XCTAssertEqual(e.accepted, "an integer in [1, 1000000]")
+        e = invalid(PruneSweepParams.self, ["tokens": [1], "seedEpsilon": 1e-301])
+        XCTAssertEqual(e.field, "seedEpsilon")
+        XCTAssertEqual(e.accepted, "a number in [1e-300, 0.001]")
+        e = invalid(PruneSweepParams.self, ["tokens": [1], "thresold": 0.1])
+        XCTAssertEqual(e.field, "thresold")
+        XCTAssertTrue(e.accepted?.hasPrefix("a known field: ") ?? false, e.accepted ?? "")
+        e = invalid(PerPositionKLParams.self, ["texts": ["a"]])
+        XCTAssertEqual(e.field, "texts")
+        e = invalid(ForwardParams.self, [:])
+        XCTAssertEqual(e.field, "text|tokens")
+        e = invalid(ProfileAttentionParams.self, ["tokens": [1], "text": "a"])
+        XCTAssertEqual(e.field, "tokens")
+        e = invalid(ProfileAttentionParams.self, ["texts": ["a"], "includeAttention": true])
+        XCTAssertEqual(e.field, "includeAttention")
+        e = invalid(PruneSweepParams.self, ["tokens": [1], "maxOutputKL": 0.1])
+        XCTAssertEqual(e.field, "maxOutputKL")
+        e = invalid(ModelLoadParams.self, ["path": "relative/model"])
+        XCTAssertEqual(e.field, "path")
+        e = invalid(RunsReportParams.self, ["ids": ["not-a-uuid"]])
+        XCTAssertEqual(e.field, "ids[0]")
+    }
+
+    /// `JSONDecoder` goes through the same strict reader.
+    func testCodableDecodingIsTheStrictReader() throws {
+        let ok = try JSONDecoder().decode(PruneSweepParams.self, from: Data(#"{"tokens":[1],"blockSizes":[8]}"#.utf8))
+        XCTAssertEqual(ok.blockSizes, [8])
+        XCTAssertThrowsError(try JSONDecoder().decode(PruneSweepParams.self, from: Data(#"{"tokens":[1],"blockSizes":[0]}"#.utf8))) {
+            XCTAssertEqual(($0 as? RPCError)?.data?["field"], "blockSizes[0]")
+        }
+    }
+
+    /// The encoding of decoded params decodes to the same value (the canonical form is a
+    /// request the daemon accepts).
+    func testEncodingRoundTrips() throws {
+        let sweep = try PruneSweepParams.decode(["text": "hi", "selection": "topK", "maxAttentionKL": 0.5, "keepSink": true])
+        XCTAssertEqual(try PruneSweepParams.decode(sweep.encoded), sweep)
+        let point = try PerPositionKLParams.decode(["tokens": [1, 2], "segmentSize": 3, "metric": "seedKL"])
+        XCTAssertEqual(try PerPositionKLParams.decode(point.encoded), point)
+        let profile = try ProfileAttentionParams.decode(["texts": ["a"], "thresholds": [0.3]])
+        XCTAssertEqual(try ProfileAttentionParams.decode(profile.encoded), profile)
+        XCTAssertEqual(try ForwardParams.decode(ForwardParams.decode(["tokens": [1]]).encoded), try ForwardParams.decode(["tokens": [1]]))
+    }
+
+    /// The canonical form drops exactly the documented non-semantic fields.
+    func testCanonicalDropsOnlyNonSemanticFields() throws {
+        let p = try ProfileAttentionParams.decode(["text": "x", "exportPath": "/tmp/a.npy", "overwrite": true, "force": true])
+        let canonical = try XCTUnwrap(p.canonical.objectValue)
+        XCTAssertEqual(Set(canonical.keys), ["blockSize", "thresholds", "entryThreshold", "includeAttention"])
+        let topK = try PruneSweepParams.decode(["tokens": [1], "selection": "topK"]).canonical
+        XCTAssertEqual(topK["thresholds"], [1, 2, 4, 8])  // integers on the wire
+    }
+}
