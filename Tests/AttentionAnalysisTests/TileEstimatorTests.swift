@@ -116,6 +116,19 @@ final class TileEstimatorTests: XCTestCase {
         XCTAssertEqual(other.mask, e.mask)
     }
 
+    /// Only the last query (q4 = 0: uniform row, v = s = .2 each) is read: topK 1 keeps column 0
+    /// (tie, lowest) and offset 0 (the diagonal): (1,0) and (2,0) kept, (2,1) pruned.
+    /// Q = (0, 0, −9, −9, 0), K = (ln5, 0, −1, −1, 7): the exact rows 2, 3 put ≈ all their mass on
+    /// keys 2, 3, so the oracle's topK 1 keeps (1,1) and prunes (1,0).
+    func testLastQueriesReadsOnlyItsQueries() throws {
+        let q: [Float] = [0, 0, -9, -9, 0], k: [Float] = [Float(log(5.0)), 0, -1, -1, 7]
+        let e = try estimate(.lastQueries(count: 1), q: q, k: k, .topK(1))
+        XCTAssertEqual(TileTestSupport.kept(e.mask), [[0, 0], [1, 0], [1, 1], [2, 0], [2, 2]])
+        XCTAssertEqual(e.multiplyAdds, 5)
+        XCTAssertEqual(try oracle(q: q, k: k, .topK(1)), [[0, 0], [1, 1], [2, 0], [2, 2]],
+                       "the exact attention prunes (1,0): lastQueries must not have read it")
+    }
+
     // MARK: quest
 
     /// Q = (.5, −.5, ln2, −ln2, ln2), K = (1.5, 1.5, 2, −10, 0): key block minima (1.5, −10, 0),

@@ -60,6 +60,9 @@ public struct TileMetricsAccumulator: Sendable {
         }
     }
 
+    /// Adds estimator multiply-adds spent on masks scored separately (e.g. a whole layer's).
+    public mutating func addCost(_ multiplyAdds: Int) { estimatorMultiplyAdds += multiplyAdds }
+
     /// Adds another accumulator's counts and rows (after this one's).
     public mutating func merge(_ other: TileMetricsAccumulator) {
         keptTiles += other.keptTiles
