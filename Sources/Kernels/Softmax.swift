@@ -63,3 +63,38 @@ func largestLane(_ v: Vec16) -> Float {
     let m2 = e.replacing(with: f, where: f .> e)
     return Swift.max(m2[0], m2[1])
 }
+
+extension Softmax {
+    /// Softmax of one compact row of raw scores over the columns whose key is ≤ `lastKey`, in
+    /// place: `row[c] = exp(scale·s[c] − m) / Σ` for those columns, exactly 0 for the others.
+    /// `columnKeys[c]` is column `c`'s key index as a Float (+inf for columns never kept).
+    /// `count` is a multiple of 16; at least one column must qualify.
+    static func maskedRow(_ row: UnsafeMutablePointer<Float>, count: Int, columnKeys: UnsafePointer<Float>,
+                          lastKey: Float, scale: Float) {
+        let limit = Vec16(repeating: lastKey)
+        var maxV = Vec16(repeating: -.infinity)
+        var i = 0
+        while i < count {
+            let v = loadVec(row + i, count: 16)
+            maxV = maxV.replacing(with: v, where: (loadVec(columnKeys + i, count: 16) .<= limit) .& (v .> maxV))
+            i += 16
+        }
+        let rowMax = largestLane(maxV) * scale
+        let scaleV = Vec16(repeating: scale), shift = Vec16(repeating: -rowMax)
+        var sumV = Vec16()
+        i = 0
+        while i < count {
+            let valid = loadVec(columnKeys + i, count: 16) .<= limit
+            let e = vexp(shift.addingProduct(loadVec(row + i, count: 16), scaleV)).replacing(with: 0, where: .!valid)
+            sumV += e
+            storeVec(e, row + i, count: 16)
+            i += 16
+        }
+        let inv = Vec16(repeating: 1 / sumV.sum())
+        i = 0
+        while i < count {
+            storeVec(loadVec(row + i, count: 16) * inv, row + i, count: 16)
+            i += 16
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import Kernels
+
 /// What a forward pass computes and which hooks it calls.
 ///
 /// Hooks run on the thread that called `GPT2Model.forward`, one layer at a time, in layer order —
@@ -33,6 +35,19 @@ public struct ForwardOptions {
     /// The buffer is reused: copy what must outlive the call. The first error thrown stops the pass
     /// once the heads already running have finished.
     public var attentionHeadObserver: ((_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeBufferPointer<Float>) throws -> Void)?
+    /// Sees layer `l`'s queries and keys (H, T, D) right after its qkv projection, before any
+    /// attention is computed (and before `attentionTileMasks`): what a tile estimator reads. Runs
+    /// on the calling thread. The view is borrowed: copy what must outlive the call.
+    public var queryKeyObserver: ((_ layer: Int, _ qk: LayerQueriesKeys) throws -> Void)?
+    /// Chooses the tiles layer `l`'s attention is computed on: one `TileMask` per head (H of them,
+    /// each for T tokens), or nil for the dense attention. With masks, every head of the layer runs
+    /// `BlockSparseAttention` — Q·Kᵀ, softmax over each row's kept entries and P·V on kept tiles
+    /// only (rows with no kept visible key attend densely); skipped tiles cost nothing and the
+    /// (H, T, T) probabilities are never formed, so the probability hooks
+    /// (`attentionHeadIntervention`, `attentionHeadObserver`, `attentionIntervention`,
+    /// `attentionObserver`) are not called for that layer. Runs on the calling thread after
+    /// `queryKeyObserver`; a wrong count or geometry throws `ForwardError.invalidTileMasks`.
+    public var attentionTileMasks: ((_ layer: Int, _ qk: LayerQueriesKeys) throws -> [TileMask]?)?
     /// Called between layers; throw (e.g. CancellationError) to stop.
     public var checkCancellation: (() throws -> Void)?
 

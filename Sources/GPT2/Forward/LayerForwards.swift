@@ -52,6 +52,8 @@ func matmulGeluForward(out: UnsafeMutablePointer<Float>, outStride: Int, input: 
 /// 1. scores = Q_h K_hᵀ (T, T), scaled by 1/√D; tiles wholly above the diagonal are skipped;
 /// 2. causal mask + softmax per row: keys k > q get probability exactly 0 (they are the
 ///    future, and a 0 — not a tiny number — is what lets analyses count them as masked);
+/// (with `options.attentionTileMasks` choosing masks for the layer, all of this is replaced by
+/// `blockSparseAttentionForward`: no probabilities, no probability hooks);
 /// then, per head on its worker, the caller's head intervention and head observer (the observer
 /// after the layer intervention when there is one); for all heads at once, the caller's
 /// intervention may rewrite probs and the observer sees them; and
@@ -62,6 +64,14 @@ func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePoin
                       scratch: [AlignedFloats], weightValues: Bool = true, threads: Int) throws {
     let c = config.nEmbd, h = config.nHead, d = config.headDim
     let scale = 1 / Float(d).squareRoot()
+    let queriesKeys = LayerQueriesKeys(qkv: qkv, tokens: t, heads: h, headDim: d)
+    try options.queryKeyObserver?(layer, queriesKeys)
+    if let choose = options.attentionTileMasks, let masks = try choose(layer, queriesKeys) {
+        try checkTileMasks(masks, layer: layer, heads: h, tokens: t)
+        guard weightValues else { return }
+        blockSparseAttentionForward(out: out, qkv: qkv, tokens: t, config: config, masks: masks, threads: threads)
+        return
+    }
     let headObserver = options.attentionHeadObserver, headIntervention = options.attentionHeadIntervention
     // Heads are observed as they are computed unless a layer intervention must rewrite them first.
     let observeInline = options.attentionIntervention == nil
