@@ -23,7 +23,7 @@ final class BlockMaskRecorder {
         self.heads = heads
         self.tokens = tokens
         rules = try thresholds.map { tau in
-            (tau, try AttentionIntervention(point: AttentionAnalysis.SweepPoint(selection: .threshold, blockSize: blockSize, value: tau),
+            (tau, try AttentionIntervention(point: AttentionAnalysis.SweepSetting(selection: .threshold, blockSize: blockSize, value: tau),
                                             heads: heads, tokens: tokens, threadCount: threadCount))
         }
         kept = Array(repeating: [], count: thresholds.count)

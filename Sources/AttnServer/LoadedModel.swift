@@ -21,13 +21,15 @@ final class LoadedModel: @unchecked Sendable {
 
     /// Loads `config.json`, `model.safetensors`, `vocab.json`, `merges.txt` from `folder`.
     /// - Parameter context: the request doing the load; its cancellation is checked between
-    ///   stages, per MiB hashed and per block packed, so a cancel ends the load within ~200 ms.
+    ///   stages, per MiB hashed, per 4096 tokenizer entries and per block packed, so a cancel
+    ///   ends the load within ~200 ms.
     /// - Throws: the load's error, or -32800 when `context` was cancelled.
     init(folder: URL, name: String?, context: RequestContext? = nil) throws {
         let checkCancelled: () throws -> Void = { try context?.checkCancelled() }
         checkpoint = try GPT2Checkpoint.load(directory: folder, checkCancelled: checkCancelled)
         try checkCancelled()
-        tokenizer = try BPETokenizer(directory: folder, limits: TokenizerLimits(vocabSize: checkpoint.config.vocabSize))
+        tokenizer = try BPETokenizer(directory: folder, limits: TokenizerLimits(vocabSize: checkpoint.config.vocabSize),
+                                     checkCancelled: checkCancelled)
         guard tokenizer.vocabularySize <= checkpoint.config.vocabSize else {
             throw LoadFailure("the tokenizer has \(tokenizer.vocabularySize) tokens but config.json's vocab_size is \(checkpoint.config.vocabSize)")
         }

@@ -44,3 +44,24 @@ final class LoadCancellationTests: XCTestCase {
         XCTAssertNoThrow(try GPT2Model(weights: checkpoint.weights, threads: 1, isCancelled: { false }))
     }
 }
+
+/// The tokenizer files are parsed with cancellation checks too (GPT-2's 50,257 entries and
+/// 50,000 merges: a dozen checks each).
+final class TokenizerLoadCancellationTests: XCTestCase {
+    private struct Stop: Error {}
+
+    func testTheParseStopsWhereTheCheckThrows() throws {
+        var checks = 0
+        _ = try BPETokenizer(directory: FixturePaths.gpt2Tokenizer, checkCancelled: { checks += 1 })
+        // 50,257 entries / 4096 = 12 checks, one between the files, 50,001 lines / 4096 = 12.
+        XCTAssertEqual(checks, 12 + 1 + 12)
+        for stopAt in [1, 13, 25] {
+            var seen = 0
+            XCTAssertThrowsError(try BPETokenizer(directory: FixturePaths.gpt2Tokenizer, checkCancelled: {
+                seen += 1
+                if seen == stopAt { throw Stop() }
+            })) { XCTAssertTrue($0 is Stop, "\($0)") }
+            XCTAssertEqual(seen, stopAt)
+        }
+    }
+}
