@@ -1,6 +1,7 @@
 import AttnProtocol
 import ArgumentParser
 import Foundation
+import JSONRPC
 
 /// `--csv`: the command's main table as RFC 4180 CSV — a header row, then one row per sweep
 /// point, head, position or token, with the daemon's numbers unformatted (fractions as
@@ -81,7 +82,7 @@ enum CSV {
         render(["id", "method", "status", "createdAt", "finishedAt", "durationMs", "model", "modelName", "numTokens", "clientName", "summary"],
                result.runs.map { r in
                    [r.id, r.method, r.status, r.createdAt, r.finishedAt ?? "", r.durationMs.map(String.init) ?? "", r.model,
-                    r.modelName ?? "", r.numTokens.map(String.init) ?? "", r.clientName ?? "", RunsRenderer.summary(r.summary)]
+                    r.modelName ?? "", r.numTokens.map(String.init) ?? "", r.clientName ?? "", JSONWriter.string(r.summary)]
                })
     }
 }

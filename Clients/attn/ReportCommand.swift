@@ -35,6 +35,7 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         guard ["html", "svg"].contains(format) else { throw ValidationError("--format must be html or svg (got \(format))") }
+        if daemon.json { throw ValidationError("report writes files and prints their paths; --json does not apply (use --format svg for figures)") }
     }
 
     func run() throws {

@@ -11,7 +11,7 @@ enum RunsRenderer {
             table.append([
                 run.id, run.method, run.status, shortDate(run.createdAt), duration(run.durationMs.map(Double.init)),
                 run.modelName ?? String(run.model.prefix(12)),
-                run.numTokens.map(String.init) ?? "—", summary(run.summary),
+                run.numTokens.map(String.init) ?? "—", digest(run),
             ])
         }
         var text = result.runs.isEmpty ? "no runs" : table.render(width: terminal.tableWidth)
@@ -31,13 +31,35 @@ enum RunsRenderer {
         return milliseconds < 1000 ? Format.number(milliseconds) + " ms" : Format.number(milliseconds / 1000) + " s"
     }
 
+    /// A completed run's digest (`summary`), decoded into the method's digest type.
+    static func digest(_ run: RunSummary) -> String {
+        let n = { (value: Double) in Format.number(value) }
+        switch run.method {
+        case "forward":
+            if let d = try? run.summary.decode(ForwardDigest.self) { return "nll=\(Format.nll(d.nll))" }
+        case "profileAttention":
+            if let d = try? run.summary.decode(ProfileDigest.self) {
+                return "entrySparsity=\(n(d.entrySparsity)) sinkMass=\(n(d.sinkMass)) entropy=\(n(d.entropy))"
+            }
+        case "pruneSweep":
+            if let d = try? run.summary.decode(SweepDigest.self) {
+                return "\(d.selection.rawValue) points=\(d.points) maxPrunedBlockFraction=\(n(d.maxPrunedBlockFraction)) "
+                    + "minAttentionKL=\(n(d.minAttentionKL))"
+            }
+        case "perPositionKL":
+            if let d = try? run.summary.decode(PerPositionDigest.self) { return "\(d.metric.rawValue) mean=\(n(d.mean))" }
+        default:
+            break
+        }
+        return summary(run.summary)   // `{}` while running, or a method this attn does not know
+    }
+
     /// `key=value` pairs of a run's digest (`summary`, its members differ per method), keys sorted.
     static func summary(_ value: JSONValue) -> String {
         guard let members = value.objectValue else { return "" }
         return members.keys.sorted().map { key in
             let member = members[key] ?? .null
-            let number: (Double) -> String = key == "nll" ? { Format.nll($0) } : { Format.number($0) }
-            let shown = member.stringValue ?? (member.intValue.map(String.init) ?? (member.doubleValue.map(number) ?? JSONWriter.string(member)))
+            let shown = member.stringValue ?? (member.intValue.map(String.init) ?? (member.doubleValue.map { Format.number($0) } ?? JSONWriter.string(member)))
             return "\(key)=\(shown)"
         }.joined(separator: " ")
     }

@@ -52,6 +52,28 @@ public struct HubDownloader: Sendable {
                          progress: @escaping (String, Int64, Int64?) -> Void = { _, _, _ in },
                          isCancelled: @escaping () -> Bool = { false }) throws -> URL {
         let layout = try HubCacheLayout(cacheRoot: cacheRoot, repo: repo)
+        let createdRepoFolder = !FileManager.default.fileExists(atPath: layout.repoFolder.path)
+        do {
+            return try download(layout, revision: revision, files: files, progress: progress)
+        } catch {
+            // A failed first pull leaves no empty `models--…` folder behind; partial blobs stay (they resume).
+            if createdRepoFolder, Self.holdsNoFiles(layout.repoFolder) { try? FileManager.default.removeItem(at: layout.repoFolder) }
+            throw error
+        }
+    }
+
+    /// True when `folder` (recursively) holds folders only.
+    static func holdsNoFiles(_ folder: URL) -> Bool {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isDirectoryKey]) else { return true }
+        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) != true {
+            return false
+        }
+        return true
+    }
+
+    private func download(_ layout: HubCacheLayout, revision: String, files: [String],
+                          progress: @escaping (String, Int64, Int64?) -> Void) throws -> URL {
+        let repo = layout.repo
         try makeFolder(layout.blobsFolder)
         var snapshot: URL?
         for file in files {

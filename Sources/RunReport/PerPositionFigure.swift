@@ -15,7 +15,8 @@ enum PerPositionFigure {
         let area = PlotArea(x: margin.left, y: margin.top, width: plotWidth, height: Double(rows) * cellHeight)
         var canvas = SVGCanvas(width: margin.left + plotWidth + margin.right, height: margin.top + area.height + margin.bottom)
 
-        let labelled = thinnedColumns(count: columns, width: plotWidth)
+        // Token labels are rotated: about 22 px each keeps them legible (654 positions: 33 labels, every 20th).
+        let labelled = thinnedColumns(count: columns, width: plotWidth, minSpacing: 22, roundStep: true)
         let thinned = labelled.count < columns
         let tokens = run.tokenTexts
         func label(_ t: Int) -> String {

@@ -59,7 +59,7 @@ final class CLISmallFixesTests: XCTestCase {
         XCTAssertEqual(attnd.status, 0)
         XCTAssertTrue(attnd.stdout.hasPrefix("attnd ") && attnd.stdout.contains("protocol 1.0"), attnd.stdout)
         for arguments in [["profile", "--overwrite", sentence], ["profile", "--mask-threshold", "0.1", sentence],
-                          ["forward", "--include-logits", sentence], ["tokenize", "--truncate", sentence]] {
+                          ["forward", "--include-logits", sentence], ["tokenize", "--truncate", sentence], ["report", "--json"]] {
             let outcome = try harness.run(arguments + harness.modelArguments)
             XCTAssertEqual(outcome.status, 2, "\(arguments): \(outcome.stderr)")
         }

@@ -163,6 +163,8 @@ final class HubDownloaderTests: XCTestCase {
             }
             XCTAssertEqual(repo, "nobody/nothing")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache.appendingPathComponent("models--nobody--nothing").path),
+                       "a failed first pull leaves no empty cache folder behind")
     }
 
     func testConnectionRefusedNamesTheEndpointAndHFEndpoint() throws {
@@ -176,6 +178,7 @@ final class HubDownloaderTests: XCTestCase {
             XCTAssertEqual(endpoint, "http://127.0.0.1:\(port)")
             XCTAssertTrue("\(error)".contains("HF_ENDPOINT"), "\(error)")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repoFolder.path), "nothing left in the cache")
     }
 
     func testUnwritableCacheIsADiskError() throws {
