@@ -54,7 +54,7 @@ public struct HubDownloader: Sendable {
         let layout = try HubCacheLayout(cacheRoot: cacheRoot, repo: repo)
         let createdRepoFolder = !FileManager.default.fileExists(atPath: layout.repoFolder.path)
         do {
-            return try download(layout, revision: revision, files: files, progress: progress)
+            return try download(layout, revision: revision, files: files, progress: progress, isCancelled: isCancelled)
         } catch {
             // A failed first pull leaves no empty `models--…` folder behind; partial blobs stay (they resume).
             if createdRepoFolder, Self.holdsNoFiles(layout.repoFolder) { try? FileManager.default.removeItem(at: layout.repoFolder) }
@@ -72,7 +72,8 @@ public struct HubDownloader: Sendable {
     }
 
     private func download(_ layout: HubCacheLayout, revision: String, files: [String],
-                          progress: @escaping (String, Int64, Int64?) -> Void) throws -> URL {
+                          progress: @escaping (String, Int64, Int64?) -> Void,
+                          isCancelled: @escaping () -> Bool) throws -> URL {
         let repo = layout.repo
         try makeFolder(layout.blobsFolder)
         var snapshot: URL?
