@@ -41,6 +41,7 @@ enum CLINames {
     /// Wire names inside a sentence (an `accepted` range, a message) replaced by their flags.
     static func sentence(_ text: String) -> String {
         var result = text.replacingOccurrences(of: "endToEnd: true", with: "--end-to-end")
+            .replacingOccurrences(of: "pass force: true", with: "pass --force-model")
         let names = ["exportPath", "includeAttention", "includeLogits", "maxOutputKL", "maxAttentionKL", "endToEnd", "blockSizes",
                      "blockSize", "seedEpsilon", "keepSink", "keepLocal", "segmentSize", "entryThreshold", "topK"]
         for name in names {

@@ -13,6 +13,9 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Model folder or HuggingFace cache name: passed to a spawned daemon as --model; sent as model/load to a listening one.", valueName: "path-or-name"))
     var model: String?
 
+    @Flag(help: "With --model on a shared daemon: swap the model even while other clients use it (they are notified).")
+    var forceModel = false
+
     @Flag(help: "Print the result as JSON (one line) instead of tables.")
     var json = false
 

@@ -44,6 +44,10 @@ final class DaemonSession {
         let session: DaemonSession
         if let client = try connect(path: choice.path, required: choice.required, onNotification: onNotification) {
             session = DaemonSession(client: client, transport: .socket(path: choice.path), progressBar: bar)
+            if options.noHistory || options.db != nil {
+                // These configure a daemon attn starts; a listening one keeps its own history settings.
+                Output.note("note: --no-history and --db apply only to a daemon attn spawns; the daemon listening on \(choice.path) keeps its own history (runs/list shows what it stores)")
+            }
         } else {
             session = try spawn(options, environment: environment, progressBar: bar, onNotification: onNotification)
         }
@@ -51,7 +55,9 @@ final class DaemonSession {
         // `--model` is loaded by a request in both cases, so a model that cannot be loaded is a
         // daemon error (exit 1, one line naming the folder) rather than a daemon that did not start.
         if let model = options.modelReference {
-            _ = try session.call("model/load", params: model.loadParams, reportsProgress: true)
+            var params = model.loadParams
+            if options.forceModel { params["force"] = true }
+            _ = try session.call("model/load", params: params, reportsProgress: true)
         }
         return session
     }

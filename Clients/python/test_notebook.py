@@ -36,6 +36,14 @@ class NotebookTest(unittest.TestCase):
                                capture_output=True, text=True, timeout=600)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         self.assertIn("attentionKL", r.stdout + r.stderr)
+        # The daemon's INFO logs stay out of the cells (issue 20 item 7): spawn passes --log-level warning.
+        self.assertNotIn(" info attnd", r.stdout + r.stderr)
+        # Section 3's heatmap is not blank: some position has a non-zero divergence.
+        heat = [line for line in r.stdout.splitlines() if line.startswith("layer ") and "|" in line]
+        self.assertTrue(heat, r.stdout[-2000:])
+        self.assertTrue(any(set(line.split("|")[1]) - {" "} for line in heat), "\n".join(heat))
+        # Progress is one updating line (\r), not one line per report.
+        self.assertNotIn("\n  8%", r.stderr)
 
 
 if __name__ == "__main__":

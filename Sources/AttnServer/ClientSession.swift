@@ -264,6 +264,9 @@ final class ClientSession: @unchecked Sendable {
             connection.send(.notification(notification))
         }
         context.clientName = lock.withLock { clientName }
+        let clientID = id
+        context.otherClientCount = { [weak server] in server?.clientCount(except: clientID) ?? 0 }
+        context.notifyOtherClients = { [weak server] in server?.broadcast($0, except: clientID) }
         if kind == .immediate {
             let outcome = ClientSession.invoke(call, context)
             responder.answer(finish(outcome))

@@ -45,9 +45,14 @@ final class ModelSession: @unchecked Sendable {
     }
 
     /// Loads a model and makes it current; on failure the previous model stays.
-    /// Errors: -32003 (with `data {path|name, reason}`), -32008 for a failed download.
+    ///
+    /// Loading the model that is already current (same folder, same fingerprint) changes
+    /// nothing. Swapping in a different one while other clients are connected needs `force`
+    /// (else -32000 with `data {otherClients}`, and the old model stays); after a swap the other
+    /// clients are sent `$/modelChanged {model}`.
+    /// Errors: -32003 (with `data {path|name, reason}`), -32008 for a failed download, -32000.
     @discardableResult
-    func load(_ source: Source, context: RequestContext?) throws -> LoadedModel {
+    func load(_ source: Source, force: Bool = false, context: RequestContext?) throws -> LoadedModel {
         let started = Date()
         let folder: URL
         let name: String?
@@ -72,12 +77,24 @@ final class ModelSession: @unchecked Sendable {
         }
         do {
             let loaded = try LoadedModel(folder: folder, name: name, context: context)
+            if let previous = current, previous.fingerprint == loaded.fingerprint, previous.path == loaded.path {
+                return previous   // already loaded: nothing changes for anyone
+            }
+            let others = context?.otherClientCount() ?? 0
+            if current != nil, others > 0, !force {
+                throw RPCError(.serverBusy,
+                    "not swapping the model: \(others) other client(s) are connected and use \(current?.name ?? "the loaded model"); pass force: true to swap it under them",
+                    data: ["otherClients": .int(Int64(others))])
+            }
             lock.withLock { model = loaded }
             cache.removeAll()
+            if others > 0, let info = try? JSONValue(encoding: loaded.info) {
+                context?.notifyOtherClients(RPCNotification(method: "$/modelChanged", params: ["model": info]))
+            }
             logger.info("loaded model \(loaded.name) (\(loaded.fingerprint)) from \(loaded.path) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
             return loaded
-        } catch let error as RPCError where error.code == .requestCancelled {
-            logger.info("model load from \(folder.path) was cancelled; the previous model stays")
+        } catch let error as RPCError where error.code == .requestCancelled || error.code == .serverBusy {
+            logger.info("model load from \(folder.path) ended (\(error.message)); the previous model stays")
             throw error
         } catch {
             data["reason"] = .string("\(error)")

@@ -59,6 +59,21 @@ public final class RPCServer: @unchecked Sendable {
         return sessions.count
     }
 
+    /// Clients connected other than `clientID`.
+    func clientCount(except clientID: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return sessions.keys.filter { $0 != clientID }.count
+    }
+
+    /// Sends `notification` to every connected client but `clientID` (queued per client: never blocks).
+    func broadcast(_ notification: RPCNotification, except clientID: Int) {
+        lock.lock()
+        let others = sessions.filter { $0.key != clientID }.map(\.value)
+        lock.unlock()
+        for session in others { session.connection.send(.notification(notification)) }
+    }
+
     /// Compute requests waiting behind the running one.
     public var queuedRequestCount: Int { queue.waitingCount }
 

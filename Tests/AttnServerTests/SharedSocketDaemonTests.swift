@@ -72,6 +72,11 @@ final class SharedSocketDaemonTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 1.0)
         XCTAssertEqual(sweepDone.wait(timeout: .now()), .timedOut, "the sweep is still running")
 
+        // The sweep reports progress as it goes (waited for: on a loaded machine the first layer
+        // of a debug build can take longer than the steps above).
+        let reportDeadline = Date().addingTimeInterval(10)
+        while !lock.withLock({ progress.contains("report") }), Date() < reportDeadline { Thread.sleep(forTimeInterval: 0.01) }
+
         // A vanishes mid-request: its sweep is cancelled; B and C carry on.
         // (Alone, this sweep takes about 20 s in a debug build: B would wait that long.)
         a.close()
