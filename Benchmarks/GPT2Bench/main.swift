@@ -12,6 +12,9 @@ import Kernels
 ///   gpt2-bench --profile-only [--runs N] [--threads N] [--tokens 1024] [--block-sizes 4,32]
 ///   gpt2-bench --fingerprint [--runs N] [--model DIR]
 ///   gpt2-bench --tokenize VOCAB_DIR [--runs N] [--sizes 1,4,16]
+///   gpt2-bench --tiles [--runs N] [--threads N] [--tokens 1024] [--estimators meanPool,quest,…]
+///   gpt2-bench --tile-table --model DIR [--tokens 128] [--block-sizes 8,16]
+///   gpt2-bench --tiles-forward [--runs N] [--threads N] [--tokens 1024]
 ///
 /// `--model DIR` loads a checkpoint folder through `GPT2Checkpoint.load` (as the daemon does);
 /// `--sweep` uses the random gpt2-small model in DIR (default: a temp folder), writing it first
@@ -27,7 +30,7 @@ func option(_ name: String) -> String? {
 let runs = Int(option("--runs") ?? "") ?? 5
 let threads = Int(option("--threads") ?? "") ?? ParallelChunks.defaultThreads
 let modelDirectory = option("--model").map { URL(fileURLWithPath: $0) }
-let modes = ["--gemm", "--forward", "--write-model", "--sweep", "--analysis-only", "--profile-only", "--compare", "--fingerprint", "--tokenize"].filter(arguments.contains)
+let modes = ["--gemm", "--forward", "--write-model", "--sweep", "--analysis-only", "--profile-only", "--compare", "--fingerprint", "--tokenize", "--tiles", "--tile-table", "--tiles-forward"].filter(arguments.contains)
 do {
     if let path = option("--write-model") {
         let bytes = try writeRandomCheckpoint(directory: URL(fileURLWithPath: path), config: .gpt2Small)
@@ -57,6 +60,18 @@ do {
     if arguments.contains("--compare") {
         try runCompareBench(runs: runs, threads: threads, tokenCount: Int(option("--tokens") ?? "") ?? 1024)
     }
+    if arguments.contains("--tiles") {
+        runTileBench(runs: runs, threads: threads, tokenCount: Int(option("--tokens") ?? "") ?? 1024,
+                     only: option("--estimators").map { Set($0.split(separator: ",").map(String.init)) })
+    }
+    if arguments.contains("--tiles-forward") {
+        try runTileForwardBench(runs: runs, threads: threads, tokenCount: Int(option("--tokens") ?? "") ?? 1024)
+    }
+    if arguments.contains("--tile-table"), let modelDirectory {
+        try runTileTable(directory: modelDirectory, tokenCount: Int(option("--tokens") ?? "") ?? 128,
+                         blockSizes: (option("--block-sizes") ?? "8,16").split(separator: ",").compactMap { Int($0) },
+                         threads: threads)
+    }
     if let vocabulary = option("--tokenize") {
         let sizes = (option("--sizes") ?? "1,4,16").split(separator: ",").compactMap { Int($0) }
         try runTokenizerBench(directory: URL(fileURLWithPath: vocabulary), sizesMB: sizes, runs: runs)
@@ -78,7 +93,7 @@ do {
     exit(1)
 }
 if modes.isEmpty {
-    print("usage: gpt2-bench --gemm|--forward|--sweep|--analysis-only|--compare|--fingerprint|--tokenize VOCAB_DIR|--write-model DIR [--runs N] [--threads N] [--shape NAME] "
+    print("usage: gpt2-bench --gemm|--forward|--sweep|--analysis-only|--compare|--fingerprint|--tiles|--tile-table|--tiles-forward|--tokenize VOCAB_DIR|--write-model DIR [--runs N] [--threads N] [--shape NAME] "
         + "[--tokens 64,256,1024] [--keep-attention] [--model DIR] [--end-to-end] [--load-runs N]")
 }
 // With --sweep the kernel peak was reset after the load: this is the peak since then.

@@ -66,7 +66,7 @@ final class TileEstimatorTests: XCTestCase {
         for (i, j, want) in [(0, 0, 1.0), (1, 0, 0.75), (1, 1, 0.25), (2, 0, 0.75), (2, 1, 0.25), (2, 2, 0)] {
             XCTAssertEqual(scores[i, j], want, accuracy: 1e-6, "score(\(i), \(j))")
         }
-        XCTAssertEqual(cost, 2 + 4 + 2, "terms: row 0: 2; row 1: 2 + 2; row 2: 1 + 1 + 0")
+        XCTAssertEqual(cost, 3 * 3 * 2 * 1, "one chunk of the 3 reduced rows × 3 columns × S·D")
         let e = try estimate(.antidiagonal(stride: 2), q: q, k: k, .coverage(0.7))
         XCTAssertEqual(TileTestSupport.kept(e.mask), [[0, 0], [1, 0], [1, 1], [2, 0], [2, 2]])
         XCTAssertEqual(try oracle(q: q, k: k, .coverage(0.7)), [[0, 0], [1, 0], [1, 1], [2, 2]],
@@ -105,7 +105,7 @@ final class TileEstimatorTests: XCTestCase {
         let q: [Float] = [9, -9, 9, 1, 0], k: [Float] = [Float(log(5.0)), 0, 0, 0, 7]
         let e = try estimate(.lastQueries(count: 2), q: q, k: k, .topK(1))
         XCTAssertEqual(TileTestSupport.kept(e.mask), [[0, 0], [1, 0], [1, 1], [2, 0], [2, 2]])
-        XCTAssertEqual(e.multiplyAdds, 4 + 5, "rows 3 and 4: (q + 1)·D each")
+        XCTAssertEqual(e.multiplyAdds, 2 * 5 * 1, "n·T·D: rows 3 and 4 against all 5 keys")
         // threshold .3 keeps column 0 and offset 3 only: the same tiles; .15 keeps columns 0…3 and
         // offsets 0…3: every visible tile but none forced by key 4 (column 4 at .1 is out).
         XCTAssertEqual(TileTestSupport.kept(try estimate(.lastQueries(count: 2), q: q, k: k, .threshold(0.3)).mask),
@@ -124,7 +124,7 @@ final class TileEstimatorTests: XCTestCase {
         let q: [Float] = [0, 0, -9, -9, 0], k: [Float] = [Float(log(5.0)), 0, -1, -1, 7]
         let e = try estimate(.lastQueries(count: 1), q: q, k: k, .topK(1))
         XCTAssertEqual(TileTestSupport.kept(e.mask), [[0, 0], [1, 0], [1, 1], [2, 0], [2, 2]])
-        XCTAssertEqual(e.multiplyAdds, 5)
+        XCTAssertEqual(e.multiplyAdds, 1 * 5 * 1)
         XCTAssertEqual(try oracle(q: q, k: k, .topK(1)), [[0, 0], [1, 1], [2, 0], [2, 2]],
                        "the exact attention prunes (1,0): lastQueries must not have read it")
     }

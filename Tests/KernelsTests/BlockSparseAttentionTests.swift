@@ -193,3 +193,40 @@ final class BlockSparseAttentionTests: XCTestCase {
     /// T = 1024-wide compact rows alias in L1 and get a padded stride; the result must not change.
     func testFullWidthCompactRows() { check(tokens: 512, headDim: 64, queryBlock: 64, keyBlock: 64, keep: 0.9, seed: 50) }
 }
+
+/// `QuestBounds.tileScores` against plain loops (Double), on sizes crossing the 16-block lanes.
+final class QuestBoundsTests: XCTestCase {
+    func testAgainstPlainLoops() {
+        for (t, d, bq, bk) in [(37, 5, 3, 2), (70, 16, 8, 4), (9, 3, 1, 1)] {
+            var rng = SeededFloats(seed: UInt64(t * d))
+            let q = rng.array(t * d, scale: 2), k = rng.array(t * d, scale: 2)
+            let g = TileGeometry(tokens: t, queryBlockSize: bq, keyBlockSize: bk)
+            var out = [Float](repeating: -1, count: g.queryBlocks * g.keyBlocks)
+            q.withUnsafeBufferPointer { qp in
+                k.withUnsafeBufferPointer { kp in
+                    let head = HeadQueriesKeys(q: qp.baseAddress!, k: kp.baseAddress!, rowStride: d, tokens: t, headDim: d)
+                    QuestBounds.tileScores(head, geometry: g, scale: 0.5, out: &out)
+                }
+            }
+            for i in 0..<g.queryBlocks {
+                let visible = g.visibleKeyBlocks(queryBlock: i)
+                var want = [Double](repeating: 0, count: visible)
+                for row in g.queries(ofBlock: i) {
+                    let u = (0..<visible).map { j -> Double in
+                        let keys = g.keys(ofBlock: j)
+                        return 0.5 * (0..<d).reduce(0.0) { sum, c in
+                            let hi = keys.map { Double(k[$0 * d + c]) }.max()!, lo = keys.map { Double(k[$0 * d + c]) }.min()!
+                            return sum + max(Double(q[row * d + c]) * hi, Double(q[row * d + c]) * lo)
+                        }
+                    }
+                    let top = u.max()!, z = u.reduce(0.0) { $0 + exp($1 - top) }
+                    for j in 0..<visible { want[j] = max(want[j], exp(u[j] - top) / z) }
+                }
+                for j in 0..<g.keyBlocks {
+                    XCTAssertEqual(Double(out[i * g.keyBlocks + j]), j < visible ? want[j] : 0, accuracy: 2e-6,
+                                   "T \(t) D \(d) Bq \(bq) Bk \(bk) tile (\(i), \(j))")
+                }
+            }
+        }
+    }
+}

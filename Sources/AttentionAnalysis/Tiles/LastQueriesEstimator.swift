@@ -9,24 +9,31 @@ import Kernels
 /// (slash), each summing to 1. The selection picks columns from `v` and offsets from `s`
 /// separately (threshold τ: value ≥ τ; coverage τ: fewest reaching τ; topK k: k of each); the
 /// kept entries are every visible `(q, k)` with k a kept column or `q − k` a kept offset, and a
-/// tile is kept when it holds one. Cost: `Σ_q (q + 1)·D` over the last queries.
+/// tile is kept when it holds one. Cost: the product `n·T·D` (all keys of the last queries, their
+/// few future ones included). Float32 scores and softmax, Float64 sums.
 enum LastQueriesEstimator {
     static func estimate(_ qk: HeadQueriesKeys, geometry g: TileGeometry, lastQueries count: Int,
                          selection: TileSelection) -> TileEstimate {
-        let t = g.tokens, d = qk.headDim, n = min(count, t)
-        let scale = 1 / Double(d).squareRoot()
+        let t = g.tokens, d = qk.headDim, n = min(count, t), first = t - n
+        // rows (n, T) = Q[first..<T] · Kᵀ, then each row's causal softmax over keys 0…q.
+        var rows = [Float](repeating: 0, count: n * t)
         var vertical = [Double](repeating: 0, count: t)    // (T) by key
         var slash = [Double](repeating: 0, count: t)       // (T) by offset q − k
-        var multiplyAdds = 0
-        for q in (t - n)..<t {
-            var row = ArraySlice((0...q).map { dotDouble(qk.query(q), qk.key($0), count: d) * scale })
-            multiplyAdds += (q + 1) * d
-            softmaxInPlace(&row)
-            for k in 0...q {
-                vertical[k] += row[k] / Double(n)
-                slash[q - k] += row[k] / Double(n)
+        rows.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            Gemm.multiply(m: n, n: t, k: d, a: qk.query(first), lda: qk.rowStride, b: qk.k, ldb: qk.rowStride,
+                          bTransposed: true, c: base, ldc: t, threads: 1)
+            for r in 0..<n {
+                let q = first + r, row = base + r * t
+                Softmax.causalRow(row, visible: q + 1, count: t, scale: 1 / Float(d).squareRoot())
+                for k in 0...q {
+                    let a = Double(row[k]) / Double(n)
+                    vertical[k] += a
+                    slash[q - k] += a
+                }
             }
         }
+        let multiplyAdds = n * t * d                        // the product, future keys included
         var mask = TileMask(geometry: g)
         for k in selection.kept(vertical[...]) {
             for i in 0..<g.queryBlocks where g.queries(ofBlock: i).upperBound - 1 >= k {

@@ -87,14 +87,6 @@ public struct TileEstimate: Hashable, Sendable {
     public var multiplyAdds: Int
 }
 
-/// Σ a[c]·b[c] over `count` floats, accumulated in Float64.
-@inline(__always)
-func dotDouble(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
-    var sum = 0.0
-    for c in 0..<count { sum += Double(a[c]) * Double(b[c]) }
-    return sum
-}
-
 /// Softmax of `logits` in place (Float64, max-shifted).
 func softmaxInPlace(_ logits: inout ArraySlice<Double>) {
     guard let top = logits.max() else { return }
