@@ -58,8 +58,11 @@ struct ReportCommand: ParsableCommand {
             if format == "svg" {
                 let folder = URL(fileURLWithPath: output ?? DefaultPaths.reports().appendingPathComponent("figures-\(runIDs[0].prefix(8))").path)
                 try write { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
-                for figure in result.figures ?? [] {
-                    let url = folder.appendingPathComponent(figure.name)
+                let figures = result.figures ?? []
+                // Every name is checked before anything is written.
+                let names = try figures.map { try FigureFileName.validated($0.name) }
+                for (figure, name) in zip(figures, names) {
+                    let url = folder.appendingPathComponent(name, isDirectory: false)
                     try write { try Data(figure.svg.utf8).write(to: url, options: .atomic) }
                     Output.line(url.path)
                 }
