@@ -11,8 +11,9 @@ is set as well), interleaved with its yardsticks in the same round:
 - `torch` (with --torch): PyTorch's eager forward with `output_attentions=True` on the same
   tokens, in this process (2 threads).
 
-When a result carries `timings` (seconds per phase: tokenize, forward, analysis, encode,
-history, ...), the phases are printed too. Output: one `key=value` line per measurement and, at
+The daemon runs at `--log-level debug` and logs, per request, the seconds of each phase
+(tokenize, forward, analysis, encode, historyLookup/resultCheck/historyWrite, send, and for
+end-to-end points prunedForward and compare); those are printed too and summarised per method. Output: one `key=value` line per measurement and, at
 the end, a Markdown table of medians and ratios (paired per round, then the median of the
 ratios) with the load average at each round's start.
 
@@ -89,6 +90,20 @@ class TorchPeer:
         return elapsed
 
 
+TIMINGS = re.compile(r"timings \S+ id=\S+ (.*)$")
+
+
+def last_timings(reader):
+    """The phases of the newest `timings` line the daemon logged since the last call."""
+    found = None
+    time.sleep(0.05)   # the line is written just after the response
+    for line in reader.readlines():
+        match = TIMINGS.search(line.rstrip())
+        if match:
+            found = {k: float(v) for k, v in (item.split("=") for item in match.group(1).split())}
+    return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--attnd", required=True)
@@ -110,8 +125,13 @@ def main():
     # samples[(name, T)] = list of seconds; phases[(name, T)] = list of {phase: seconds}
     samples, phases, loads = {}, {}, []
     db = os.path.join(tempfile.mkdtemp(prefix="daemon-bench-"), "runs.sqlite")
-    daemon_args = ["--cache-budget-bytes", "0", "--db", db, "--log-level", "warning"]
-    with Client.spawn(attnd=args.attnd, model=args.model, args=daemon_args, stderr=subprocess.DEVNULL) as client:
+    # Debug level: the daemon logs one `timings METHOD id=N phase=seconds … total=…` line per
+    # compute request (tokenize, forward, analysis, encode, historyWrite, send, …).
+    daemon_args = ["--cache-budget-bytes", "0", "--db", db, "--log-level", "debug"]
+    log_path = os.path.join(os.path.dirname(db), "attnd.log")
+    log = open(log_path, "w")
+    reader = open(log_path)
+    with Client.spawn(attnd=args.attnd, model=args.model, args=daemon_args, stderr=log) as client:
         info = client.model_info()
         vocab = (info.get("model") or info)["vocabSize"]
         rng = random.Random(17)
@@ -129,7 +149,7 @@ def main():
                     result = client.call(method, request)
                     elapsed = time.perf_counter() - start
                     samples.setdefault((name, T), []).append(elapsed)
-                    timings = result.get("timings") if isinstance(result, dict) else None
+                    timings = last_timings(reader)
                     if timings:
                         phases.setdefault((name, T), []).append(timings)
                     extra = " ".join(f"{k}={v:.4f}" for k, v in (timings or {}).items())

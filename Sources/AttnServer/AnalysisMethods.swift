@@ -66,7 +66,7 @@ extension ModelSession {
             return p
         }, handle: { p, context in
             let model = try self.requireModel()
-            let inputs = try p.input.resolve(with: model)
+            let inputs = try context.timed("tokenize") { try p.input.resolve(with: model) }
             let c = model.config
             if p.includeAttention {
                 let T = inputs[0].tokens.count
@@ -78,25 +78,25 @@ extension ModelSession {
             }
             let cacheable = !p.force && !p.includeAttention && p.exportPath == nil
             return try self.runAnalysis(method: "profileAttention", params: p, inputs: inputs, model: model,
-                                        cacheable: cacheable, clientName: context.clientName) {
+                                        cacheable: cacheable, context: context) {
                 try self.profile(p, inputs: inputs, model: model, context: context)
             }
         })
 
         registry.register("pruneSweep", kind: .compute, params: PruneSweepParams.self, handle: { p, context in
             let model = try self.requireModel()
-            let inputs = try p.input.resolve(with: model)
+            let inputs = try context.timed("tokenize") { try p.input.resolve(with: model) }
             return try self.runAnalysis(method: "pruneSweep", params: p, inputs: inputs, model: model,
-                                        cacheable: !p.force, clientName: context.clientName) {
+                                        cacheable: !p.force, context: context) {
                 try self.sweep(p, inputs: inputs, model: model, context: context)
             }
         })
 
         registry.register("perPositionKL", kind: .compute, params: PerPositionKLParams.self, handle: { p, context in
             let model = try self.requireModel()
-            let inputs = try p.input.resolve(with: model)
+            let inputs = try context.timed("tokenize") { try p.input.resolve(with: model) }
             return try self.runAnalysis(method: "perPositionKL", params: p, inputs: inputs, model: model,
-                                        cacheable: !p.force, clientName: context.clientName) {
+                                        cacheable: !p.force, context: context) {
                 let tokens = inputs[0].tokens
                 let c = model.config
                 let acc = try PerPositionAccumulator(point: p.point, metric: p.positionMetric, segmentSize: p.segmentSize,
@@ -244,10 +244,10 @@ extension ModelSession {
             var options = ForwardOptions()
             options.attentionHeadIntervention = intervention.headClosure
             options.checkCancellation = { try context.checkCancelled() }
-            let pruned = try model.model.forward(tokens: tokens, options: options)
+            let pruned = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: options) }
             guard let prunedLogits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
             try FiniteGuard.check(prunedLogits, quantity: "prunedLogits", point: i)
-            results[i].endToEnd = try reference.compare(prunedLogits: prunedLogits)
+            results[i].endToEnd = try context.timed("compare") { try reference.compare(prunedLogits: prunedLogits) }
             progress.report(denseShare + (1 - denseShare) * Double(i + 1) / Double(points.count),
                             "pruned pass \(i + 1) of \(points.count)")
         }

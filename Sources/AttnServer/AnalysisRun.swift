@@ -23,10 +23,10 @@ extension ModelSession {
     /// - Parameter params: the decoded params; their `canonical` form keys the cache.
     /// - Important: called on the compute queue.
     func runAnalysis<Body>(method: String, params: some MethodParams, inputs: [ResolvedInput], model: LoadedModel,
-                           cacheable: Bool, clientName: String?,
+                           cacheable: Bool, context: RequestContext,
                            compute: () throws -> AnalysisOutput<Body>) throws -> AnalysisResult<Body> {
-        let request = try runRequest(method: method, params: params, inputs: inputs, model: model, clientName: clientName)
-        var ticket = history.begin(request, cacheable: cacheable)
+        let request = try runRequest(method: method, params: params, inputs: inputs, model: model, clientName: context.clientName)
+        var ticket = context.timed("historyLookup") { history.begin(request, cacheable: cacheable) }
         if let stored = ticket.cached, var cached = try? stored.decode(AnalysisResult<Body>.self) {
             cached.fields.cached = true
             cached.fields.history = History(stored: true)
@@ -36,7 +36,7 @@ extension ModelSession {
         do {
             output = try compute()
             // Every number of the result must be finite (`-32009` names the first that is not).
-            try FiniteGuard.check(result: try JSONValue(encoding: output.body).objectValue ?? [:])
+            try context.timed("resultCheck") { try FiniteGuard.check(result: try JSONValue(encoding: output.body).objectValue ?? [:]) }
         } catch {
             let error = FiniteGuard.translating(error)
             history.finish(ticket, error: error)
@@ -45,10 +45,12 @@ extension ModelSession {
         var result = AnalysisResult(body: output.body, fields: AnalysisFields(
             runId: ticket.runID, numTokens: inputs.reduce(0) { $0 + $1.tokens.count }, model: model.fingerprint,
             cached: false, history: ticket.history))
-        var stored = try JSONValue(encoding: result).objectValue ?? [:]
-        for member in unstoredMembers { stored[member] = nil }
-        ticket = history.complete(ticket, result: .object(stored), digest: try JSONValue(encoding: output.digest),
-                                  points: output.points)
+        try context.timed("historyWrite") {
+            var stored = try JSONValue(encoding: result).objectValue ?? [:]
+            for member in unstoredMembers { stored[member] = nil }
+            ticket = history.complete(ticket, result: .object(stored), digest: try JSONValue(encoding: output.digest),
+                                      points: output.points)
+        }
         result.fields.history = ticket.history
         return result
     }

@@ -281,9 +281,13 @@ final class ClientSession: @unchecked Sendable {
                 return
             }
             context.beginProgress()
+            let started = DispatchTime.now().uptimeNanoseconds
             let outcome = ClientSession.invoke(call, context)
             context.endProgress()
-            responder.answer(finish(outcome))
+            context.timed("send") { _ = responder.answer(finish(outcome)) }
+            let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            // One line per compute request: where its time went (Benchmarks/daemon_bench.py reads it).
+            logger.debug("timings \(request.method) id=\(request.id) \(context.phaseSummary) total=\(String(format: "%.4f", total))")
         }, cancelledWhileQueued: { [self] in
             if let job = jobReference { forget(job) }
             responder.answer(finish(.failure(cancelled)))

@@ -37,7 +37,7 @@ extension ModelSession {
             logger.debug("dense pass: cache hit (\(tokens.count) tokens)")
             for l in 0..<L {
                 try context.checkCancelled()
-                try consume(l, hit.layer(l))
+                try context.timed("analysis") { try consume(l, hit.layer(l)) }
                 progress.report(Double(l + 1) / Double(L), "layer \(l + 1) of \(L) (cached pass)")
             }
             return hit.logits
@@ -47,11 +47,20 @@ extension ModelSession {
         let bytes = (L * perLayer + (needLogits ? T * c.vocabSize : 0)) * MemoryLayout<Float>.size
         let keep: OwnedFloats? = cache.admits(bytes: bytes) ? OwnedFloats(count: L * perLayer) : nil
         logger.debug("dense pass: running the forward pass (\(T) tokens, logits: \(needLogits), cached after: \(keep != nil))")
+        let passStarted = DispatchTime.now().uptimeNanoseconds
+        var observerSeconds = 0.0   // time spent in the observer (the analysis), inside the pass
+        defer {
+            let pass = Double(DispatchTime.now().uptimeNanoseconds - passStarted) / 1e9
+            context.addPhase("forward", seconds: pass - observerSeconds)
+            context.addPhase("analysis", seconds: observerSeconds)
+        }
         let output = try withoutActuallyEscaping(consume) { consume in
             var options = ForwardOptions()
             options.computeLogits = needLogits
             options.checkCancellation = { try context.checkCancelled() }
             options.attentionObserver = { layer, probs in
+                let observed = DispatchTime.now().uptimeNanoseconds
+                defer { observerSeconds += Double(DispatchTime.now().uptimeNanoseconds - observed) / 1e9 }
                 try FiniteGuard.check(probs, quantity: "attention", layer: layer)
                 if let keep, let src = probs.baseAddress {
                     (keep.base + layer * perLayer).update(from: src, count: perLayer)

@@ -7,7 +7,7 @@ extension ModelSession {
     func registerForward(into registry: MethodRegistry) {
         registry.register("forward", kind: .compute, params: ForwardParams.self, handle: { p, context in
             let model = try self.requireModel()
-            let inputs = try p.input.resolve(with: model)
+            let inputs = try context.timed("tokenize") { try p.input.resolve(with: model) }
             let tokens = inputs[0].tokens
             let T = tokens.count, V = model.config.vocabSize
             if p.includeLogits && T * V > ProtocolLimits.maxInlineEntries {
@@ -15,16 +15,18 @@ extension ModelSession {
                                              accepted: "false when T·V > \(ProtocolLimits.maxInlineEntries) (here \(T)·\(V) = \(T * V))")
             }
             return try self.runAnalysis(method: "forward", params: p, inputs: inputs, model: model,
-                                        cacheable: !p.force && !p.includeLogits, clientName: context.clientName) {
+                                        cacheable: !p.force && !p.includeLogits, context: context) {
                 let span = ProgressSpan(context: context, from: 0, to: 90)
                 guard let logits = try self.densePass(model: model, tokens: tokens, needLogits: true, context: context,
                                                       progress: span, consume: { _, _ in }) else {
                     throw RPCError(.internalError, "the forward pass returned no logits")
                 }
                 try context.checkCancelled()
-                let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: V,
-                                                         threadCount: model.model.threads)
-                let predictions = reference.predictions(topK: p.topK)
+                let (reference, predictions) = try context.timed("analysis") { () throws -> (DenseLogitsReference, [NextTokenPrediction]) in
+                    let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: V,
+                                                             threadCount: model.model.threads)
+                    return (reference, reference.predictions(topK: p.topK))
+                }
                 let argmax = predictions.map(\.argmax)
                 let top = predictions.map { $0.top.map { TopToken(token: $0.token, piece: model.tokenizer.piece($0.token) ?? "", logprob: $0.logprob) } }
                 let nll = reference.nll

@@ -65,7 +65,10 @@ public final class MethodRegistry: @unchecked Sendable {
         let entry = Entry(kind: kind) { reader in
             let params = try parse(reader)
             try reader.finish()
-            return { context in try JSONValue(encoding: handle(params, context)) }
+            return { context in
+                let result = try handle(params, context)
+                return try context.timed("encode") { try JSONValue(encoding: result) }
+            }
         }
         lock.withLock { entries[method] = entry }
     }

@@ -24,6 +24,8 @@ public final class RequestContext: @unchecked Sendable {
 
     private let lock = NSLock()
     private var cancelled = false
+    /// Seconds spent per phase, in first-seen order (logged at debug level after the answer).
+    private var phases: [(name: String, seconds: Double)] = []
     private var progressState: ProgressState = .notStarted
     private let notify: (RPCNotification) -> Void
 
@@ -53,6 +55,31 @@ public final class RequestContext: @unchecked Sendable {
 
     static func cancellationError(method: String, id: RequestID) -> RPCError {
         RPCError(.requestCancelled, "request \(id) (\(method)) was cancelled")
+    }
+
+    /// Adds `seconds` to phase `name` (`tokenize`, `forward`, `analysis`, `encode`, …). Any thread.
+    public func addPhase(_ name: String, seconds: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = phases.firstIndex(where: { $0.name == name }) {
+            phases[i].seconds += seconds
+        } else {
+            phases.append((name, seconds))
+        }
+    }
+
+    /// Runs `body`, adding its wall time to phase `name`.
+    public func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { addPhase(name, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+        return try body()
+    }
+
+    /// `name=seconds` for each phase, e.g. `tokenize=0.0012 forward=1.0310`.
+    var phaseSummary: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return phases.map { "\($0.name)=\(String(format: "%.4f", $0.seconds))" }.joined(separator: " ")
     }
 
     func cancel() {
