@@ -5,6 +5,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var model: String?
     /// `--db`: the run-history SQLite file; nil means the default location.
     public var databasePath: String?
+    /// `--export-dir`, resolved to a real absolute path (no symbolic links): `exportPath` must
+    /// resolve inside it and may be relative to it. Nil: absolute paths anywhere.
+    public var exportDirectory: String?
     /// False with `--no-history`: runs are not stored.
     public var historyEnabled: Bool
     /// `--max-queue`: compute requests that may wait behind the running one.
@@ -26,7 +29,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 maxQueue: Int = ServerConfiguration.defaultMaxQueue,
                 maxMessageBytes: Int = ServerConfiguration.defaultMaxMessageBytes,
                 cacheBudgetBytes: Int = ServerConfiguration.defaultCacheBudgetBytes,
-                serverVersion: String = "0.1.0") {
+                serverVersion: String = "0.1.0", exportDirectory: String? = nil) {
         self.model = model
         self.databasePath = databasePath
         self.historyEnabled = historyEnabled
@@ -34,5 +37,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.maxMessageBytes = maxMessageBytes
         self.cacheBudgetBytes = cacheBudgetBytes
         self.serverVersion = serverVersion
+        self.exportDirectory = exportDirectory
     }
 }
