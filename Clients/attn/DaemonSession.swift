@@ -91,7 +91,9 @@ final class DaemonSession {
         }
         var arguments = ["--stdio", "--log-level", "warning"]
         if options.noHistory { arguments.append("--no-history") }
-        if let db = options.db { arguments += ["--db", db] }
+        // attnd refuses `..` segments in --db (issue 18 item 2); a user's `../runs.db` is resolved
+        // here to the absolute path it names.
+        if let db = options.db { arguments += ["--db", URL(fileURLWithPath: db).standardizedFileURL.path] }
         do {
             let client = try RPCClient.spawn(executable: executable, arguments: arguments, onNotification: onNotification)
             return DaemonSession(client: client, transport: .spawned(executable: executable.path), progressBar: progressBar)

@@ -38,7 +38,8 @@ public struct ProfileAttentionParams: MethodParams, Equatable {
     /// The weight below which an entry counts as sparse.
     public var entryThreshold: Double
     public var includeAttention: Bool
-    /// Absolute path of a `.npy` file to write (checked against the file system by the daemon).
+    /// Path of a `.npy` file to write: no NUL byte, no `..` segment (`PathRules`); absolute, or
+    /// relative to `attnd --export-dir` (checked against the file system by the daemon).
     public var exportPath: String?
     public var overwrite: Bool
     public var force: Bool
@@ -57,7 +58,7 @@ public struct ProfileAttentionParams: MethodParams, Equatable {
                                        element: ProtocolLimits.probability)
         entryThreshold = try r.double("entryThreshold", default: Self.defaultEntryThreshold, in: ProtocolLimits.probability)
         includeAttention = try r.bool("includeAttention", default: false)
-        exportPath = try r.optionalString("exportPath")
+        exportPath = try r.optionalPath("exportPath")
         overwrite = try r.bool("overwrite", default: false)
         force = try r.bool("force", default: false)
         if input.isMulti && includeAttention { throw r.invalid("includeAttention", accepted: "false with `texts`") }

@@ -22,12 +22,12 @@ public struct ModelLoadParams: MethodParams, Equatable {
     public init(reading r: ParamReader) throws {
         switch try r.oneOf(["path", "name"]) {
         case "path":
-            let p = try r.string("path")
+            let p = try r.path("path")
             guard p.hasPrefix("/") else { throw r.invalid("path", accepted: "an absolute path to a model folder") }
             if r.has("download") { throw r.invalid("download", accepted: "only with `name`") }
             (path, name, download) = (p, nil, false)
         default:
-            let n = try r.string("name")
+            let n = try r.path("name")
             guard !n.isEmpty else { throw r.invalid("name", accepted: "a model name such as gpt2") }
             (path, name, download) = (nil, n, try r.bool("download", default: false))
         }

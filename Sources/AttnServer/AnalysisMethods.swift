@@ -31,18 +31,29 @@ extension AnalysisError: RPCErrorConvertible {
     }
 }
 
-extension NpyWriter.Failure: RPCErrorConvertible {
+extension ExportDestination.Failure: RPCErrorConvertible {
+    /// Path rules are -32602 on `exportPath`; what stands at the path and failed writes are
+    /// -32006 with `{path, reason}`.
     var rpcError: RPCError {
         switch self {
         case .relativePath(let path):
             return RPCError.invalidParams(field: "exportPath", value: .string(path),
-                                          accepted: "an absolute path of a file to write", message: description)
+                                          accepted: "an absolute path of a file to write (relative paths need attnd --export-dir)",
+                                          message: description)
+        case .notAFileName(let path):
+            return RPCError.invalidParams(field: "exportPath", value: .string(path),
+                                          accepted: "a path of a file (not ending in '/' or '.')", message: description)
         case .missingFolder(let folder):
             return RPCError.invalidParams(field: "exportPath", value: nil,
                                           accepted: "a path in an existing folder (\(folder) does not exist)", message: description)
+        case .outsideExportFolder(let path, let exportFolder):
+            return RPCError.invalidParams(field: "exportPath", value: .string(path),
+                                          accepted: "a path inside the export folder \(exportFolder)", message: description)
         case .exists(let path):
             return RPCError.invalidParams(field: "exportPath", value: .string(path),
                                           accepted: "a path that does not exist yet (or pass overwrite: true)", message: description)
+        case .notReplaceable(let path, let what):
+            return RPCError(.exportFailed, description, data: ["path": .string(path), "reason": .string("\(what) is there")])
         case .io(let path, let why):
             return RPCError(.exportFailed, description, data: ["path": .string(path), "reason": .string(why)])
         case .sizeMismatch:
@@ -58,11 +69,7 @@ extension ModelSession {
     func registerAnalyses(into registry: MethodRegistry) {
         registry.register("profileAttention", kind: .compute, parse: { r -> ProfileAttentionParams in
             let p = try ProfileAttentionParams(reading: r)
-            if let path = p.exportPath {
-                do { try NpyWriter.checkDestination(path, overwrite: p.overwrite) } catch let failure as NpyWriter.Failure {
-                    throw failure.rpcError
-                }
-            }
+            if let path = p.exportPath { _ = try self.exportDestination(path, overwrite: p.overwrite) }
             return p
         }, handle: { p, context in
             let model = try self.requireModel()
@@ -117,6 +124,16 @@ extension ModelSession {
 
     // MARK: profileAttention
 
+    /// Where `exportPath` writes under this daemon's `--export-dir` (nil: absolute paths only);
+    /// -32602 / -32006 as `ExportDestination.Failure.rpcError` says.
+    private func exportDestination(_ path: String, overwrite: Bool) throws -> ExportDestination {
+        do {
+            return try ExportDestination.resolve(path, exportFolder: configuration.exportDirectory, overwrite: overwrite)
+        } catch let failure as ExportDestination.Failure {
+            throw failure.rpcError
+        }
+    }
+
     private func profile(_ p: ProfileAttentionParams, inputs: [ResolvedInput], model: LoadedModel,
                          context: RequestContext) throws -> AnalysisOutput<ProfileAttentionResult> {
         let c = model.config
@@ -134,7 +151,8 @@ extension ModelSession {
             let masks = try p.includeAttention ? BlockMaskRecorder(thresholds: p.thresholds, blockSize: p.blockSize, heads: c.nHead,
                                                                    tokens: T, threadCount: model.model.threads) : nil
             let writer = try p.exportPath.map {
-                try NpyWriter(path: $0, shape: [c.nLayer, c.nHead, T, T], overwrite: p.overwrite)
+                try NpyWriter(destination: try exportDestination($0, overwrite: p.overwrite),
+                              shape: [c.nLayer, c.nHead, T, T], overwrite: p.overwrite)
             }
             do {
                 _ = try densePass(model: model, tokens: input.tokens, needLogits: false, context: context, progress: span) { l, a in

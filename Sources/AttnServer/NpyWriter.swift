@@ -3,60 +3,39 @@ import Foundation
 /// Writes a float32 NumPy `.npy` file (format version 1.0, C order, little-endian) one slab
 /// at a time, so a `(L, H, T, T)` attention tensor never has to exist in memory at once.
 ///
-/// The file is written to a temporary sibling and renamed into place by `finish()`, so a
-/// failed or cancelled export leaves no half-written file behind.
+/// The file is written to a new temporary file in the destination's folder (created with
+/// `O_EXCL | O_NOFOLLOW`, so nothing planted under that name is followed), flushed to disk
+/// (`fsync`) and only then renamed into place by `finish()`. Every failed `write`, `fsync`
+/// or `close` (a full disk, a file-size limit) is an error, and a failed or cancelled export
+/// leaves no file behind. Without `overwrite` the rename cannot replace a file that appeared
+/// meanwhile (it is a `link`, which refuses an existing name).
 /// - Important: not thread-safe; one writer per export, used from the compute queue.
 final class NpyWriter {
-    enum Failure: Error, CustomStringConvertible {
-        case relativePath(String)
-        case missingFolder(String)
-        case exists(String)
-        case io(String, String)
-        case sizeMismatch(expected: Int, written: Int)
+    typealias Failure = ExportDestination.Failure
 
-        var description: String {
-            switch self {
-            case .relativePath(let p): return "exportPath must be an absolute path, got '\(p)'"
-            case .missingFolder(let p): return "exportPath's folder '\(p)' does not exist"
-            case .exists(let p): return "exportPath '\(p)' already exists (pass overwrite: true to replace it)"
-            case .io(let p, let why): return "cannot write '\(p)': \(why)"
-            case .sizeMismatch(let e, let w): return "export wrote \(w) floats, expected \(e)"
-            }
-        }
-    }
-
-    let path: String
+    let destination: ExportDestination
     let shape: [Int]
+    private let overwrite: Bool
     private let temporaryPath: String
-    private let handle: FileHandle
+    private var descriptor: Int32
     private var written = 0
 
-    /// The path rules of `exportPath`: absolute, in an existing folder, not an existing file
-    /// unless `overwrite`. Checked when the request is read and again when the file is opened.
-    static func checkDestination(_ path: String, overwrite: Bool) throws {
-        guard path.hasPrefix("/") else { throw Failure.relativePath(path) }
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-            throw Failure.missingFolder(folder)
-        }
-        if FileManager.default.fileExists(atPath: path) && !overwrite { throw Failure.exists(path) }
-    }
+    /// The file that will be written (absolute).
+    var path: String { destination.path }
 
-    /// Checks the path rules and opens the temporary file.
-    init(path: String, shape: [Int], overwrite: Bool) throws {
-        try NpyWriter.checkDestination(path, overwrite: overwrite)
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        self.path = path
+    /// Checks the destination again and opens the temporary file.
+    init(destination: ExportDestination, shape: [Int], overwrite: Bool) throws {
+        try destination.checkReplaceable(overwrite: overwrite)
+        self.destination = destination
         self.shape = shape
-        temporaryPath = folder + "/." + url.lastPathComponent + ".\(getpid()).partial"
-        guard FileManager.default.createFile(atPath: temporaryPath, contents: nil),
-              let h = FileHandle(forWritingAtPath: temporaryPath) else {
-            throw Failure.io(path, String(cString: strerror(errno)))
+        self.overwrite = overwrite
+        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        temporaryPath = (destination.folder == "/" ? "" : destination.folder) + "/.attnd-export-\(getpid())-\(suffix).partial"
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw Failure.io(destination.path, "cannot create a temporary file in \(destination.folder): \(String(cString: strerror(errno)))")
         }
-        handle = h
-        try write(Data(NpyWriter.header(shape: shape)))
+        try write(NpyWriter.header(shape: shape))
     }
 
     /// The `.npy` v1.0 header: magic, version, little-endian header length, then a Python
@@ -75,33 +54,84 @@ final class NpyWriter {
 
     /// Appends the next `values.count` floats in C order.
     func append(_ values: UnsafeBufferPointer<Float>) throws {
-        try write(Data(buffer: values))
+        try write(UnsafeRawBufferPointer(values))
         written += values.count
     }
 
-    /// Checks the element count and renames the file into place.
+    /// Checks the element count, flushes the file to disk and renames it into place.
     func finish() throws {
         let expected = shape.reduce(1, *)
         guard written == expected else { abandon(); throw Failure.sizeMismatch(expected: expected, written: written) }
-        try? handle.close()
-        if FileManager.default.fileExists(atPath: path) { try? FileManager.default.removeItem(atPath: path) }
-        guard rename(temporaryPath, path) == 0 else {
-            let why = String(cString: strerror(errno))
+        if fsync(descriptor) != 0 { try fail("fsync: \(String(cString: strerror(errno)))") }
+        let closed = close(descriptor)
+        descriptor = -1
+        if closed != 0 { try fail("close: \(String(cString: strerror(errno)))") }
+        do { try destination.checkReplaceable(overwrite: overwrite) } catch { abandon(); throw error }
+        if !overwrite && link(temporaryPath, path) == 0 {
+            unlink(temporaryPath)
+        } else if !overwrite && errno == EEXIST {
             abandon()
-            throw Failure.io(path, why)
+            throw Failure.exists(path)
+        } else if rename(temporaryPath, path) != 0 {
+            // With overwrite, or on a file system without hard links. rename(2) never replaces
+            // a directory with a file (EISDIR), so a directory that appeared meanwhile survives.
+            try fail(String(cString: strerror(errno)))
         }
+        NpyWriter.syncFolder(destination.folder)
     }
 
     /// Removes the temporary file (on error or cancellation).
     func abandon() {
-        try? handle.close()
+        if descriptor >= 0 { close(descriptor); descriptor = -1 }
         unlink(temporaryPath)
     }
 
-    private func write(_ data: Data) throws {
-        do { try handle.write(contentsOf: data) } catch {
-            abandon()
-            throw Failure.io(path, "\(error)")
+    deinit {
+        if descriptor >= 0 { abandon() }
+    }
+
+    private func fail(_ why: String) throws -> Never {
+        abandon()
+        throw Failure.io(path, why)
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
+        do { try NpyWriter.writeAll(descriptor, bytes) } catch let failure as WriteFailure {
+            try fail(failure.reason)
         }
+    }
+
+    /// The `errno` text of a failed `write(2)`.
+    struct WriteFailure: Error, Equatable {
+        let reason: String
+    }
+
+    /// Writes every byte to `fd`, retrying short writes and EINTR; any other failure
+    /// (ENOSPC on a full disk, EFBIG past the file-size limit, EIO) throws `WriteFailure`.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        guard var next = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let n = Glibc.write(fd, next, remaining)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WriteFailure(reason: String(cString: strerror(errno)))
+            }
+            guard n > 0 else { throw WriteFailure(reason: "write(2) wrote nothing") }
+            next += n
+            remaining -= n
+        }
+    }
+
+    /// Makes the rename durable (best effort: some file systems refuse fsync on a folder).
+    private static func syncFolder(_ folder: String) {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
     }
 }

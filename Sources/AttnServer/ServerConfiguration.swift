@@ -5,6 +5,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var model: String?
     /// `--db`: the run-history SQLite file; nil means the default location.
     public var databasePath: String?
+    /// `--export-dir`, resolved to a real absolute path (no symbolic links): `exportPath` must
+    /// resolve inside it and may be relative to it. Nil: absolute paths anywhere.
+    public var exportDirectory: String?
     /// False with `--no-history`: runs are not stored.
     public var historyEnabled: Bool
     /// `--max-queue`: compute requests that may wait behind the running one.
@@ -37,7 +40,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 cacheBudgetBytes: Int = ServerConfiguration.defaultCacheBudgetBytes,
                 maxOutputQueueBytes: Int = ServerConfiguration.defaultMaxOutputQueueBytes,
                 downloadStallSeconds: Double = ServerConfiguration.defaultDownloadStallSeconds,
-                serverVersion: String = "0.1.0") {
+                serverVersion: String = "0.1.0", exportDirectory: String? = nil) {
         self.model = model
         self.databasePath = databasePath
         self.historyEnabled = historyEnabled
@@ -47,5 +50,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.maxOutputQueueBytes = maxOutputQueueBytes
         self.downloadStallSeconds = downloadStallSeconds
         self.serverVersion = serverVersion
+        self.exportDirectory = exportDirectory
     }
 }

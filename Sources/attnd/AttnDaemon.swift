@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import AttnServer
 import Foundation
 import JSONRPC
@@ -23,6 +24,9 @@ struct AttnDaemon: ParsableCommand {
 
     @Option(help: ArgumentHelp("Run-history SQLite database file.", valueName: "path"))
     var db: String?
+
+    @Option(name: .customLong("export-dir"), help: ArgumentHelp("Folder exportPath must write inside; relative exportPaths are resolved against it.", valueName: "path"))
+    var exportDirectory: String?
 
     @Flag(help: "Do not store runs in the history database.")
     var noHistory = false
@@ -60,6 +64,11 @@ struct AttnDaemon: ParsableCommand {
             throw ValidationError("--download-stall-seconds must be in (0, 86400] (got \(downloadStallSeconds))")
         }
         if cacheBudgetBytes < 0 { throw ValidationError("--cache-budget-bytes must be ≥ 0 (got \(cacheBudgetBytes))") }
+        for (flag, path) in [("--db", db), ("--model", model), ("--export-dir", exportDirectory)] {
+            if let path, let problem = PathRules.problem(in: path) {
+                throw ValidationError("\(flag) '\(path)' \(problem.found); accepted: \(problem.accepted)")
+            }
+        }
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(logLevel))")
         }
@@ -68,6 +77,9 @@ struct AttnDaemon: ParsableCommand {
     func run() throws {
         let protocolOutput = StandardStreams.divertStandardOutput()
         Connection.ignoreSIGPIPE()
+        // Past a file-size limit (RLIMIT_FSIZE) a write then fails with EFBIG, answered as
+        // -32006, instead of the signal ending the daemon.
+        signal(SIGXFSZ, SIG_IGN)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -89,10 +101,21 @@ struct AttnDaemon: ParsableCommand {
             }
         }
 
+        var exportFolder: String?
+        if let exportDirectory {
+            do {
+                exportFolder = try ServerConfiguration.resolveExportDirectory(exportDirectory)
+            } catch {
+                logger.critical("cannot start: \(error)")
+                if let socketPath { unlink(socketPath) }
+                Foundation.exit(2)
+            }
+        }
         let configuration = ServerConfiguration(
             model: model, databasePath: db, historyEnabled: !noHistory, maxQueue: maxQueue,
             maxMessageBytes: maxMessageBytes, cacheBudgetBytes: cacheBudgetBytes,
-            maxOutputQueueBytes: maxOutputQueueBytes, downloadStallSeconds: downloadStallSeconds)
+            maxOutputQueueBytes: maxOutputQueueBytes, downloadStallSeconds: downloadStallSeconds,
+            exportDirectory: exportFolder)
         let registry = MethodRegistry()
         do {
             try registerAnalysisMethods(into: registry, configuration: configuration, logger: logger)

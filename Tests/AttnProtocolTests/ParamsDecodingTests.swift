@@ -61,6 +61,26 @@ final class ParamsDecodingTests: XCTestCase {
         XCTAssertEqual(ProtocolLimits.maxSweepPoints, 4 * 64 * 64)
     }
 
+    /// Path params refuse a NUL byte (C would cut the path at it) and `..` segments (issue 18 item 2, 8).
+    func testPathParamsRefuseNulAndDotDot() throws {
+        let nul = "a path without NUL bytes", dots = "a path without `..` segments"
+        var r = invalid(ProfileAttentionParams.self, ["text": "x", "exportPath": "/tmp/keep.txt\u{0}.npy"])
+        XCTAssertEqual(r.field, "exportPath"); XCTAssertEqual(r.accepted, nul)
+        r = invalid(ProfileAttentionParams.self, ["text": "x", "exportPath": "/tmp/a/../b.npy"])
+        XCTAssertEqual(r.field, "exportPath"); XCTAssertEqual(r.accepted, dots)
+        r = invalid(ModelLoadParams.self, ["path": "/models/../etc"])
+        XCTAssertEqual(r.field, "path"); XCTAssertEqual(r.accepted, dots)
+        r = invalid(ModelLoadParams.self, ["path": "/models/gpt2\u{0}"])
+        XCTAssertEqual(r.field, "path"); XCTAssertEqual(r.accepted, nul)
+        r = invalid(ModelLoadParams.self, ["name": "org/../gpt2"])
+        XCTAssertEqual(r.field, "name"); XCTAssertEqual(r.accepted, dots)
+        // Names that only look alike are fine.
+        XCTAssertEqual(try ProfileAttentionParams.decode(["text": "x", "exportPath": "/tmp/a..b/..c.npy"]).exportPath, "/tmp/a..b/..c.npy")
+        XCTAssertEqual(try ProfileAttentionParams.decode(["text": "x", "exportPath": "rel/a.npy"]).exportPath, "rel/a.npy",
+                       "relative paths are the daemon's call (--export-dir)")
+        XCTAssertNil(PathRules.problem(in: "/a/./b"))
+    }
+
     func testErrorsNameThePathAndTheRange() {
         var e = invalid(PruneSweepParams.self, ["tokens": [1], "thresholds": [0.1, 0.2, 1.5]])
         XCTAssertEqual(e.field, "thresholds[2]")
