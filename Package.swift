@@ -50,14 +50,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.
-        .target(name: "RunReport"),
+        .target(name: "RunReport", dependencies: ["AttnProtocol", "JSONRPC"]),
         .executableTarget(name: "attnd", dependencies: [
             "AttnServer", "AttnProtocol", "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "attn", dependencies: [
-            "JSONRPC",
+            "AttnProtocol", "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Clients/attn", exclude: ["README.md"]),
         // Deterministic synthetic attention rows, shared by the analysis tests and the benchmarks.

@@ -17,7 +17,7 @@ enum SweepBenchmark {
 
     /// Feeds one synthetic layer `layers` times (as layers 0..<L) through a `SweepAccumulator`
     /// and times the `consume` calls. Default: GPT-2 small at T = 1024, 5 thresholds × 3 block sizes.
-    static func run(points: [SweepPoint] = SweepPoint.grid(selection: .threshold,
+    static func run(points: [SweepSetting] = SweepSetting.grid(selection: .threshold,
                                                                   values: [0.01, 0.005, 0.002, 0.001, 0.0005],
                                                                   blockSizes: [16, 32, 64]),
                            layers: Int = 12, heads: Int = 12, tokens: Int = 1024, threadCount: Int = 2) throws -> Report {

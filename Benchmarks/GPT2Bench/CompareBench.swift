@@ -34,9 +34,9 @@ func runCompareBench(runs: Int, threads: Int, tokenCount: Int) throws {
     }
 
     let layer = SyntheticAttention.layer(heads: heads, tokens: t)
-    let points = [16, 32, 64].map { SweepPoint(selection: .threshold, blockSize: $0, value: 0.01) } + [
-        SweepPoint(selection: .coverage, blockSize: 32, value: 0.9),
-        SweepPoint(selection: .topK, blockSize: 32, value: 8),
+    let points = [16, 32, 64].map { SweepSetting(selection: .threshold, blockSize: $0, value: 0.01) } + [
+        SweepSetting(selection: .coverage, blockSize: 32, value: 0.9),
+        SweepSetting(selection: .topK, blockSize: 32, value: 8),
     ]
     for point in points {
         let intervention = try AttentionIntervention(point: point, heads: heads, tokens: t, threadCount: threads)

@@ -23,7 +23,7 @@ func benchTokens(count: Int, vocabularySize: Int) -> [Int] {
 func runSweepBench(loaded: LoadedBenchModel, runs: Int, threads: Int, tokenCount: Int, endToEnd: Bool) throws {
     let model = loaded.model, config = model.config
     let tokens = benchTokens(count: tokenCount, vocabularySize: config.vocabSize)
-    let points = SweepPoint.grid(selection: .threshold, values: sweepThresholds, blockSizes: sweepBlockSizes)
+    let points = SweepSetting.grid(selection: .threshold, values: sweepThresholds, blockSizes: sweepBlockSizes)
     let t = tokenCount, h = config.nHead, c = config.nEmbd
     let attentionBytes = h * t * t * 4                                        // (H, T, T) Float
     // residual, normed, qkv, attention, mlp (+ the attention kernels' per-thread scratch, below)
@@ -78,7 +78,7 @@ func runSweepBench(loaded: LoadedBenchModel, runs: Int, threads: Int, tokenCount
 /// pruned as it is computed, as the daemon does) and its comparison. A point's cost is the median
 /// over repeats of (pruned + compare) / the dense run just before it, so a stall of the shared
 /// machine hits one pair, not the point.
-private func runEndToEndBench(model: GPT2Model, tokens: [Int], points: [SweepPoint], threads: Int, repeats: Int) throws {
+private func runEndToEndBench(model: GPT2Model, tokens: [Int], points: [SweepSetting], threads: Int, repeats: Int) throws {
     let config = model.config
     let first = try timed { () throws -> DenseLogitsReference in
         guard let logits = try model.forward(tokens: tokens).logits else { throw BenchError.missingLogits(run: "dense") }
@@ -127,7 +127,7 @@ private func forwardWithCapture(_ model: GPT2Model, _ tokens: [Int]) throws -> F
 
 /// One forward pass without LM head streaming its attention through one `SweepAccumulator`:
 /// head by head from the worker threads (`perHead`), or layer by layer.
-private func sweepForward(_ model: GPT2Model, _ tokens: [Int], points: [SweepPoint], perHead: Bool,
+private func sweepForward(_ model: GPT2Model, _ tokens: [Int], points: [SweepSetting], perHead: Bool,
                           threads: Int) throws -> [SweepPointResult] {
     let config = model.config
     let accumulator = try SweepAccumulator(points: points, tokens: tokens.count, heads: config.nHead,

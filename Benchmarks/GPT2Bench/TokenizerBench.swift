@@ -13,7 +13,13 @@ import GPT2
 /// - `emoji`: one emoji (4 UTF-8 bytes) repeated (one pre-token of non-letters).
 /// Each is encoded `runs` times; the median is reported with the token count.
 func runTokenizerBench(directory: URL, sizesMB: [Int], runs: Int) throws {
+    // Loading: vocab.json + merges.txt parsed into the BPE tables (warm page cache after the first).
+    var loads: [Double] = []
+    for _ in 0..<max(runs, 3) {
+        loads.append(try timed { try BPETokenizer(directory: directory) }.seconds)
+    }
     let tokenizer = try BPETokenizer(directory: directory)
+    print("tokenizer_load vocabulary=\(tokenizer.vocabularySize) first_s=\(fmt(loads[0])) median_s=\(fmt(median(loads))) runs=\(loads.count)")
     for size in sizesMB {
         let bytes = size * 1_000_000
         for (kind, text) in [("prose", benchProse(bytes)), ("word", benchWord(bytes)),

@@ -9,6 +9,7 @@ import Kernels
 ///   gpt2-bench --write-model DIR
 ///   gpt2-bench --sweep [--runs N] [--threads N] [--tokens 1024] [--model DIR] [--end-to-end] [--load-runs N]
 ///   gpt2-bench --compare [--runs N] [--threads N] [--tokens 1024]
+///   gpt2-bench --profile-only [--runs N] [--threads N] [--tokens 1024] [--block-sizes 4,32]
 ///   gpt2-bench --fingerprint [--runs N] [--model DIR]
 ///   gpt2-bench --tokenize VOCAB_DIR [--runs N] [--sizes 1,4,16]
 ///   gpt2-bench --tiles [--runs N] [--threads N] [--tokens 1024] [--estimators meanPool,quest,…]
@@ -29,7 +30,7 @@ func option(_ name: String) -> String? {
 let runs = Int(option("--runs") ?? "") ?? 5
 let threads = Int(option("--threads") ?? "") ?? ParallelChunks.defaultThreads
 let modelDirectory = option("--model").map { URL(fileURLWithPath: $0) }
-let modes = ["--gemm", "--forward", "--write-model", "--sweep", "--analysis-only", "--compare", "--fingerprint", "--tokenize", "--tiles", "--tile-table", "--tiles-forward"].filter(arguments.contains)
+let modes = ["--gemm", "--forward", "--write-model", "--sweep", "--analysis-only", "--profile-only", "--compare", "--fingerprint", "--tokenize", "--tiles", "--tile-table", "--tiles-forward"].filter(arguments.contains)
 do {
     if let path = option("--write-model") {
         let bytes = try writeRandomCheckpoint(directory: URL(fileURLWithPath: path), config: .gpt2Small)
@@ -42,6 +43,11 @@ do {
         let tokens = (option("--tokens") ?? "64,256,1024").split(separator: ",").compactMap { Int($0) }
         try runForwardBench(runs: runs, threads: threads, tokenCounts: tokens, modelDirectory: modelDirectory,
                             keepAttention: arguments.contains("--keep-attention"))
+    }
+    if arguments.contains("--profile-only") {
+        try runProfileOnlyBench(tokens: Int(option("--tokens") ?? "") ?? 1024,
+                                blockSizes: (option("--block-sizes") ?? "4,32").split(separator: ",").compactMap { Int($0) },
+                                runs: runs, threads: threads)
     }
     if arguments.contains("--analysis-only") {
         // The sweep alone on synthetic (12, 12, 1024, 1024) attention: no model, no forward pass.

@@ -1,15 +1,21 @@
 import ArgumentParser
+import AttnProtocol
 import Foundation
 import JSONRPC
 
-/// A block-selection rule (`selection` in `pruneSweep` and `perPositionKL`).
-enum SelectionRule: String, ExpressibleByArgument, CaseIterable {
-    case threshold, coverage, topK
+/// `--selection topk` and `--metric attentionkl` as well as the protocol's spelling.
+extension Selection: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let match = Selection.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }
+        self = match
+    }
 }
 
-/// The per-position metric of `perPositionKL`.
-enum PositionMetric: String, ExpressibleByArgument, CaseIterable {
-    case attentionKL, seedKL, prunedMass
+extension PositionMetric: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let match = PositionMetric.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }
+        self = match
+    }
 }
 
 /// Options of the selection rules shared by `sweep` and `kl`.
@@ -20,7 +26,7 @@ struct KeepPolicyOptions: ParsableArguments {
     @Flag(help: "Always keep the block holding the query.")
     var keepLocal = false
 
-    @Option(help: ArgumentHelp("Clamp ε of the notebook's seedKL, in (0, 0.01] (daemon default 1e-12).", valueName: "eps"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Clamp ε of the notebook's seedKL, in (0, 0.01] (daemon default 1e-12).", valueName: "eps"))
     var seedEpsilon: Double?
 
     @Flag(help: "Recompute even when an identical run is in the history.")
@@ -43,14 +49,49 @@ extension Dictionary where Key == String, Value == JSONValue {
     }
 }
 
-/// Runs an analysis request: prints JSON with `--json`, else the human rendering.
+/// Runs an analysis request: prints the daemon's JSON as is with `--json`, else decodes the
+/// result into its protocol type `Response` and prints the human rendering.
 enum AnalysisRunner {
-    static func run(_ daemon: DaemonOptions, method: String, params: [String: JSONValue],
-                    render: (DaemonSession, JSONValue) throws -> String) throws {
+    /// - Parameter csv: the `--csv` rendering, when `--csv` is given.
+    /// - Parameter truncate: `--truncate`: an input longer than the model's context is cut to
+    ///   its first nPositions tokens (sent as `tokens`), with a note on stderr.
+    static func run<Response: Decodable>(_ daemon: DaemonOptions, method: String, params: [String: JSONValue], as type: Response.Type,
+                                         truncate: Bool = false, csv: ((DaemonSession, Response) throws -> String)? = nil,
+                                         render: (DaemonSession, Response) throws -> String) throws {
         try DaemonSession.with(daemon) { session in
+            let params = truncate ? try truncated(params, session: session) : params
             let result = try session.call(method, params: params, reportsProgress: true)
-            Output.line(daemon.json ? JSONWriter.string(result) : try render(session, result))
+            if daemon.json { return Output.line(JSONWriter.string(result)) }
+            let decoded = try result.decoded(type, method: method)
+            Output.line(try csv.map { try $0(session, decoded) } ?? render(session, decoded))
         }
+    }
+
+    /// `params` with its `text` or `tokens` cut to the loaded model's context.
+    static func truncated(_ params: [String: JSONValue], session: DaemonSession) throws -> [String: JSONValue] {
+        let context = try session.call("model/info").decoded(ModelInfo.self, method: "model/info").nPositions
+        var ids = params["tokens"]?.arrayValue?.compactMap(\.intValue)
+        if ids == nil, let text = params["text"]?.stringValue {
+            ids = try session.call("tokenize", params: ["text": .string(text)]).decoded(TokenizeResult.self, method: "tokenize").tokens
+        }
+        guard let ids, ids.count > context else { return params }
+        Output.note("attn: --truncate: kept the first \(context) of \(ids.count) tokens (the model's context)")
+        var cut = params
+        cut["text"] = nil
+        cut["tokens"] = .array(ids.prefix(context).map { .int(Int64($0)) })
+        return cut
+    }
+
+    /// Refuses `--json` with `--csv`.
+    static func checkFormats(_ daemon: DaemonOptions, _ format: CSVOption) throws {
+        if daemon.json && format.csv { throw ValidationError("give --json or --csv, not both") }
+    }
+
+    /// The loaded model's (nLayer, nHead) from `model/info`, when it is still the model with
+    /// `fingerprint` (a listening daemon may have loaded another since); nil otherwise.
+    static func modelShape(_ session: DaemonSession, fingerprint: String) -> (layers: Int, heads: Int)? {
+        guard let info = try? session.call("model/info").decode(ModelInfo.self), info.fingerprint == fingerprint else { return nil }
+        return (info.nLayer, info.nHead)
     }
 
     /// Token ids and pieces of the input (pieces only for text, from the cheap `tokenize`),
@@ -60,8 +101,8 @@ enum AnalysisRunner {
         case .tokens(let ids):
             return (ids, nil)
         case .text(let text):
-            let result = try? session.call("tokenize", params: ["text": .string(text)])
-            return (result?["tokens"]?.list.compactMap(\.intValue), result?["pieces"]?.list.compactMap(\.stringValue))
+            let result = try? session.call("tokenize", params: ["text": .string(text)]).decode(TokenizeResult.self)
+            return (result?.tokens, result?.pieces)
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `attn`: the command-line client of the `attnd` daemon. Links `JSONRPC` only, never the model.
+/// `attn`: the command-line client of the `attnd` daemon. Links `AttnProtocol` and `JSONRPC`, never the model.
 struct Attn: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attn",
@@ -16,15 +16,18 @@ struct Attn: ParsableCommand {
         path with `attnd --listen "$(attn socket-path)" --model gpt2`.
 
         Input text: the TEXT argument, --file PATH, --tokens 1,2,3, or standard input when none \
-        is given (one final newline of a file or stdin is dropped).
+        is given. A file and standard input are read byte for byte (a final newline is kept, as \
+        Python's read() keeps it) and must be UTF-8 unless --encoding says otherwise.
 
         Exit codes:
           0    success
-          1    the daemon answered with an error (printed as one line: code, field, accepted range)
+          1    the daemon answered with an error, a --model that cannot be loaded included (one \
+               line: code, the flag, accepted range)
           2    usage error (bad option, bad value, unreadable --file)
           3    no daemon could be reached on the socket or spawned
           130  interrupted by Ctrl-C (the running request was cancelled)
         """,
+        version: "attn \(DaemonSession.clientVersion)",
         subcommands: [
             ProfileCommand.self, SweepCommand.self, KLCommand.self, ForwardCommand.self,
             TokenizeCommand.self, RunsCommand.self, ReportCommand.self, ModelCommand.self, SocketPathCommand.self,

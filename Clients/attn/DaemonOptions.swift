@@ -13,6 +13,9 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Model folder or HuggingFace cache name: passed to a spawned daemon as --model; sent as model/load to a listening one.", valueName: "path-or-name"))
     var model: String?
 
+    @Flag(help: "With --model on a shared daemon: swap the model even while other clients use it (they are notified).")
+    var forceModel = false
+
     @Flag(help: "Print the result as JSON (one line) instead of tables.")
     var json = false
 
@@ -47,7 +50,9 @@ enum ModelReference: Equatable {
 
     init(_ text: String) {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), isDirectory.boolValue {
+        // A folder that exists, or anything spelled as a path (so a missing folder is reported as one).
+        let spelledAsPath = text.hasPrefix("/") || text.hasPrefix("./") || text.hasPrefix("../") || text == "." || text == ".."
+        if spelledAsPath || (FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) && isDirectory.boolValue) {
             let url = URL(fileURLWithPath: text, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             self = .path(url.standardizedFileURL.path)
         } else {

@@ -44,12 +44,20 @@ final class DaemonSession {
         let session: DaemonSession
         if let client = try connect(path: choice.path, required: choice.required, onNotification: onNotification) {
             session = DaemonSession(client: client, transport: .socket(path: choice.path), progressBar: bar)
+            if options.noHistory || options.db != nil {
+                // These configure a daemon attn starts; a listening one keeps its own history settings.
+                Output.note("note: --no-history and --db apply only to a daemon attn spawns; the daemon listening on \(choice.path) keeps its own history (runs/list shows what it stores)")
+            }
         } else {
             session = try spawn(options, environment: environment, progressBar: bar, onNotification: onNotification)
         }
         try session.initialize()
-        if case .socket = session.transport, let model = options.modelReference {
-            _ = try session.call("model/load", params: model.loadParams, reportsProgress: true)
+        // `--model` is loaded by a request in both cases, so a model that cannot be loaded is a
+        // daemon error (exit 1, one line naming the folder) rather than a daemon that did not start.
+        if let model = options.modelReference {
+            var params = model.loadParams
+            if options.forceModel { params["force"] = true }
+            _ = try session.call("model/load", params: params, reportsProgress: true)
         }
         return session
     }
@@ -82,7 +90,6 @@ final class DaemonSession {
             throw CLIFailure.unreachable("\(executable.path) is not an executable file; pass --attnd PATH to name the attnd executable")
         }
         var arguments = ["--stdio", "--log-level", "warning"]
-        if let model = options.modelReference { arguments += ["--model", model.argument] }
         if options.noHistory { arguments.append("--no-history") }
         if let db = options.db { arguments += ["--db", db] }
         do {

@@ -11,6 +11,14 @@ enum DefaultPaths {
         return "/tmp/selectattention-\(getuid())/attnd.sock"
     }
 
+    /// Where `attn report` writes without `--output`: `$XDG_DATA_HOME/selectattention/reports`,
+    /// else `~/.local/share/selectattention/reports` (beside the run history, never the working folder).
+    static func reports(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".local/share")
+        return URL(fileURLWithPath: data).appendingPathComponent("selectattention/reports")
+    }
+
     /// The daemon executable: `--attnd`, else `attnd` in the folder of the running `attn`,
     /// else the first `attnd` on `PATH`. Nil when none is found.
     static func attnd(explicit: String?, environment: [String: String]) -> URL? {

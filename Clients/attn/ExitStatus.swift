@@ -49,20 +49,35 @@ enum CLIFailure: Error, CustomStringConvertible {
     }
 }
 
-/// Formats a daemon error as one line: `error -32602: thresholds[2]: 1.5 is not a number in (0, 1]`.
+/// Formats a daemon error as one line in the command line's terms:
+/// `error -32602: --thresholds item 3: 1.5 is not a number in (0, 1]`.
 enum ErrorLine {
     static func format(_ error: RPCError) -> String {
         var line = "error \(error.code.rawValue): "
         if let data = error.data, let field = data["field"]?.stringValue, let accepted = data["accepted"]?.stringValue {
-            if let value = data["value"], value != .null {
+            let flag = CLINames.field(field)
+            let range = CLINames.sentence(accepted)
+            if ["text", "tokens", "texts"].contains(where: { field.hasPrefix($0) }),
+               let limit = accepted.range(of: #"at most (\d+) tokens"#, options: .regularExpression).map({ accepted[$0] }),
+               data["value"]?.intValue != nil {
+                // The daemon stops counting one token past the limit: the value says "more than".
+                let n = limit.split(separator: " ")[2]
+                line += "\(flag) has more than \(n) tokens, the model's context; pass --truncate to keep the first \(n), "
+                    + "or split the text"
+            } else if let value = data["value"], value != .null {
                 var shown = JSONWriter.string(value)
                 if shown.count > 60 { shown = String(shown.prefix(60)) + "…" }
-                line += "\(field): \(shown) is not \(accepted)"
+                if range.hasPrefix("only with ") {
+                    line += "\(flag) \(shown) needs \(range.dropFirst("only with ".count))"
+                } else {
+                    line += "\(flag): \(shown) is not \(range)"
+                }
             } else {
-                line += "\(field): \(error.message) (accepted: \(accepted))"
+                let message = CLINames.sentence(error.message)
+                line += (message.hasPrefix(flag) ? message : "\(flag): \(message)") + " (accepted: \(range))"
             }
         } else {
-            line += error.message
+            line += CLINames.sentence(error.message)
             if let reason = error.data?["reason"]?.stringValue, !error.message.contains(reason) {
                 line += " (\(reason))"
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import JSONRPC
 
 /// `attn forward`: next-token predictions and NLL.
@@ -9,8 +10,14 @@ struct ForwardCommand: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
+    @OptionGroup var format: CSVOption
 
-    @Option(help: ArgumentHelp("Candidates shown per position, 0…100 (daemon default 5).", valueName: "k"))
+    func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
+        if includeLogits && !daemon.json { throw ValidationError("--include-logits only shows with --json") }
+    }
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Candidates shown per position, 0…100 (daemon default 5).", valueName: "k"))
     var topK: Int?
 
     @Flag(help: "Include the raw logits [T][V] in the result (with --json).")
@@ -25,7 +32,10 @@ struct ForwardCommand: ParsableCommand {
         if let topK { params["topK"] = .int(Int64(topK)) }
         if includeLogits { params["includeLogits"] = true }
         if force { params["force"] = true }
-        try AnalysisRunner.run(daemon, method: "forward", params: params) { session, result in
+        let csv: ((DaemonSession, ForwardResponse) -> String)? = !format.csv ? nil : { session, result in
+            CSV.forward(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces)
+        }
+        try AnalysisRunner.run(daemon, method: "forward", params: params, as: ForwardResponse.self, truncate: input.truncate, csv: csv) { session, result in
             let (tokens, pieces) = AnalysisRunner.tokenized(session, input: resolved)
             return SmallRenderers.forward(result, tokens: tokens, pieces: pieces, terminal: .current())
         }
@@ -40,16 +50,21 @@ struct TokenizeCommand: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
+    @OptionGroup var format: CSVOption
 
     func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
         if input.tokens != nil { throw ValidationError("tokenize takes text (TEXT, --file or stdin), not --tokens") }
+        if input.truncate { throw ValidationError("--truncate cuts an analysis input; tokenize splits the whole text") }
     }
 
     func run() throws {
         guard case .text(let text) = try input.resolve() else { return }
         try DaemonSession.with(daemon) { session in
             let result = try session.call("tokenize", params: ["text": .string(text)])
-            Output.line(daemon.json ? JSONWriter.string(result) : SmallRenderers.tokenize(result))
+            if daemon.json { return Output.line(JSONWriter.string(result)) }
+            let tokens = try result.decoded(TokenizeResult.self, method: "tokenize")
+            Output.line(format.csv ? CSV.tokenize(tokens) : SmallRenderers.tokenize(tokens, terminal: .current()))
         }
     }
 }

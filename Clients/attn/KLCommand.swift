@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import JSONRPC
 
 /// `attn kl`: `perPositionKL` as a layers × positions heatmap.
@@ -10,21 +11,26 @@ struct KLCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var policy: KeepPolicyOptions
+    @OptionGroup var format: CSVOption
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
-    var selection: SelectionRule?
+    var selection: Selection?
 
-    @Option(help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, or k (daemon default 0.002).", valueName: "value"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, or k (daemon default 0.002).", valueName: "value"))
     var threshold: Double?
 
-    @Option(help: ArgumentHelp("Block size in tokens (daemon default 32).", valueName: "tokens"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Block size in tokens (daemon default 32).", valueName: "tokens"))
     var blockSize: Int?
 
     @Option(help: ArgumentHelp("What to show per position: attentionKL, seedKL or prunedMass.", valueName: "metric"))
     var metric: PositionMetric?
 
-    @Option(help: ArgumentHelp("Also average the values over segments of this many positions.", valueName: "tokens"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Also average the values over segments of this many positions.", valueName: "tokens"))
     var segmentSize: Int?
+
+    func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
+    }
 
     func run() throws {
         let resolved = try input.resolve()
@@ -34,7 +40,10 @@ struct KLCommand: ParsableCommand {
         if let blockSize { params["blockSize"] = .int(Int64(blockSize)) }
         if let metric { params["metric"] = .string(metric.rawValue) }
         if let segmentSize { params["segmentSize"] = .int(Int64(segmentSize)) }
-        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params) { session, result in
+        let csv: ((DaemonSession, PerPositionKLResponse) -> String)? = !format.csv ? nil : { session, result in
+            CSV.perPosition(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces)
+        }
+        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params, as: PerPositionKLResponse.self, truncate: input.truncate, csv: csv) { session, result in
             KLRenderer.render(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces, terminal: .current())
         }
     }

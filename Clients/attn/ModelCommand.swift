@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import Foundation
 import JSONRPC
 
@@ -13,7 +14,7 @@ struct ModelCommand: ParsableCommand {
     static func load(_ daemon: DaemonOptions, params: [String: JSONValue]) throws {
         try DaemonSession.with(daemon) { session in
             let info = try session.call("model/load", params: params, reportsProgress: true)
-            Output.line(daemon.json ? JSONWriter.string(info) : SmallRenderers.modelInfo(info))
+            Output.line(daemon.json ? JSONWriter.string(info) : SmallRenderers.modelInfo(try info.decoded(ModelInfo.self, method: "model/info"), terminal: .current()))
         }
     }
 
@@ -25,7 +26,7 @@ struct ModelCommand: ParsableCommand {
         func run() throws {
             try DaemonSession.with(daemon) { session in
                 let info = try session.call("model/info")
-                Output.line(daemon.json ? JSONWriter.string(info) : SmallRenderers.modelInfo(info))
+                Output.line(daemon.json ? JSONWriter.string(info) : SmallRenderers.modelInfo(try info.decoded(ModelInfo.self, method: "model/info"), terminal: .current()))
             }
         }
     }

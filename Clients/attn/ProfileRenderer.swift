@@ -1,70 +1,110 @@
-import JSONRPC
+import AttnProtocol
 
 /// Human tables for a `profileAttention` result: one row per (layer, head), then the summary.
 enum ProfileRenderer {
-    static func render(_ result: JSONValue, terminal: Terminal) -> String {
-        var sections = [ResultHeader.line(method: "profileAttention", result: result)]
-        // One text: layers[].heads[]; several texts: aggregate.heads[] (each with its layer).
-        let layers = result["layers"]?.arrayValue ?? groupByLayer(result["aggregate"]?["heads"]?.list ?? [])
-        let summary = result["summary"] ?? .null
-        let thresholds = (summary["blocks"]?.list ?? layers.first?["heads"]?.list.first?["blocks"]?.list ?? [])
-            .map { Format.ruleValue($0["threshold"]) }
-        let headers = ["layer", "head", "entry sparse", "entropy nats", "sink", "local", "blocks for 95%"]
-            + thresholds.map { "blocks<\($0)" }
-        var table = TextTable(headers: headers, leftAligned: [])
-        for layer in layers {
-            for head in layer["heads"]?.list ?? [] {
-                table.append([String(layer["layer"]?.intValue ?? 0), String(head["head"]?.intValue ?? 0)] + cells(head))
-            }
-        }
-        if summary != .null { table.append(["all", "mean"] + cells(summary)) }
-        sections += ["", terminal.bold("per head (honest: visible entries and blocks only)"), table.render()]
+    /// The numbers of one table row (a head, or the mean over heads; means over texts for `texts`).
+    struct Row {
+        var layer: String
+        var head: String
+        var entrySparsity: Double
+        var entropy: Double
+        var sinkMass: Double
+        var localMass: Double
+        /// blocks
+        var coverage95: Double
+        /// In the order of `thresholds`.
+        var blockFractions: [Double]
+    }
 
-        if summary != .null {
-            var seed = TextTable(headers: ["", "entry sparse"] + thresholds.map { "blocks<\($0)" })
-            seed.append(["honest", Format.percent(summary["entrySparsity"]?.metric)]
-                + (summary["blocks"]?.list ?? []).map { Format.percent($0["fraction"]?.metric) })
-            seed.append(["notebook (seed)", Format.percent(summary["entrySparsitySeed"]?.metric)]
-                + (summary["blocks"]?.list ?? []).map { Format.percent($0["fractionSeed"]?.metric) })
-            sections += ["", terminal.bold("mean over heads: honest vs the notebook's numbers (seed counts future zeros and masked blocks)"),
-                         seed.render()]
+    static func render(_ response: ProfileAttentionResponse, terminal: Terminal) -> String {
+        let result = response.body
+        var sections = [ResultHeader.line(method: "profileAttention", fields: response.fields, width: terminal.tableWidth)]
+        if result.layers == nil, result.aggregate != nil { sections.append("(means over \(result.texts?.count ?? 0) texts)") }
+        let rows = Self.rows(result)
+        let thresholds = Self.thresholds(result)
+        let labels = thresholds.map { "blocks<\(Format.ruleValue($0))" }
+        var table = TextTable(headers: ["layer", "head", "entry sparse", "entropy nats", "sink", "local", "blocks for 95%"] + labels,
+                              leftAligned: [], keyColumns: 2)
+        for row in rows {
+            table.append([row.layer, row.head, Format.percent(row.entrySparsity), Format.number(row.entropy),
+                          Format.percent(row.sinkMass), Format.percent(row.localMass), Format.number(row.coverage95)]
+                         + row.blockFractions.map { Format.percent($0) })
         }
-        if let exported = result["exported"], let path = exported["path"]?.stringValue {
-            sections += ["", "attention exported to \(path) (\(exported["bytes"]?.intValue ?? 0) bytes, float32)"]
+        sections += ["", terminal.title("per head (honest: visible entries and blocks only)"), table.render(width: terminal.tableWidth)]
+
+        if let summary = result.summary {
+            var seed = TextTable(headers: ["", "entry sparse"] + labels)
+            seed.append(["honest", Format.percent(summary.entrySparsity)] + summary.blocks.map { Format.percent($0.fraction) })
+            seed.append(["notebook (seed)", Format.percent(summary.entrySparsitySeed)] + summary.blocks.map { Format.percent($0.fractionSeed) })
+            sections += ["", terminal.title("mean over heads: honest vs the notebook's numbers (seed counts future zeros and masked blocks)"),
+                         seed.render(width: terminal.tableWidth)]
+        }
+        if let exported = result.exported {
+            sections += ["", "attention exported to \(exported.path) (\(exported.bytes ?? 0) bytes, float32)"]
         }
         return sections.joined(separator: "\n")
     }
 
-    /// `aggregate.heads` (a flat list, each with `layer`) as `layers[].heads[]`.
-    private static func groupByLayer(_ heads: [JSONValue]) -> [JSONValue] {
-        let grouped: [Int: [JSONValue]] = Dictionary(grouping: heads) { $0["layer"]?.intValue ?? 0 }
-        return grouped.keys.sorted().map { layer -> JSONValue in
-            let members: [JSONValue] = grouped[layer] ?? []
-            return JSONValue.object(["layer": JSONValue.int(Int64(layer)), "heads": JSONValue.array(members)])
+    /// Every head's row (layer-major), then the mean over heads when the result has a summary;
+    /// for `texts`, each metric's mean over texts.
+    static func rows(_ result: ProfileAttentionResult) -> [Row] {
+        var rows: [Row] = []
+        for layer in result.layers ?? [] {
+            for h in layer.heads {
+                rows.append(Row(layer: String(layer.layer), head: String(h.head), entrySparsity: h.entrySparsity, entropy: h.entropy,
+                                sinkMass: h.sinkMass, localMass: h.localMass, coverage95: h.coverage.p95,
+                                blockFractions: h.blocks.map(\.fraction)))
+            }
         }
+        if result.layers == nil {
+            for h in result.aggregate?.heads ?? [] {
+                rows.append(Row(layer: String(h.layer), head: String(h.head), entrySparsity: h.entrySparsity.mean, entropy: h.entropy.mean,
+                                sinkMass: h.sinkMass.mean, localMass: h.localMass.mean, coverage95: h.coverage.p95.mean,
+                                blockFractions: h.blocks.map(\.fraction.mean)))
+            }
+        }
+        if let s = result.summary {
+            rows.append(Row(layer: "all", head: "mean", entrySparsity: s.entrySparsity, entropy: s.entropy, sinkMass: s.sinkMass,
+                            localMass: s.localMass, coverage95: s.coverage.p95, blockFractions: s.blocks.map(\.fraction)))
+        }
+        return rows
     }
 
-    private static func cells(_ head: JSONValue) -> [String] {
-        [Format.percent(head["entrySparsity"]?.metric), Format.number(head["entropy"]?.metric),
-         Format.percent(head["sinkMass"]?.metric), Format.percent(head["localMass"]?.metric),
-         Format.number(head["coverage"]?["p95"]?.metric)]
-            + (head["blocks"]?.list ?? []).map { Format.percent($0["fraction"]?.metric) }
+    /// The block thresholds of the columns, in the order of the params.
+    static func thresholds(_ result: ProfileAttentionResult) -> [Double] {
+        result.summary?.blocks.map(\.threshold) ?? result.layers?.first?.heads.first?.blocks.map(\.threshold)
+            ?? result.aggregate?.heads.first?.blocks.map(\.threshold) ?? []
     }
 
-    /// The block mask of one (layer, head) from `result.attention` (`[L][H][T][T]`).
-    /// - Returns: nil when the result carries no attention for that head.
-    static func mask(_ result: JSONValue, layer: Int, head: Int, blockSize: Int, threshold: Double, terminal: Terminal) -> String? {
-        guard let rows = result["attention"]?.arrayValue?[safe: layer]?.arrayValue?[safe: head]?.arrayValue else { return nil }
-        let attention = rows.map { $0.list.map { $0.doubleValue ?? 0 } }  // (T, T)
-        let kept = BlockMask.rows(attention: attention, blockSize: blockSize, threshold: threshold)
-        let tiles = BlockMask.tiles(kept, blockSize: blockSize)
+    /// The daemon's block mask (`blockMasks`) of one (layer, head) at `threshold`, drawn as
+    /// query-block tiles: tile `(i, j)` shows the share of the rows of query block `i` that keep
+    /// key block `j` among those that can see it (blank when none can: causally masked).
+    /// - Returns: nil when the result carries no mask for that threshold, layer and head.
+    static func mask(_ result: ProfileAttentionResult, layer: Int, head: Int, blockSize: Int, threshold: Double,
+                     terminal: Terminal) -> String? {
+        guard let mask = result.blockMasks?.first(where: { $0.threshold == threshold }),
+              let rows = mask.kept[safe: layer]?[safe: head] else { return nil }  // [T]
+        let kept = rows.map { row in row.map { $0 == "1" } }
+        let blocks = kept.last?.count ?? 0
+        let tiles: [[Double?]] = stride(from: 0, to: kept.count, by: blockSize).map { start in
+            let tileRows = kept[start..<min(kept.count, start + blockSize)]
+            return (0..<blocks).map { block in
+                let visible = tileRows.compactMap { $0[safe: block] }
+                guard !visible.isEmpty else { return nil }
+                return Double(visible.filter { $0 }.count) / Double(visible.count)
+            }
+        }
+        let pairs = kept.map(\.count).reduce(0, +)
+        let pruned = kept.map { $0.filter { !$0 }.count }.reduce(0, +)
         let labels = tiles.indices.map { "q\($0 * blockSize)" }
         let map = Heatmap(rowLabels: labels, rows: tiles, maximum: 1, zeroGlyph: "·", blankGlyph: " ",
                           maxColumns: terminal.width - 10)
-        var lines = [terminal.bold("block mask, layer \(layer) head \(head): B=\(blockSize), τ=\(threshold) (threshold rule, no keep policy)")]
+        var lines = [terminal.title("block mask, layer \(layer) head \(head): B=\(blockSize), τ=\(Format.ruleValue(threshold)) (daemon's threshold rule, no keep policy)")]
         lines += map.render(terminal: terminal)
-        lines.append("rows: query blocks; columns: key blocks. █ every row keeps the block, · every row prunes it, blank: causally masked.")
-        lines.append("shades: share of the tile's rows that keep the block; pruned here: \(Format.percent(BlockMask.prunedFraction(kept))) of visible (query, block) pairs")
+        lines.append(Prose.wrap("rows: query blocks; columns: key blocks. █ every row keeps the block, · every row prunes it, "
+            + "blank: causally masked.", width: terminal.tableWidth))
+        lines.append(Prose.wrap("shades: share of the tile's rows that keep the block; pruned here: "
+            + "\(Format.percent(pairs == 0 ? 0 : Double(pruned) / Double(pairs))) of visible (query, block) pairs", width: terminal.tableWidth))
         return lines.joined(separator: "\n")
     }
 }

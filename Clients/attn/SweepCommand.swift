@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnProtocol
 import JSONRPC
 
 /// `attn sweep`: `pruneSweep` as a table of block sizes × rule values.
@@ -16,26 +17,28 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var policy: KeepPolicyOptions
+    @OptionGroup var format: CSVOption
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
-    var selection: SelectionRule?
+    var selection: Selection?
 
-    @Option(help: ArgumentHelp("The rule's values, comma-separated: thresholds τ in (0, 1], coverage levels, or k for topK (daemon defaults per rule).", valueName: "list"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's values, comma-separated: thresholds τ in (0, 1], coverage levels, or k for topK (daemon defaults per rule).", valueName: "list"))
     var thresholds: String?
 
-    @Option(help: ArgumentHelp("Block sizes in tokens, comma-separated (daemon default 16,32).", valueName: "list"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Block sizes in tokens, comma-separated (daemon default 16,32).", valueName: "list"))
     var blockSizes: String?
 
     @Flag(help: "Also run the pruned forward pass per point (outputKL, top-1 agreement, NLL).")
     var endToEnd = false
 
-    @Option(help: ArgumentHelp("Budget in nats: recommend the sparsest point with attentionKL at most this.", valueName: "nats"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Budget in nats: recommend the sparsest point with attentionKL at most this.", valueName: "nats"))
     var maxAttentionKL: Double?
 
-    @Option(help: ArgumentHelp("Budget in nats: recommend the sparsest point with outputKL at most this (needs --end-to-end).", valueName: "nats"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Budget in nats: recommend the sparsest point with outputKL at most this (needs --end-to-end).", valueName: "nats"))
     var maxOutputKL: Double?
 
     func validate() throws {
+        try AnalysisRunner.checkFormats(daemon, format)
         if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
         if let blockSizes { _ = try ListParsing.integers(blockSizes, option: "--block-sizes") }
     }
@@ -48,8 +51,11 @@ struct SweepCommand: ParsableCommand {
         if endToEnd { params["endToEnd"] = true }
         if let maxAttentionKL { params["maxAttentionKL"] = .double(maxAttentionKL) }
         if let maxOutputKL { params["maxOutputKL"] = .double(maxOutputKL) }
-        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params) { _, result in
-            SweepRenderer.render(result, terminal: .current())
+        let csv: ((DaemonSession, PruneSweepResponse) -> String)? = !format.csv ? nil : { session, result in
+            CSV.sweep(result, fallback: SweepRenderer.fallback(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model)))
+        }
+        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self, truncate: input.truncate, csv: csv) { session, result in
+            SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current())
         }
     }
 }

@@ -1,16 +1,30 @@
 import Foundation
 
-/// What the terminal can show: colour only on a TTY with `NO_COLOR` unset.
+/// What the terminal can show: colour only on a TTY with `NO_COLOR` unset, and how wide.
 struct Terminal {
     /// ANSI colour on stdout.
     let colour: Bool
-    /// Columns available for heatmaps (from `$COLUMNS`, else 100).
-    let width: Int
+    /// Columns tables must fit: `$COLUMNS` when set, else the terminal's width when stdout is one;
+    /// nil when stdout is a pipe or file without `$COLUMNS` (tables are printed whole there).
+    let tableWidth: Int?
+
+    /// Columns for heatmaps: the table width, else 100.
+    var width: Int { max(40, tableWidth ?? 100) }
+
+    init(colour: Bool, width: Int?) {
+        self.colour = colour
+        tableWidth = width.map { max(40, $0) }
+    }
 
     static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Terminal {
         let noColour = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
-        let columns = environment["COLUMNS"].flatMap(Int.init) ?? 100
-        return Terminal(colour: isatty(STDOUT_FILENO) == 1 && !noColour, width: max(40, columns))
+        let onTerminal = isatty(STDOUT_FILENO) == 1
+        var columns = environment["COLUMNS"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0 > 0 ? $0 : nil }
+        if columns == nil, onTerminal {
+            var size = winsize()
+            if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { columns = Int(size.ws_col) }
+        }
+        return Terminal(colour: onTerminal && !noColour, width: columns)
     }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
@@ -19,6 +33,11 @@ struct Terminal {
     /// Wraps `text` in an ANSI 256-colour foreground when colour is on.
     func paint(_ text: String, colour256: Int) -> String {
         colour ? "\u{1B}[38;5;\(colour256)m\(text)\u{1B}[0m" : text
+    }
+
+    /// A section title: word-wrapped to the table width, then bold.
+    func title(_ text: String) -> String {
+        bold(Prose.wrap(text, width: tableWidth))
     }
 
     func bold(_ text: String) -> String {

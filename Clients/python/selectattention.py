@@ -214,17 +214,21 @@ class Client:
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
-    def spawn(cls, attnd="attnd", model=None, args=(), stderr=None):
+    def spawn(cls, attnd=None, model=None, args=(), stderr=None, log_level="warning"):
         """Starts `attnd --stdio [--model MODEL] ARGS` for this client alone.
 
-        `model` is a model folder or a HuggingFace cache name (`gpt2`). The daemon runs in its own
-        session so a terminal's Ctrl-C reaches only Python (which cancels the call). `stderr`:
-        where the daemon's logs go (default: inherited).
+        `attnd`: the binary (default: `find_attnd()`). `model` is a model folder or a HuggingFace
+        cache name (`gpt2`). The daemon runs in its own session so a terminal's Ctrl-C reaches only
+        Python (which cancels the call). `stderr`: where the daemon's logs go (default: inherited);
+        `log_level` (default `warning`, so a notebook cell shows no INFO lines) is passed as
+        `--log-level` unless `args` name one; None passes nothing.
         """
-        command = [attnd, "--stdio"]
+        command = [attnd or find_attnd(), "--stdio"]
         if model is not None:
             command += ["--model", os.path.abspath(model) if os.path.isdir(model) else model]
         command += list(args)
+        if log_level is not None and "--log-level" not in command:
+            command += ["--log-level", log_level]
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                    start_new_session=True)
         return cls(_PipeTransport(process))
@@ -397,6 +401,52 @@ class Client:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(html)
         return html
+
+
+def find_attnd(environ=None):
+    """The attnd to spawn: `$ATTND`, else `attnd` on PATH, else this repository's own build
+    (`.build/release/attnd`, then `.build/debug/attnd`, two folders above this file). Raises
+    FileNotFoundError saying how to get one when there is none."""
+    environ = os.environ if environ is None else environ
+    if environ.get("ATTND"):
+        return environ["ATTND"]
+    import shutil
+    on_path = shutil.which("attnd", path=environ.get("PATH"))
+    if on_path:
+        return on_path
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for build in ("release", "debug"):
+        candidate = os.path.join(root, ".build", build, "attnd")
+        if os.access(candidate, os.X_OK):
+            return candidate
+    raise FileNotFoundError("no attnd found: set ATTND=/path/to/attnd, put attnd on PATH, or build it in the "
+                            "repository with `swift build -c release` (then .build/release/attnd is used)")
+
+
+def progress_printer(out=None):
+    """A `progress=` callable that shows one updating line: a Jupyter display that is updated in
+    place when running in an IPython kernel, else `\r` on a terminal (`out`, default stderr)."""
+    import sys
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+        in_kernel = get_ipython() is not None and "IPKernelApp" in get_ipython().config
+    except ImportError:
+        in_kernel = False
+    if in_kernel:
+        handle = display("  0%", display_id=True)
+
+        def show(value):
+            text = f"{value.get('percentage', 100):3d}% {value.get('message', '')}"
+            handle.update(text)
+        return show
+    stream = out or sys.stderr
+
+    def show(value):
+        end = "\n" if value.get("kind") == "end" else ""
+        stream.write(f"\r{value.get('percentage', 100):3d}% {value.get('message', '')}\033[K{end}")
+        stream.flush()
+    return show
 
 
 def _model_ref(model):

@@ -36,7 +36,67 @@ class NotebookTest(unittest.TestCase):
                                capture_output=True, text=True, timeout=600)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         self.assertIn("attentionKL", r.stdout + r.stderr)
+        # The daemon's INFO logs stay out of the cells (issue 20 item 7): spawn passes --log-level warning.
+        self.assertNotIn(" info attnd", r.stdout + r.stderr)
+        # Section 3's heatmap is not blank: some position has a non-zero divergence.
+        heat = [line for line in r.stdout.splitlines() if line.startswith("layer ") and "|" in line]
+        self.assertTrue(heat, r.stdout[-2000:])
+        self.assertTrue(any(set(line.split("|")[1]) - {" "} for line in heat), "\n".join(heat))
+        # Progress is one updating line (\r), not one line per report.
+        self.assertNotIn("\n  8%", r.stderr)
 
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def _kernel_available():
+    try:
+        import nbclient  # noqa: F401
+        import nbformat  # noqa: F401
+        import ipykernel  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+@unittest.skipUnless(os.environ.get("ATTND") and _kernel_available(),
+                     "needs ATTND and nbclient + nbformat + ipykernel (.ci/run installs them from PyPI)")
+class NotebookKernelTest(unittest.TestCase):
+    """The notebook executed by a real Jupyter kernel, as a user runs it."""
+
+    def test_every_cell_runs_in_a_kernel_and_shows_its_tables(self):
+        import nbformat
+        from nbclient import NotebookClient
+        nb = nbformat.read(NOTEBOOK, as_version=4)
+        with tempfile.TemporaryDirectory() as tmp:
+            old = dict(os.environ)
+            os.environ["XDG_DATA_HOME"] = tmp
+            try:
+                NotebookClient(nb, timeout=600, kernel_name="python3",
+                               resources={"metadata": {"path": os.path.join(HERE, "examples")}}).execute()
+            finally:
+                os.environ.clear()
+                os.environ.update(old)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+        self.assertEqual(errors, [], errors[:1])
+
+        def text(cell):
+            parts = []
+            for o in cell.outputs:
+                if o.output_type == "stream":
+                    parts.append(o.text)
+                elif "data" in o and "text/plain" in o.data:
+                    parts.append(o.data["text/plain"])
+            return "".join(parts)
+        everything = "".join(text(c) for c in code)
+        self.assertIn("blocks@95%", everything)            # the profile table
+        self.assertIn("attnKL", everything)                # the sweep table
+        self.assertIn("outputKL", everything)              # the end-to-end table
+        self.assertNotIn(" info attnd", everything)        # no daemon logs in the cells
+        heat = [line for line in everything.splitlines() if line.startswith("layer ") and "|" in line]
+        self.assertTrue(heat and any(set(line.split("|")[1]) - {" "} for line in heat), everything[-2000:])
+        # Progress in a kernel is a display updated in place: no stream of "\r 8%" lines.
+        self.assertNotIn("\r", everything)
+

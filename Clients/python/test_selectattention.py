@@ -210,7 +210,42 @@ class SpawnTests(unittest.TestCase):
             process = client._transport.process
         self.assertEqual(process.returncode, 0)
         with open(argv_log) as f:
-            self.assertEqual(json.load(f), ["--stdio", "--model", "gpt2", "--no-history"])
+            self.assertEqual(json.load(f), ["--stdio", "--model", "gpt2", "--no-history", "--log-level", "warning"])
+
+
+class FindAttndTests(unittest.TestCase):
+    def test_attnd_variable_wins(self):
+        self.assertEqual(sa.find_attnd({"ATTND": "/opt/attnd", "PATH": ""}), "/opt/attnd")
+
+    def test_path_then_the_repository_build(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        on_path = os.path.join(folder.name, "attnd")
+        with open(on_path, "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(on_path, 0o755)
+        self.assertEqual(sa.find_attnd({"PATH": folder.name}), on_path)
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(sa.__file__))))
+        built = [os.path.join(root, ".build", b, "attnd") for b in ("release", "debug")]
+        if any(os.access(p, os.X_OK) for p in built):
+            self.assertIn(sa.find_attnd({"PATH": ""}), built)
+
+    def test_none_found_says_how_to_get_one(self):
+        # A copy of the module outside any repository: no .build beside it.
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        nested = os.path.join(folder.name, "a", "b")
+        os.makedirs(nested)
+        copy = os.path.join(nested, "selectattention_copy.py")
+        with open(sa.__file__) as src, open(copy, "w") as dst:
+            dst.write(src.read())
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("selectattention_copy", copy)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with self.assertRaises(FileNotFoundError) as raised:
+            module.find_attnd({"PATH": ""})
+        self.assertIn("swift build -c release", str(raised.exception))
 
 
 class LoadNpyTests(unittest.TestCase):
@@ -241,7 +276,7 @@ class NotebookTests(unittest.TestCase):
             self.assertEqual((cell["outputs"], cell["execution_count"]), ([], None))
             compile("".join(cell["source"]), cell["id"], "exec")
         source = "".join("".join(cell["source"]) for cell in code)
-        for call in ("profile_attention(", "prune_sweep(", "per_position_kl(", "end_to_end=True", "block_sizes=[16, 32]"):
+        for call in ("profile_attention(", "prune_sweep(", "per_position_kl(", "end_to_end=True", "block_sizes=[4, 8]", "progress_printer()"):
             self.assertIn(call, source)
 
 
@@ -301,7 +336,7 @@ class RealDaemonTests(unittest.TestCase):
         timer.start()
         with self.assertRaises(KeyboardInterrupt):
             self.client.prune_sweep(tokens=[(i * 37) % 256 for i in range(128)], thresholds=[0.5 ** (i / 4) for i in range(64)],
-                                    block_sizes=list(range(1, 65)), end_to_end=True)
+                                    block_sizes=list(range(1, 33)), end_to_end=True)  # 2048 passes: the cap
         timer.join()
         self.assertEqual(len(self.client.tokenize("after")["tokens"]) > 0, True)
 

@@ -302,7 +302,7 @@ def fake_server(argv):
         if method == "initialize":
             return ok({"serverInfo": {"name": "attnd", "version": "0"}, "protocolVersion": "1.0",
                        "capabilities": {"methods": ["initialize"], "history": False,
-                                        "limits": {"maxMessageBytes": 1, "maxQueue": 1, "maxListLength": 64, "maxAttentionEntries": 4000000}},
+                                        "limits": {"maxMessageBytes": 1, "maxQueue": 1, "maxListLength": 64, "maxAttentionEntries": 4000000, "maxSweepPoints": 16384, "maxEndToEndPasses": 2048, "maxOutputQueueBytes": 1}},
                        "model": model})
         if method == "tokenize":
             result = {"tokens": [1, 2], "pieces": ["a", "b"], "offsets": [[0, 1], [1, 2]]}

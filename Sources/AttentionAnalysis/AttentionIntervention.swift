@@ -10,14 +10,14 @@ import Kernels
 /// - Important: the closure reuses per-thread scratch: call it from one thread at a time
 ///   (the forward pass calls it layer by layer). It splits heads across `threadCount` threads.
 public final class AttentionIntervention: @unchecked Sendable {
-    public let point: SweepPoint
+    public let point: SweepSetting
     public let heads: Int
     public let tokens: Int
     public let threadCount: Int
     private let plan: PointPlan
     private let scratch: [BlockRowStats]
 
-    public init(point: SweepPoint, heads: Int, tokens: Int, threadCount: Int = ParallelChunks.defaultThreads) throws {
+    public init(point: SweepSetting, heads: Int, tokens: Int, threadCount: Int = ParallelChunks.defaultThreads) throws {
         try point.validate()
         _ = try AttentionShape(layers: 1, heads: heads, tokens: tokens)
         self.point = point

@@ -59,8 +59,8 @@ struct LogitsRowSummary {
 public struct DenseLogitsReference: Sendable {
     public let tokens: [Int]
     public let vocabularySize: Int
-    private let logits: [Float]
-    private let rows: [LogitsRowSummary]
+    let logits: [Float]
+    let rows: [LogitsRowSummary]
     public let threadCount: Int
 
     /// - Parameters:
@@ -131,7 +131,7 @@ private let positionsPerChunk = 4
 
 /// Runs `body(position)` for `0..<positions`, chunks of `positionsPerChunk` taken by `threads`
 /// threads as they free up (balanced on a shared, noisy machine). `body` writes only its position.
-private func forEachPositionChunk(positions: Int, threads: Int, _ body: (_ position: Int) -> Void) {
+func forEachPositionChunk(positions: Int, threads: Int, _ body: (_ position: Int) -> Void) {
     let chunks = (positions + positionsPerChunk - 1) / positionsPerChunk
     ParallelChunks.run(chunks: chunks, threads: threads) { _, chunk in
         for position in (chunk * positionsPerChunk)..<min(chunk * positionsPerChunk + positionsPerChunk, positions) {

@@ -45,7 +45,7 @@ public struct PositionSegment: Codable, Equatable, Sendable {
 /// Per layer and query position, the mean over heads of one row metric for one point.
 /// - Important: `consume` and `result` must not be called concurrently on one instance.
 public final class PerPositionAccumulator {
-    public let point: SweepPoint
+    public let point: SweepSetting
     public let metric: PerPositionMetric
     /// Positions per segment mean (nil: no segments).
     public let segmentSize: Int?
@@ -56,7 +56,7 @@ public final class PerPositionAccumulator {
     private var values: [Double]
     private var seen: [Bool]
 
-    public init(point: SweepPoint, metric: PerPositionMetric, segmentSize: Int? = nil, tokens: Int, heads: Int,
+    public init(point: SweepSetting, metric: PerPositionMetric, segmentSize: Int? = nil, tokens: Int, heads: Int,
                 layers: Int, seedEpsilon: Double = 1e-12, threadCount: Int = ParallelChunks.defaultThreads) throws {
         shape = try AttentionShape(layers: layers, heads: heads, tokens: tokens)
         if let s = segmentSize, s < 1 {

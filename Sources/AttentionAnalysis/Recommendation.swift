@@ -33,7 +33,8 @@ public struct RecommendedPoint: Codable, Equatable, Sendable {
 public enum Recommender {
     /// For each block size (in order of first appearance), the point with the highest
     /// `prunedBlockFraction` whose metric is within budget (ties: the smaller metric, then
-    /// the earlier point), or none.
+    /// the earlier point), or none. A point that prunes nothing (`prunedBlockFraction` 0, e.g.
+    /// every point of a block size ≥ the token count) is never recommended.
     ///
     /// The metric is `outputKL` when `maxOutputKL` is given and every point has end-to-end
     /// results; otherwise `attentionKL` against `maxAttentionKL`.
@@ -61,7 +62,7 @@ public enum Recommender {
         for p in points where !sizes.contains(p.blockSize) { sizes.append(p.blockSize) }
         return sizes.map { size in
             var best: SweepPointResult?
-            for p in points where p.blockSize == size && value(p) <= budget {
+            for p in points where p.blockSize == size && value(p) <= budget && p.prunedBlockFraction > 0 {
                 if let b = best {
                     if p.prunedBlockFraction > b.prunedBlockFraction
                         || (p.prunedBlockFraction == b.prunedBlockFraction && value(p) < value(b)) { best = p }
@@ -70,8 +71,12 @@ public enum Recommender {
                 }
             }
             guard let b = best else {
-                return Recommendation(blockSize: size, metric: metric, budget: budget, point: nil,
-                                      reason: "no point with block size \(size) has \(metric) ≤ \(budget)")
+                let withinBudget = points.contains { $0.blockSize == size && value($0) <= budget }
+                let reason = withinBudget
+                    ? "no point with block size \(size) and \(metric) ≤ \(budget) prunes anything (prunedBlockFraction 0; "
+                        + "a block size ≥ the token count leaves each query one block, which is never pruned)"
+                    : "no point with block size \(size) has \(metric) ≤ \(budget)"
+                return Recommendation(blockSize: size, metric: metric, budget: budget, point: nil, reason: reason)
             }
             return Recommendation(blockSize: size, metric: metric, budget: budget,
                                   point: RecommendedPoint(selection: b.selection, threshold: b.threshold,

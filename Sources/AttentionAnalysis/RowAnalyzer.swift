@@ -20,7 +20,7 @@ struct SweepPlan {
     let eps: Double
     let lnEps: Double
 
-    init(points: [SweepPoint], tokens: Int, seedEpsilon: Double) throws {
+    init(points: [SweepSetting], tokens: Int, seedEpsilon: Double) throws {
         guard !points.isEmpty else { throw AnalysisError.emptyList(field: "points") }
         for (i, p) in points.enumerated() { try p.validate(field: "points[\(i)]") }
         try validateSeedEpsilon(seedEpsilon)

@@ -33,7 +33,7 @@ struct PointPlan {
     let keepSink: Bool
     let keepLocal: Bool
 
-    init(_ point: SweepPoint) {
+    init(_ point: SweepSetting) {
         selection = point.selection
         blockSize = point.blockSize
         value = point.value

@@ -25,7 +25,7 @@ public struct KeepPolicy: Codable, Hashable, Sendable {
 }
 
 /// One configuration of a sweep: a rule, its value, a block size and the keep policy.
-public struct SweepPoint: Hashable, Sendable {
+public struct SweepSetting: Hashable, Sendable {
     public var selection: SelectionRule
     /// Keys per block (≥ 1).
     public var blockSize: Int
@@ -42,8 +42,8 @@ public struct SweepPoint: Hashable, Sendable {
 
     /// Every (block size × value) point, block size outer, values in the order given.
     public static func grid(selection: SelectionRule, values: [Double], blockSizes: [Int],
-                            keep: KeepPolicy = .none) -> [SweepPoint] {
-        blockSizes.flatMap { b in values.map { SweepPoint(selection: selection, blockSize: b, value: $0, keep: keep) } }
+                            keep: KeepPolicy = .none) -> [SweepSetting] {
+        blockSizes.flatMap { b in values.map { SweepSetting(selection: selection, blockSize: b, value: $0, keep: keep) } }
     }
 
     /// Throws when the block size or value is out of range; `field` prefixes the names.

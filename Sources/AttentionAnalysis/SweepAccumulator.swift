@@ -29,7 +29,7 @@ struct PointSums {
 /// - Important: `consume(layer:head:worker:…)` may be called concurrently for different heads
 ///   with different `worker`s; nothing else may run concurrently on one instance.
 public final class SweepAccumulator {
-    public let points: [SweepPoint]
+    public let points: [SweepSetting]
     public let shape: AttentionShape
     /// The clamp of `seedKL` (default 1e-12).
     public let seedEpsilon: Double
@@ -46,7 +46,7 @@ public final class SweepAccumulator {
     ///   - seedEpsilon: `eps` of `seedKL`, in `SeedEpsilon.lowest…SeedEpsilon.highest`.
     ///   - threadCount: worker threads for the heads (≥ 1); per-head feeding uses workers
     ///     `0..<threadCount`.
-    public init(points: [SweepPoint], tokens: Int, heads: Int, layers: Int,
+    public init(points: [SweepSetting], tokens: Int, heads: Int, layers: Int,
                 seedEpsilon: Double = 1e-12, threadCount: Int = ParallelChunks.defaultThreads) throws {
         shape = try AttentionShape(layers: layers, heads: heads, tokens: tokens)
         let plan = try SweepPlan(points: points, tokens: tokens, seedEpsilon: seedEpsilon)

@@ -104,6 +104,23 @@ public struct PruneSweepParams: MethodParams, Equatable {
         if maxOutputKL != nil && !endToEnd {
             throw r.invalid("maxOutputKL", accepted: "only with endToEnd: true (outputKL needs the pruned forward pass)")
         }
+        try checkWorkBudget(r)
+    }
+
+    /// Sweep points this request evaluates: texts × blockSizes × thresholds.
+    public var pointCount: Int { (texts?.count ?? 1) * blockSizes.count * thresholds.count }
+
+    /// Refuses, before any work, a request over `maxSweepPoints` (or, with `endToEnd`,
+    /// `maxEndToEndPasses`), naming the product and the cap.
+    private func checkWorkBudget(_ r: ParamReader) throws {
+        let textCount = texts?.count ?? 1
+        let (cap, what) = endToEnd ? (ProtocolLimits.maxEndToEndPasses, "end-to-end passes")
+                                   : (ProtocolLimits.maxSweepPoints, "sweep points")
+        guard pointCount > cap else { return }
+        let product = "texts × blockSizes × thresholds = \(textCount) × \(blockSizes.count) × \(thresholds.count) = \(pointCount) \(what)"
+        throw RPCError(.invalidParams, "invalid params: \(product), over the cap of \(cap) per request; split the sweep into several requests",
+                       data: ["field": "texts × blockSizes × thresholds", "value": .int(Int64(pointCount)),
+                              "accepted": .string("at most \(cap) \(what) per request")])
     }
 }
 

@@ -62,6 +62,21 @@ public struct ExportedTensor: Codable, Equatable, Sendable {
     }
 }
 
+/// The threshold rule's decision for one threshold of `thresholds` at `blockSize` (§11, no
+/// keep policy), exactly as `pruneSweep` would prune: which causally visible key blocks each
+/// query row keeps. Only with `includeAttention`.
+public struct BlockMask: Codable, Equatable, Sendable {
+    public var threshold: Double
+    /// `[L][H][T]`: row q is a string of ⌊q/B⌋ + 1 characters, one per visible key block in
+    /// order, `1` kept, `0` pruned. A row the rule would empty is kept dense (all `1`).
+    public var kept: [[[String]]]
+
+    public init(threshold: Double, kept: [[[String]]]) {
+        self.threshold = threshold
+        self.kept = kept
+    }
+}
+
 /// One text of a `texts` profile.
 public struct ProfileOfText: Codable, Equatable, Sendable {
     public var numTokens: Int
@@ -114,15 +129,18 @@ public struct ProfileAttentionResult: Codable, Equatable, Sendable {
     public var summary: ProfileSummary?
     /// `[L][H][T][T]`, only with `includeAttention`.
     public var attention: [[[[Float]]]]?
+    /// One per threshold of `thresholds`, only with `includeAttention`.
+    public var blockMasks: [BlockMask]?
     public var exported: ExportedTensor?
     public var texts: [ProfileOfText]?
     public var aggregate: ProfileAggregate?
 
     public init(layers: [ProfileLayer]? = nil, summary: ProfileSummary? = nil, attention: [[[[Float]]]]? = nil,
-                exported: ExportedTensor? = nil, texts: [ProfileOfText]? = nil, aggregate: ProfileAggregate? = nil) {
+                blockMasks: [BlockMask]? = nil, exported: ExportedTensor? = nil, texts: [ProfileOfText]? = nil, aggregate: ProfileAggregate? = nil) {
         self.layers = layers
         self.summary = summary
         self.attention = attention
+        self.blockMasks = blockMasks
         self.exported = exported
         self.texts = texts
         self.aggregate = aggregate

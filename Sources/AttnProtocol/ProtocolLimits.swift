@@ -20,4 +20,9 @@ public enum ProtocolLimits {
     public static let seedEpsilonDefault = 1e-12
     /// The divergence budgets `maxAttentionKL`, `maxOutputKL`, nats.
     public static let budget = NumberInterval.greaterThan(0)
+    /// The most sweep points one `pruneSweep` may evaluate: texts × blockSizes × thresholds.
+    public static let maxSweepPoints = 16_384
+    /// The most pruned forward passes one `pruneSweep` with `endToEnd` may run: texts ×
+    /// blockSizes × thresholds.
+    public static let maxEndToEndPasses = 2_048
 }

@@ -9,11 +9,14 @@ public struct ModelLoadParams: MethodParams, Equatable {
     public var name: String?
     /// With `name` only: fetch the files when the model is not in the cache.
     public var download: Bool
+    /// Swap the model even while other clients are connected (they are sent `$/modelChanged`).
+    public var force: Bool
 
-    public init(path: String? = nil, name: String? = nil, download: Bool = false) {
+    public init(path: String? = nil, name: String? = nil, download: Bool = false, force: Bool = false) {
         self.path = path
         self.name = name
         self.download = download
+        self.force = force
     }
 
     public init(reading r: ParamReader) throws {
@@ -28,6 +31,7 @@ public struct ModelLoadParams: MethodParams, Equatable {
             guard !n.isEmpty else { throw r.invalid("name", accepted: "a model name such as gpt2") }
             (path, name, download) = (nil, n, try r.bool("download", default: false))
         }
+        force = try r.bool("force", default: false)
     }
 }
 

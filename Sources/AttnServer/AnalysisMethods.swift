@@ -122,6 +122,7 @@ extension ModelSession {
         let c = model.config
         var profiles: [AttentionProfile] = []
         var attention: [[[[Float]]]]?
+        var blockMasks: [BlockMask]?
         var exported: ExportedTensor?
         for (i, input) in inputs.enumerated() {
             let T = input.tokens.count
@@ -130,6 +131,8 @@ extension ModelSession {
             let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer,
                                              threadCount: model.model.threads)
             var inline: [[[[Float]]]] = []
+            let masks = try p.includeAttention ? BlockMaskRecorder(thresholds: p.thresholds, blockSize: p.blockSize, heads: c.nHead,
+                                                                   tokens: T, threadCount: model.model.threads) : nil
             let writer = try p.exportPath.map {
                 try NpyWriter(path: $0, shape: [c.nLayer, c.nHead, T, T], overwrite: p.overwrite)
             }
@@ -138,6 +141,7 @@ extension ModelSession {
                     try acc.consume(layer: l, attention: a)
                     try writer?.append(a)
                     if p.includeAttention { inline.append(nestedAttention(a, heads: c.nHead, tokens: T)) }
+                    try masks?.consume(attention: a)
                 }
                 try writer?.finish()
             } catch {
@@ -149,12 +153,14 @@ extension ModelSession {
                 exported = ExportedTensor(path: writer.path, shape: writer.shape, dtype: "float32", bytes: bytes)
             }
             if p.includeAttention { attention = inline }
+            blockMasks = masks?.result()
             profiles.append(try acc.result())
         }
         // `texts` always answers with texts + aggregate, even for a list of one text.
         if !p.input.isMulti {
             var body: ProfileAttentionResult = try wire(profiles[0])
             body.attention = attention
+            body.blockMasks = blockMasks
             body.exported = exported
             let s = profiles[0].summary
             return AnalysisOutput(body: body, digest: ProfileDigest(entrySparsity: s.entrySparsity, sinkMass: s.sinkMass,

@@ -24,14 +24,14 @@ extension ProfileAttentionParams {
 
 extension PruneSweepParams {
     var keep: KeepPolicy { KeepPolicy(keepSink: keepSink, keepLocal: keepLocal) }
-    var points: [AttentionAnalysis.SweepPoint] {
-        AttentionAnalysis.SweepPoint.grid(selection: SelectionRule(selection), values: thresholds, blockSizes: blockSizes, keep: keep)
+    var points: [AttentionAnalysis.SweepSetting] {
+        AttentionAnalysis.SweepSetting.grid(selection: SelectionRule(selection), values: thresholds, blockSizes: blockSizes, keep: keep)
     }
 }
 
 extension PerPositionKLParams {
-    var point: AttentionAnalysis.SweepPoint {
-        AttentionAnalysis.SweepPoint(selection: SelectionRule(selection), blockSize: blockSize, value: threshold,
+    var point: AttentionAnalysis.SweepSetting {
+        AttentionAnalysis.SweepSetting(selection: SelectionRule(selection), blockSize: blockSize, value: threshold,
                                      keep: KeepPolicy(keepSink: keepSink, keepLocal: keepLocal))
     }
     var positionMetric: PerPositionMetric {

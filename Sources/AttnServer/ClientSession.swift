@@ -25,7 +25,9 @@ final class ClientSession: @unchecked Sendable {
     private var state: LifecycleState = .uninitialized
     /// `clientInfo.name` from `initialize`; recorded with runs.
     private var clientName: String?
-    private var inFlight: [RequestID: ComputeJob] = [:]
+    /// Queued and running compute jobs by request id; a client may reuse an id, so each id
+    /// keeps every job that carries it (a cancel or a disconnect reaches all of them).
+    private var inFlight: [RequestID: [ComputeJob]] = [:]
 
     init(id: Int, connection: Connection, server: RPCServer, logger: Logger, onExit: @escaping (Int32) -> Void) {
         self.id = id
@@ -51,11 +53,14 @@ final class ClientSession: @unchecked Sendable {
         lock.lock()
         guard state != .exited else { lock.unlock(); return }
         state = .exited
-        let jobs = Array(inFlight.values)
+        let jobs = inFlight.values.flatMap { $0 }
         inFlight.removeAll()
         lock.unlock()
-        for job in jobs { server.queue.cancel(job) }
+        server.queue.cancel(jobs)
         connection.close()
+        if connection.outputOverflowed {
+            logger.warning("disconnected the client: it left more than \(connection.outputQueueLimit ?? 0) bytes of responses unread (--max-output-queue-bytes); cancelled \(jobs.count) request(s)")
+        }
         logger.debug("session ended with exit code \(code); cancelled \(jobs.count) request(s)")
         onExit(code)
     }
@@ -92,9 +97,12 @@ final class ClientSession: @unchecked Sendable {
         }
         switch payload {
         case .single(let message):
-            dispatch(message) { [connection] id in Responder(id: id) { connection.send($0) } }
+            let limit = server.configuration.maxMessageBytes
+            dispatch(message) { [connection] id in Responder(id: id, maxResponseBytes: limit) { connection.send(body: $0) } }
         case .batch(let messages):
-            let collector = BatchCollector { [connection] in connection.send($0) }
+            let collector = BatchCollector(maxResponseBytes: server.configuration.maxMessageBytes) { [connection] in
+                connection.send(body: $0)
+            }
             for message in messages { dispatch(message, makeResponder: collector.makeResponder) }
             collector.seal()
         }
@@ -125,9 +133,9 @@ final class ClientSession: @unchecked Sendable {
                 return
             }
             lock.lock()
-            let job = inFlight[target]
+            let jobs = inFlight[target] ?? []
             lock.unlock()
-            if let job { server.queue.cancel(job) }
+            server.queue.cancel(jobs)
         default:
             break  // `initialized` and unknown notifications: nothing to do
         }
@@ -256,14 +264,17 @@ final class ClientSession: @unchecked Sendable {
             connection.send(.notification(notification))
         }
         context.clientName = lock.withLock { clientName }
+        let clientID = id
+        context.otherClientCount = { [weak server] in server?.clientCount(except: clientID) ?? 0 }
+        context.notifyOtherClients = { [weak server] in server?.broadcast($0, except: clientID) }
         if kind == .immediate {
-            let outcome = server.gate.shared { ClientSession.invoke(call, context) }
+            let outcome = ClientSession.invoke(call, context)
             responder.answer(finish(outcome))
             return
         }
         let cancelled = RequestContext.cancellationError(method: request.method, id: request.id)
         var jobReference: ComputeJob?
-        let job = ComputeJob(context: context, exclusive: kind == .exclusive, run: { [self] in
+        let job = ComputeJob(context: context, run: { [self] in
             defer { if let job = jobReference { forget(job) } }
             if context.isCancelled {
                 responder.answer(finish(.failure(cancelled)))
@@ -280,7 +291,7 @@ final class ClientSession: @unchecked Sendable {
         jobReference = job
         lock.lock()
         let open = state != .exited
-        if open { inFlight[request.id] = job }
+        if open { inFlight[request.id, default: []].append(job) }
         lock.unlock()
         guard open else { return }
         guard server.queue.enqueue(job) else {
@@ -296,8 +307,10 @@ final class ClientSession: @unchecked Sendable {
 
     private func forget(_ job: ComputeJob) {
         lock.lock()
-        if let current = inFlight[job.context.requestID], current === job {
-            inFlight[job.context.requestID] = nil
+        let id = job.context.requestID
+        if var jobs = inFlight[id], let index = jobs.firstIndex(where: { $0 === job }) {
+            jobs.remove(at: index)
+            inFlight[id] = jobs.isEmpty ? nil : jobs
         }
         lock.unlock()
     }

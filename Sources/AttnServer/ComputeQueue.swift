@@ -3,15 +3,13 @@ import Foundation
 /// One unit of queued work: a request that runs on the compute thread.
 final class ComputeJob: @unchecked Sendable {
     let context: RequestContext
-    let exclusive: Bool
     /// Runs the handler and answers the request. Called on the compute thread.
     let run: () -> Void
     /// Answers -32800 for a job removed from the queue before it started. Called on the cancelling thread.
     let cancelledWhileQueued: () -> Void
 
-    init(context: RequestContext, exclusive: Bool, run: @escaping () -> Void, cancelledWhileQueued: @escaping () -> Void) {
+    init(context: RequestContext, run: @escaping () -> Void, cancelledWhileQueued: @escaping () -> Void) {
         self.context = context
-        self.exclusive = exclusive
         self.run = run
         self.cancelledWhileQueued = cancelledWhileQueued
     }
@@ -20,19 +18,18 @@ final class ComputeJob: @unchecked Sendable {
 /// The one serial compute queue shared by every connection.
 ///
 /// At most `capacity` jobs wait behind the running one; `enqueue` refuses more. Jobs run in
-/// arrival order on one dedicated thread (16 MiB stack). `.exclusive` jobs hold the session
-/// gate exclusively while they run.
+/// arrival order on one dedicated thread (16 MiB stack). Nothing here blocks `.immediate`
+/// requests: they never wait for this queue (a model load runs here too, and swaps the model in
+/// atomically when it is done).
 final class ComputeQueue: @unchecked Sendable {
     let capacity: Int
-    private let gate: SessionGate
     private let condition = NSCondition()
     private var waiting: [ComputeJob] = []
     private var running: ComputeJob?
     private var stopped = false
 
-    init(capacity: Int, gate: SessionGate) {
+    init(capacity: Int) {
         self.capacity = max(0, capacity)
-        self.gate = gate
         let thread = Thread { [self] in workLoop() }
         thread.name = "attnd-compute"
         thread.stackSize = 16 << 20
@@ -51,13 +48,20 @@ final class ComputeQueue: @unchecked Sendable {
 
     /// Cancels `job`: a waiting job is removed and answered -32800 at once; a running one is
     /// flagged and answers when its handler next checks.
-    func cancel(_ job: ComputeJob) {
-        job.context.cancel()
+    func cancel(_ job: ComputeJob) { cancel([job]) }
+
+    /// Cancels several jobs at once: all are flagged before any is removed, so the worker
+    /// cannot start one of them while the others are being cancelled.
+    func cancel(_ jobs: [ComputeJob]) {
+        for job in jobs { job.context.cancel() }
         condition.lock()
-        let index = waiting.firstIndex { $0 === job }
-        if let index { waiting.remove(at: index) }
+        let removed = jobs.filter { job in
+            guard let index = waiting.firstIndex(where: { $0 === job }) else { return false }
+            waiting.remove(at: index)
+            return true
+        }
         condition.unlock()
-        if index != nil { job.cancelledWhileQueued() }
+        for job in removed { job.cancelledWhileQueued() }
     }
 
     /// Number of waiting jobs (not counting the running one).
@@ -92,11 +96,7 @@ final class ComputeQueue: @unchecked Sendable {
             let job = waiting.removeFirst()
             running = job
             condition.unlock()
-            if job.exclusive {
-                gate.exclusive { job.run() }
-            } else {
-                job.run()
-            }
+            job.run()
             condition.lock()
             running = nil
             condition.unlock()

@@ -1,16 +1,7 @@
+import AttentionAnalysis
 import AttnProtocol
 import Foundation
 import JSONRPC
-
-/// Log-probabilities of one logits row, in Float64: `z - logsumexp(z)`.
-func logSoftmax(_ row: UnsafeBufferPointer<Float>) -> [Double] {
-    var m = -Double.infinity
-    for v in row { m = max(m, Double(v)) }
-    var s = 0.0
-    for v in row { s += exp(Double(v) - m) }
-    let lse = m + log(s)
-    return row.map { Double($0) - lse }
-}
 
 extension ModelSession {
     func registerForward(into registry: MethodRegistry) {
@@ -30,22 +21,13 @@ extension ModelSession {
                                                       progress: span, consume: { _, _ in }) else {
                     throw RPCError(.internalError, "the forward pass returned no logits")
                 }
-                var argmax: [Int] = [], top: [[TopToken]] = []
-                var nllSum = 0.0
-                try logits.withUnsafeBufferPointer { all in
-                    for t in 0..<T {
-                        if t % 64 == 0 { try context.checkCancelled() }
-                        let row = UnsafeBufferPointer(rebasing: all[(t * V)..<((t + 1) * V)])
-                        let lp = logSoftmax(row)
-                        var best = 0
-                        for i in 1..<V where lp[i] > lp[best] { best = i }
-                        argmax.append(best)
-                        let order = p.topK == 0 ? [] : topIndices(lp, k: p.topK)
-                        top.append(order.map { TopToken(token: $0, piece: model.tokenizer.piece($0) ?? "", logprob: lp[$0]) })
-                        if t + 1 < T { nllSum -= lp[tokens[t + 1]] }
-                    }
-                }
-                let nll: Double? = T > 1 ? nllSum / Double(T - 1) : nil
+                try context.checkCancelled()
+                let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: V,
+                                                         threadCount: model.model.threads)
+                let predictions = reference.predictions(topK: p.topK)
+                let argmax = predictions.map(\.argmax)
+                let top = predictions.map { $0.top.map { TopToken(token: $0.token, piece: model.tokenizer.piece($0.token) ?? "", logprob: $0.logprob) } }
+                let nll = reference.nll
                 let logitRows = p.includeLogits ? (0..<T).map { Array(logits[($0 * V)..<(($0 + 1) * V)]) } : nil
                 return AnalysisOutput(body: ForwardResult(argmax: argmax, top: top, nll: nll, perplexity: nll.map(exp),
                                                           logits: logitRows),
@@ -53,18 +35,4 @@ extension ModelSession {
             }
         })
     }
-}
-
-/// Indices of the `k` largest values, largest first (ties: lower index first).
-func topIndices(_ values: [Double], k: Int) -> [Int] {
-    var best: [Int] = []
-    best.reserveCapacity(k + 1)
-    for i in values.indices {
-        if best.count == k, let last = best.last, values[i] <= values[last] { continue }
-        var pos = best.count
-        while pos > 0 && values[best[pos - 1]] < values[i] { pos -= 1 }
-        best.insert(i, at: pos)
-        if best.count > k { best.removeLast() }
-    }
-    return best
 }

@@ -20,13 +20,26 @@ final class LoadedModel: @unchecked Sendable {
     var fingerprint: String { checkpoint.fingerprint }
 
     /// Loads `config.json`, `model.safetensors`, `vocab.json`, `merges.txt` from `folder`.
-    init(folder: URL, name: String?) throws {
-        checkpoint = try GPT2Checkpoint.load(directory: folder)
-        tokenizer = try BPETokenizer(directory: folder, limits: TokenizerLimits(vocabSize: checkpoint.config.vocabSize))
+    /// - Parameter context: the request doing the load; its cancellation is checked between
+    ///   stages, per MiB hashed, per 4096 tokenizer entries and per block packed, so a cancel
+    ///   ends the load within ~200 ms.
+    /// - Throws: the load's error, or -32800 when `context` was cancelled.
+    init(folder: URL, name: String?, context: RequestContext? = nil) throws {
+        let checkCancelled: () throws -> Void = { try context?.checkCancelled() }
+        checkpoint = try GPT2Checkpoint.load(directory: folder, checkCancelled: checkCancelled)
+        try checkCancelled()
+        tokenizer = try BPETokenizer(directory: folder, limits: TokenizerLimits(vocabSize: checkpoint.config.vocabSize),
+                                     checkCancelled: checkCancelled)
         guard tokenizer.vocabularySize <= checkpoint.config.vocabSize else {
             throw LoadFailure("the tokenizer has \(tokenizer.vocabularySize) tokens but config.json's vocab_size is \(checkpoint.config.vocabSize)")
         }
-        model = GPT2Model(weights: checkpoint.weights)
+        try checkCancelled()
+        do {
+            model = try GPT2Model(weights: checkpoint.weights, isCancelled: { context?.isCancelled ?? false })
+        } catch is CancellationError {
+            try checkCancelled()
+            throw LoadFailure("packing was stopped")
+        }
         // The forward pass now holds packed copies of the large matrices: let the kernel drop
         // the mapped originals from resident memory (they fault back in if ever read).
         checkpoint.weightsMapping.releaseResidentPages()

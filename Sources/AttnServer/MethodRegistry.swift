@@ -5,16 +5,14 @@ import JSONRPC
 /// Where a method's handler runs.
 public enum MethodKind: Sendable, Equatable {
     /// Answered at once on the connection's reader thread, even while compute work runs
-    /// (`tokenize`, `model/info`, `runs/*`). Must be quick. Runs under the session gate's
-    /// shared side, so never concurrently with an `.exclusive` handler.
+    /// (`tokenize`, `model/info`, `runs/*`). Must be quick and must not block on I/O that a
+    /// client controls; may run concurrently with a `.compute` handler (including a model
+    /// load), so it reads shared state through its own locks.
     case immediate
     /// Queued on the one shared compute queue and run in arrival order; cancellable while
-    /// queued or running; a full queue answers -32000 (serverBusy).
+    /// queued or running; a full queue answers -32000 (serverBusy). `model/load` is one: it
+    /// builds the new model here and swaps it in atomically when done.
     case compute
-    /// A compute method that must run alone: it starts when the work ahead of it has finished
-    /// and holds the gate exclusively, so no `.immediate` handler runs meanwhile (`model/load`
-    /// swapping the model).
-    case exclusive
 }
 
 /// An error type that knows its wire form; handlers may throw these instead of `RPCError`.
@@ -92,7 +90,7 @@ public final class MethodRegistry: @unchecked Sendable {
     ///     `processId`, `clientInfo`, `rootUri`, `rootPath`, `capabilities`, `trace`, `locale`,
     ///     `initializationOptions`, `workspaceFolders`).
     ///   - kind: where to run `handle` for these params: `.immediate` when nothing is loaded,
-    ///     `.exclusive` when `initialize` loads a model.
+    ///     `.compute` when `initialize` loads a model.
     ///   - handle: returns extra result members, merged into the standard result.
     public func extendInitialize<Params>(parse: @escaping (ParamReader) throws -> Params,
                                          kind: @escaping (Params) -> MethodKind,

@@ -6,9 +6,11 @@ import Logging
 
 /// The daemon's shared state: the loaded model, the dense-pass cache and the run history.
 ///
-/// Threading: `current` is read from any thread; it is replaced only by `load`, which the
-/// registry runs as an `.exclusive` method (no other handler runs meanwhile). A lock still
-/// guards the reference so a reader never sees a torn value.
+/// Threading: `current` is read from any thread (immediate handlers take the reference once
+/// and use that model to the end). `load` runs on the compute thread and builds the new model
+/// without holding anything; only the final swap takes the lock, so `model/info`, `tokenize`
+/// and `runs/*` keep being answered on the old model while a load reads, hashes, packs or
+/// downloads. A load checks `context` for cancellation between its stages.
 final class ModelSession: @unchecked Sendable {
     let configuration: ServerConfiguration
     let cache: DenseCache
@@ -43,9 +45,14 @@ final class ModelSession: @unchecked Sendable {
     }
 
     /// Loads a model and makes it current; on failure the previous model stays.
-    /// Errors: -32003 (with `data {path|name, reason}`), -32008 for a failed download.
+    ///
+    /// Loading the model that is already current (same folder, same fingerprint) changes
+    /// nothing. Swapping in a different one while other clients are connected needs `force`
+    /// (else -32000 with `data {otherClients}`, and the old model stays); after a swap the other
+    /// clients are sent `$/modelChanged {model}`.
+    /// Errors: -32003 (with `data {path|name, reason}`), -32008 for a failed download, -32000.
     @discardableResult
-    func load(_ source: Source, context: RequestContext?) throws -> LoadedModel {
+    func load(_ source: Source, force: Bool = false, context: RequestContext?) throws -> LoadedModel {
         let started = Date()
         let folder: URL
         let name: String?
@@ -65,15 +72,30 @@ final class ModelSession: @unchecked Sendable {
                     data["reason"] = .string("\(error)")
                     throw RPCError(.modelLoadFailed, "cannot load model '\(n)': \(error)", data: .object(data))
                 }
-                folder = try ModelSession.downloadModel(name: n, context: context)
+                folder = try ModelSession.downloadModel(name: n, context: context, stallSeconds: configuration.downloadStallSeconds)
             }
         }
         do {
-            let loaded = try LoadedModel(folder: folder, name: name)
+            let loaded = try LoadedModel(folder: folder, name: name, context: context)
+            if let previous = current, previous.fingerprint == loaded.fingerprint, previous.path == loaded.path {
+                return previous   // already loaded: nothing changes for anyone
+            }
+            let others = context?.otherClientCount() ?? 0
+            if current != nil, others > 0, !force {
+                throw RPCError(.serverBusy,
+                    "not swapping the model: \(others) other client(s) are connected and use \(current?.name ?? "the loaded model"); pass force: true to swap it under them",
+                    data: ["otherClients": .int(Int64(others))])
+            }
             lock.withLock { model = loaded }
             cache.removeAll()
+            if others > 0, let info = try? JSONValue(encoding: loaded.info) {
+                context?.notifyOtherClients(RPCNotification(method: "$/modelChanged", params: ["model": info]))
+            }
             logger.info("loaded model \(loaded.name) (\(loaded.fingerprint)) from \(loaded.path) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
             return loaded
+        } catch let error as RPCError where error.code == .requestCancelled || error.code == .serverBusy {
+            logger.info("model load from \(folder.path) ended (\(error.message)); the previous model stays")
+            throw error
         } catch {
             data["reason"] = .string("\(error)")
             throw RPCError(.modelLoadFailed, "cannot load model from \(folder.path): \(error)", data: .object(data))

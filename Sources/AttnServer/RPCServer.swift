@@ -8,12 +8,12 @@ import Logging
 ///
 /// Threading: each connection reads on its own thread and answers `.immediate` requests
 /// there; `.compute`/`.exclusive` requests run on the single compute thread, in arrival
-/// order across all clients.
+/// order across all clients (a model load included: it builds the new model on the compute
+/// thread and swaps it in at the end, so immediate requests keep being answered on the old one).
 public final class RPCServer: @unchecked Sendable {
     public let configuration: ServerConfiguration
     public let registry: MethodRegistry
     public let logger: Logger
-    let gate = SessionGate()
     let queue: ComputeQueue
 
     private let lock = NSLock()
@@ -24,7 +24,7 @@ public final class RPCServer: @unchecked Sendable {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
-        self.queue = ComputeQueue(capacity: configuration.maxQueue, gate: gate)
+        self.queue = ComputeQueue(capacity: configuration.maxQueue)
     }
 
     /// Serves one client on `connection` (starting its reader thread) and returns at once.
@@ -57,6 +57,21 @@ public final class RPCServer: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return sessions.count
+    }
+
+    /// Clients connected other than `clientID`.
+    func clientCount(except clientID: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return sessions.keys.filter { $0 != clientID }.count
+    }
+
+    /// Sends `notification` to every connected client but `clientID` (queued per client: never blocks).
+    func broadcast(_ notification: RPCNotification, except clientID: Int) {
+        lock.lock()
+        let others = sessions.filter { $0.key != clientID }.map(\.value)
+        lock.unlock()
+        for session in others { session.connection.send(.notification(notification)) }
     }
 
     /// Compute requests waiting behind the running one.
@@ -95,6 +110,9 @@ public final class RPCServer: @unchecked Sendable {
                     "maxQueue": .int(Int64(configuration.maxQueue)),
                     "maxListLength": .int(Int64(ProtocolLimits.maxListLength)),
                     "maxAttentionEntries": .int(Int64(ProtocolLimits.maxInlineEntries)),
+                    "maxSweepPoints": .int(Int64(ProtocolLimits.maxSweepPoints)),
+                    "maxEndToEndPasses": .int(Int64(ProtocolLimits.maxEndToEndPasses)),
+                    "maxOutputQueueBytes": .int(Int64(configuration.maxOutputQueueBytes)),
                 ],
             ],
         ]

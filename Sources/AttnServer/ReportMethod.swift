@@ -19,6 +19,15 @@ extension ModelSession {
             }
             var options = ReportOptions()
             options.title = p.title
+            if let model = self.current {
+                options.modelShapes[model.fingerprint] = (model.config.nLayer, model.config.nHead)
+                // The per-position heatmap labels positions with their tokens' text, when the run's model is loaded.
+                for run in runs where run.summary.method == "perPositionKL" && run.summary.model == model.fingerprint {
+                    let ids = run.params["text"]?.stringValue.map { model.tokenizer.encodeWithOffsets($0).map(\.id) }
+                        ?? run.params["tokens"]?.arrayValue?.compactMap(\.intValue)
+                    options.tokenPieces[run.summary.id] = ids?.map { model.tokenizer.piece($0) ?? "#\($0)" }
+                }
+            }
             let data = JSONWriter.data(try JSONValue(encoding: runs))
             do {
                 if p.format == .svg {

@@ -17,6 +17,10 @@ public final class RequestContext: @unchecked Sendable {
     public let logger: Logger
     /// `clientInfo.name` from the connection's `initialize`, when it gave one.
     public internal(set) var clientName: String?
+    /// How many other clients are connected to the daemon right now.
+    var otherClientCount: () -> Int = { 0 }
+    /// Sends a notification to every other connected client.
+    var notifyOtherClients: (RPCNotification) -> Void = { _ in }
 
     private let lock = NSLock()
     private var cancelled = false

@@ -1,17 +1,23 @@
 import Foundation
 import JSONRPC
 
-/// Delivers the one response of one request. A second answer is dropped (and logged by the
-/// caller), so "every request gets exactly one response" holds even when a cancel and a
-/// completion race.
+/// Delivers the one response of one request, serialised. A second answer is dropped (and
+/// logged by the caller), so "every request gets exactly one response" holds even when a
+/// cancel and a completion race.
+///
+/// No response body is larger than `maxResponseBytes`: a result that would be is replaced by
+/// -32602 with `data {field: "response", responseBytes, maxMessageBytes}`, so a client never
+/// receives a frame its own reader must refuse.
 final class Responder: @unchecked Sendable {
     let id: RequestID?
+    let maxResponseBytes: Int
     private let lock = NSLock()
     private var answered = false
-    private let deliver: (JSONValue) -> Void
+    private let deliver: (Data) -> Void
 
-    init(id: RequestID?, deliver: @escaping (JSONValue) -> Void) {
+    init(id: RequestID?, maxResponseBytes: Int = .max, deliver: @escaping (Data) -> Void) {
         self.id = id
+        self.maxResponseBytes = maxResponseBytes
         self.deliver = deliver
     }
 
@@ -23,7 +29,14 @@ final class Responder: @unchecked Sendable {
         answered = true
         lock.unlock()
         guard first else { return false }
-        deliver(RPCMessage.response(RPCResponse(id: id, outcome: outcome)).jsonValue)
+        var body = JSONWriter.data(RPCMessage.response(RPCResponse(id: id, outcome: outcome)).jsonValue)
+        if body.count > maxResponseBytes {
+            let error = RPCError(.invalidParams,
+                "invalid params: the response would be \(body.count) bytes, over the limit of \(maxResponseBytes) bytes (maxMessageBytes); ask for less (a shorter text, fewer thresholds or positions, exportPath instead of includeAttention)",
+                data: ["field": "response", "responseBytes": .int(Int64(body.count)), "maxMessageBytes": .int(Int64(maxResponseBytes))])
+            body = JSONWriter.data(RPCMessage.response(RPCResponse(id: id, outcome: .failure(error))).jsonValue)
+        }
+        deliver(body)
         return true
     }
 
@@ -34,12 +47,15 @@ final class Responder: @unchecked Sendable {
 /// (in the order of the batch's requests). Sends nothing when the batch held only notifications.
 final class BatchCollector: @unchecked Sendable {
     private let lock = NSLock()
-    private var slots: [JSONValue?] = []
+    private var slots: [Data?] = []
     private var remaining = 0
     private var sealed = false
-    private let send: (JSONValue) -> Void
+    private let maxResponseBytes: Int
+    private let send: (Data) -> Void
 
-    init(send: @escaping (JSONValue) -> Void) {
+    /// - Parameter maxResponseBytes: the bound on each response of the batch (see `Responder`).
+    init(maxResponseBytes: Int = .max, send: @escaping (Data) -> Void) {
+        self.maxResponseBytes = maxResponseBytes
         self.send = send
     }
 
@@ -50,7 +66,7 @@ final class BatchCollector: @unchecked Sendable {
         slots.append(nil)
         remaining += 1
         lock.unlock()
-        return Responder(id: id) { [self] response in fill(slot, response) }
+        return Responder(id: id, maxResponseBytes: maxResponseBytes) { [self] response in fill(slot, response) }
     }
 
     /// No more slots will be added; sends at once if every slot is already filled.
@@ -62,7 +78,7 @@ final class BatchCollector: @unchecked Sendable {
         if ready { flush() }
     }
 
-    private func fill(_ slot: Int, _ response: JSONValue) {
+    private func fill(_ slot: Int, _ response: Data) {
         lock.lock()
         slots[slot] = response
         remaining -= 1
@@ -75,6 +91,12 @@ final class BatchCollector: @unchecked Sendable {
         lock.lock()
         let responses = slots.compactMap { $0 }
         lock.unlock()
-        send(.array(responses))
+        var body = Data("[".utf8)
+        for (index, response) in responses.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(response)
+        }
+        body.append(UInt8(ascii: "]"))
+        send(body)
     }
 }

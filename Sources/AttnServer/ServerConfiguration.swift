@@ -13,12 +13,21 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxMessageBytes: Int
     /// `--cache-budget-bytes`: memory budget of the dense-pass cache, in bytes.
     public var cacheBudgetBytes: Int
+    /// `--max-output-queue-bytes`: response bytes one client may leave unread before it is
+    /// disconnected (its work cancelled); one frame larger than this is still sent when nothing
+    /// else is queued.
+    public var maxOutputQueueBytes: Int
+    /// `--download-stall-seconds`: a model download that brings fewer than 1 KiB in this many
+    /// seconds is ended (-32008, reason `stalled`).
+    public var downloadStallSeconds: Double
     /// Sent as `serverInfo.version`.
     public var serverVersion: String
 
     public static let defaultMaxQueue = 64
     public static let defaultMaxMessageBytes = 64 << 20
     public static let defaultCacheBudgetBytes = 1 << 30
+    public static let defaultMaxOutputQueueBytes = 64 << 20
+    public static let defaultDownloadStallSeconds = 30.0
     public static let protocolVersion = "1.0"
     public static let serverName = "attnd"
 
@@ -26,6 +35,8 @@ public struct ServerConfiguration: Sendable, Equatable {
                 maxQueue: Int = ServerConfiguration.defaultMaxQueue,
                 maxMessageBytes: Int = ServerConfiguration.defaultMaxMessageBytes,
                 cacheBudgetBytes: Int = ServerConfiguration.defaultCacheBudgetBytes,
+                maxOutputQueueBytes: Int = ServerConfiguration.defaultMaxOutputQueueBytes,
+                downloadStallSeconds: Double = ServerConfiguration.defaultDownloadStallSeconds,
                 serverVersion: String = "0.1.0") {
         self.model = model
         self.databasePath = databasePath
@@ -33,6 +44,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.maxQueue = maxQueue
         self.maxMessageBytes = maxMessageBytes
         self.cacheBudgetBytes = cacheBudgetBytes
+        self.maxOutputQueueBytes = maxOutputQueueBytes
+        self.downloadStallSeconds = downloadStallSeconds
         self.serverVersion = serverVersion
     }
 }

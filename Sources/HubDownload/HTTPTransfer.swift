@@ -7,8 +7,8 @@ import FoundationNetworking
 /// (pre-redirect) response kept: the hub puts `X-Repo-Commit` and `X-Linked-Etag` on its own
 /// 302 answer, not on the CDN's.
 ///
-/// Threading: `perform` blocks the calling thread; `onBody` runs on the session's delegate
-/// queue, one chunk at a time in order.
+/// Threading: `perform` blocks the calling thread, waking every 50 ms to ask `watchdog`
+/// whether to go on; `onBody` runs on the session's delegate queue, one chunk at a time in order.
 final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     struct Outcome {
         /// Final status code (after redirects).
@@ -24,6 +24,8 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     private var response: HTTPURLResponse?
     private var failure: Error?
     private var sinkError: Error?
+    /// Body bytes received so far (all chunks); nil until the final response's headers arrive.
+    private var receivedBytes: Int64?
     private let done = DispatchSemaphore(value: 0)
     private let onResponse: (Int, [String: String]) throws -> Void
     private let onBody: (Data) throws -> Void
@@ -37,8 +39,11 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     }
 
     /// Sends `request` and waits for the end of the body.
-    /// - Throws: the sink's error, or the transport error (`URLError`).
+    /// - Parameter watchdog: asked every 50 ms with the body bytes received so far (nil before
+    ///   the response's headers); an error it returns cancels the transfer, and `perform` throws it.
+    /// - Throws: the watchdog's or the sink's error, or the transport error (`URLError`).
     static func perform(_ request: URLRequest, timeout: TimeInterval,
+                        watchdog: @escaping (Int64?) -> Error? = { _ in nil },
                         onResponse: @escaping (Int, [String: String]) throws -> Void = { _, _ in },
                         onBody: @escaping (Data) throws -> Void = { _ in }) throws -> Outcome {
         let transfer = HTTPTransfer(onResponse: onResponse, onBody: onBody)
@@ -50,8 +55,17 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         queue.maxConcurrentOperationCount = 1
         let session = URLSession(configuration: configuration, delegate: transfer, delegateQueue: queue)
         defer { session.finishTasksAndInvalidate() }
-        session.dataTask(with: request).resume()
-        transfer.done.wait()
+        let task = session.dataTask(with: request)
+        task.resume()
+        while transfer.done.wait(timeout: .now() + 0.05) == .timedOut {
+            let received = transfer.lock.withLock { transfer.receivedBytes }
+            if let stop = watchdog(received) {
+                transfer.recordSinkError(stop)
+                task.cancel()
+                transfer.done.wait()
+                break
+            }
+        }
         transfer.lock.lock()
         defer { transfer.lock.unlock() }
         if let sinkError = transfer.sinkError { throw sinkError }
@@ -85,6 +99,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         }
         lock.lock()
         self.response = http
+        if receivedBytes == nil { receivedBytes = 0 }
         lock.unlock()
         do {
             try onResponse(http.statusCode, HTTPTransfer.lowercased(http.allHeaderFields))
@@ -96,6 +111,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        lock.withLock { receivedBytes = (receivedBytes ?? 0) + Int64(data.count) }
         do {
             try onBody(data)
         } catch {

@@ -14,6 +14,11 @@ public enum HubDownloadError: Error, Equatable, CustomStringConvertible {
     case incomplete(file: String, receivedBytes: Int64, expectedBytes: Int64)
     /// Creating folders, writing, renaming or linking failed.
     case disk(path: String, reason: String)
+    /// The caller cancelled the download (the partial file is kept for resuming).
+    case cancelled(file: String)
+    /// Fewer than `minimumBytes` arrived in `seconds` seconds (a trickling or frozen server);
+    /// the partial file is kept for resuming.
+    case stalled(file: String, receivedBytes: Int64, minimumBytes: Int, seconds: Double)
 
     public var description: String {
         switch self {
@@ -29,6 +34,10 @@ public enum HubDownloadError: Error, Equatable, CustomStringConvertible {
             return "\(file): the connection ended after \(received) of \(expected) bytes; run the download again to resume"
         case .disk(let path, let reason):
             return "cannot write \(path): \(reason)"
+        case .cancelled(let file):
+            return "the download of \(file) was cancelled; run it again to resume"
+        case .stalled(let file, let received, let minimum, let seconds):
+            return "\(file): stalled — fewer than \(minimum) bytes in \(String(format: "%g", seconds)) s (\(received) bytes received so far); the server is too slow or frozen; run the download again to resume"
         }
     }
 }

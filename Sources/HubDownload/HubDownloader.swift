@@ -23,6 +23,10 @@ public struct HubDownloader: Sendable {
     public let cacheRoot: URL
     /// Seconds without data before a request fails.
     public var timeout: TimeInterval = 60
+    /// A body that brings fewer than `stallMinimumBytes` in any `stallSeconds` is ended as
+    /// `stalled` (a server trickling a byte every few seconds never trips `timeout`).
+    public var stallSeconds: TimeInterval = 30
+    public var stallMinimumBytes = 1024
 
     public init(endpoint: URL, cacheRoot: URL) {
         self.endpoint = endpoint
@@ -36,19 +40,48 @@ public struct HubDownloader: Sendable {
     }
 
     /// Downloads `files` of `repo` at `revision`.
-    /// - Parameter progress: `(file, bytesDone, bytesTotal)` per received chunk (bytes; the
-    ///   total is nil when the server does not announce it). Bytes already on disk count as done.
+    /// - Parameters:
+    ///   - progress: `(file, bytesDone, bytesTotal)` per received chunk (bytes; the total is nil
+    ///     when the server does not announce it). Bytes already on disk count as done.
+    ///   - isCancelled: polled every 50 ms during each request (any thread); once true the
+    ///     request is cancelled and `download` throws `cancelled` within about 50 ms.
     /// - Returns: the snapshot folder `snapshots/<commit>`.
     /// - Throws: `HubDownloadError`.
     @discardableResult
     public func download(repo: String, revision: String = "main", files: [String] = HubDownloader.modelFiles,
-                         progress: @escaping (String, Int64, Int64?) -> Void = { _, _, _ in }) throws -> URL {
+                         progress: @escaping (String, Int64, Int64?) -> Void = { _, _, _ in },
+                         isCancelled: @escaping () -> Bool = { false }) throws -> URL {
         let layout = try HubCacheLayout(cacheRoot: cacheRoot, repo: repo)
+        let createdRepoFolder = !FileManager.default.fileExists(atPath: layout.repoFolder.path)
+        do {
+            return try download(layout, revision: revision, files: files, progress: progress, isCancelled: isCancelled)
+        } catch {
+            // A failed first pull leaves no empty `models--…` folder behind; partial blobs stay (they resume).
+            if createdRepoFolder, Self.holdsNoFiles(layout.repoFolder) { try? FileManager.default.removeItem(at: layout.repoFolder) }
+            throw error
+        }
+    }
+
+    /// True when `folder` (recursively) holds folders only.
+    static func holdsNoFiles(_ folder: URL) -> Bool {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isDirectoryKey]) else { return true }
+        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) != true {
+            return false
+        }
+        return true
+    }
+
+    private func download(_ layout: HubCacheLayout, revision: String, files: [String],
+                          progress: @escaping (String, Int64, Int64?) -> Void,
+                          isCancelled: @escaping () -> Bool) throws -> URL {
+        let repo = layout.repo
         try makeFolder(layout.blobsFolder)
         var snapshot: URL?
         for file in files {
+            if isCancelled() { throw HubDownloadError.cancelled(file: file) }
             let url = fileURL(repo: repo, revision: revision, file: file)
-            let head = try send(method: "HEAD", url: url, range: nil, repo: repo, revision: revision, file: file)
+            let head = try send(method: "HEAD", url: url, range: nil, repo: repo, revision: revision, file: file,
+                                watchdog: watchdog(file: file, isCancelled: isCancelled))
             let commit = head.firstHeaders["x-repo-commit"] ?? revision
             let etag = head.firstHeaders["x-linked-etag"] ?? head.firstHeaders["etag"] ?? head.headers["etag"]
             let blobName = HubCacheLayout.blobName(fromETag: etag)
@@ -57,7 +90,7 @@ public struct HubDownloader: Sendable {
             let blob = layout.blob(blobName)
             if !FileManager.default.fileExists(atPath: blob.path) {
                 try fetch(url: url, into: layout, blobName: blobName, total: total, repo: repo, revision: revision,
-                          file: file, progress: progress)
+                          file: file, progress: progress, watchdog: watchdog(file: file, isCancelled: isCancelled))
             } else if let total {
                 progress(file, total, total)
             }
@@ -74,9 +107,36 @@ public struct HubDownloader: Sendable {
             .appendingPathComponent(revision).appendingPathComponent(file)
     }
 
+    /// The per-request check: cancellation, then the stall rule (fewer than `stallMinimumBytes`
+    /// in a window of `stallSeconds`, windows back to back from the response's headers; the
+    /// wait for the headers is `timeout`'s business).
+    func watchdog(file: String, isCancelled: @escaping () -> Bool) -> (Int64?) -> Error? {
+        let window = WindowState()
+        let seconds = stallSeconds
+        let minimum = Int64(stallMinimumBytes)
+        return { receivedSoFar in
+            if isCancelled() { return HubDownloadError.cancelled(file: file) }
+            guard let received = receivedSoFar else { return nil }
+            let now = Date()
+            guard let start = window.start else {
+                window.start = now
+                window.bytesAtStart = received
+                return nil
+            }
+            guard now.timeIntervalSince(start) >= seconds else { return nil }
+            if received - window.bytesAtStart < minimum {
+                return HubDownloadError.stalled(file: file, receivedBytes: received, minimumBytes: Int(minimum), seconds: seconds)
+            }
+            window.start = now
+            window.bytesAtStart = received
+            return nil
+        }
+    }
+
     /// GETs the body into `<blob>.incomplete` (resuming), checks its size, renames it into place.
     private func fetch(url: URL, into layout: HubCacheLayout, blobName: String, total: Int64?, repo: String,
-                       revision: String, file: String, progress: @escaping (String, Int64, Int64?) -> Void) throws {
+                       revision: String, file: String, progress: @escaping (String, Int64, Int64?) -> Void,
+                       watchdog: @escaping (Int64?) -> Error?) throws {
         let partial = layout.incompleteBlob(blobName)
         let fileManager = FileManager.default
         if !fileManager.fileExists(atPath: partial.path) {
@@ -97,7 +157,7 @@ public struct HubDownloader: Sendable {
             let path = partial.path
             do {
                 _ = try send(method: "GET", url: url, range: range, repo: repo, revision: revision, file: file,
-                         onResponse: { status, _ in
+                         watchdog: watchdog, onResponse: { status, _ in
                              if status == 200, done > 0 {  // the server ignored Range: start again
                                  try handle.truncate(atOffset: 0)
                                  done = 0
@@ -128,6 +188,7 @@ public struct HubDownloader: Sendable {
 
     /// One request; maps transport failures and HTTP statuses to `HubDownloadError`.
     private func send(method: String, url: URL, range: String?, repo: String, revision: String, file: String,
+                      watchdog: @escaping (Int64?) -> Error?,
                       onResponse: @escaping (Int, [String: String]) throws -> Void = { _, _ in },
                       onBody: @escaping (Data) throws -> Void = { _ in }) throws -> HTTPTransfer.Outcome {
         var request = URLRequest(url: url)
@@ -138,7 +199,7 @@ public struct HubDownloader: Sendable {
         let outcome: HTTPTransfer.Outcome
         do {
             let accepting = Flag()
-            outcome = try HTTPTransfer.perform(request, timeout: timeout, onResponse: { status, headers in
+            outcome = try HTTPTransfer.perform(request, timeout: timeout, watchdog: watchdog, onResponse: { status, headers in
                 guard (200..<300).contains(status) else { return }  // error bodies are not written
                 accepting.value = true
                 try onResponse(status, headers)
@@ -197,6 +258,12 @@ public struct HubDownloader: Sendable {
             throw HubDownloadError.disk(path: file.path, reason: error.localizedDescription)
         }
     }
+}
+
+/// The stall rule's current window; read and written only by the thread waiting in `perform`.
+private final class WindowState: @unchecked Sendable {
+    var start: Date?
+    var bytesAtStart: Int64 = 0
 }
 
 /// A flag set and read on one serial delegate queue.

@@ -19,17 +19,17 @@ public enum FramerEvent: Equatable, Sendable {
 /// - Bytes may arrive in any split: one byte at a time, several messages in one read, a body
 ///   across many reads. The framer is byte-exact: a body is exactly the declared length.
 /// - A malformed header (line without `:`, bare LF, unreadable or conflicting length, missing
-///   `Content-Length`, over-long line or header) yields `.malformedHeader` and a search for
-///   the next `Content-Length` (case-insensitive) in the following bytes.
+///   `Content-Length`, a header section over `maxHeaderBytes` before its blank line) yields
+///   `.malformedHeader` and a search for the next `Content-Length` (case-insensitive) in the
+///   following bytes (Protocol/README.md §1).
 ///
 /// Value type; not thread-safe (one reader thread owns it).
 public struct MessageFramer {
     /// 64 MiB, the default limit on one message body, in bytes.
     public static let defaultMaxMessageBytes = 64 << 20
-    /// Longest accepted header line, in bytes.
-    public static let maxHeaderLineBytes = 4096
-    /// Most header lines accepted in one header block.
-    public static let maxHeaderLines = 32
+    /// Longest accepted header section, in bytes: every header line with its CRLF, before the
+    /// blank line that ends the section (8 KiB, Protocol/README.md §1).
+    public static let maxHeaderBytes = 8192
 
     /// Largest accepted body, in bytes.
     public let maxMessageBytes: Int
@@ -44,6 +44,8 @@ public struct MessageFramer {
     private var state: State = .header
     private var line: [UInt8] = []
     private var lineCount = 0
+    /// Bytes of the current header section read so far (complete lines with their CRLF).
+    private var headerBytes = 0
     private var contentLength: Int?
     private var body = Data()
 
@@ -130,12 +132,14 @@ public struct MessageFramer {
         state = .header
         line.removeAll(keepingCapacity: true)
         lineCount = 0
+        headerBytes = 0
         contentLength = nil
     }
 
     private mutating func malformed(_ reason: String) -> FramerEvent {
         line.removeAll(keepingCapacity: true)
         lineCount = 0
+        headerBytes = 0
         contentLength = nil
         state = .resync(matched: 0)
         return .malformedHeader(reason: reason)
@@ -144,8 +148,10 @@ public struct MessageFramer {
     private mutating func acceptHeaderByte(_ byte: UInt8) -> FramerEvent? {
         guard byte == 0x0A else {
             line.append(byte)
-            if line.count > MessageFramer.maxHeaderLineBytes {
-                return malformed("header line longer than \(MessageFramer.maxHeaderLineBytes) bytes")
+            // The blank line's CR may still come: a section is over the limit once its bytes
+            // so far, other than a lone pending CR, exceed it.
+            if headerBytes + line.count > MessageFramer.maxHeaderBytes + (line == [0x0D] ? 1 : 0) {
+                return malformed("header section longer than \(MessageFramer.maxHeaderBytes) bytes before its blank line")
             }
             return nil
         }
@@ -153,8 +159,9 @@ public struct MessageFramer {
         line.removeLast()
         if line.isEmpty { return endOfHeader() }
         lineCount += 1
-        if lineCount > MessageFramer.maxHeaderLines {
-            return malformed("more than \(MessageFramer.maxHeaderLines) header lines")
+        headerBytes += line.count + 2
+        if headerBytes > MessageFramer.maxHeaderBytes {
+            return malformed("header section longer than \(MessageFramer.maxHeaderBytes) bytes before its blank line")
         }
         let text = String(decoding: line, as: UTF8.self)
         line.removeAll(keepingCapacity: true)

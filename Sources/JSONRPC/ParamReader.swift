@@ -4,8 +4,10 @@
 /// throws `RPCError.invalidParams` (-32602) with `data` `{field, value, accepted}`. A field
 /// that is absent or `null` takes its default (or is "missing" when required). `finish()`
 /// refuses fields no getter asked for, so a misspelt `thresold` is an error, not a silent
-/// default. Numbers: integers must be JSON integers (`4.0` is refused); doubles accept both;
-/// NaN and infinities (e.g. `1e999`) are always refused.
+/// default. Numbers (Protocol/README.md §2): an integer field accepts any number with an
+/// integral value (`16` and `16.0`; `16.5` is refused); a real field accepts any number; a
+/// number that is not finite (`1e400` overflows a double to an infinity) is refused in every
+/// numeric field with `accepted: "a finite number"` and `value: null` (JSON cannot write it).
 ///
 /// Not thread-safe: one handler reads its params on one thread.
 public final class ParamReader {
@@ -55,10 +57,26 @@ public final class ParamReader {
 
     private func read<T>(_ field: String, accepted: String, _ convert: (JSONValue) -> T?) throws -> T? {
         guard let value = raw(field) else { return nil }
-        guard let converted = convert(value) else {
-            throw RPCError.invalidParams(field: fieldPath(field), value: value, accepted: accepted)
-        }
+        guard let converted = convert(value) else { throw refusal(fieldPath(field), value, accepted: accepted) }
         return converted
+    }
+
+    /// The -32602 for a refused value; a non-finite number is refused as such, whatever the range.
+    private func refusal(_ field: String, _ value: JSONValue, accepted: String) -> RPCError {
+        if case .double(let number) = value, !number.isFinite {
+            return RPCError.invalidParams(field: field, value: nil, accepted: NumberInterval.finite.description,
+                                          message: "invalid params: `\(field)` is not a finite number (it overflows a double); accepted: a finite number, \(accepted)")
+        }
+        return RPCError.invalidParams(field: field, value: value, accepted: accepted)
+    }
+
+    /// An integer field's value: a JSON integer, or a number with an integral value that fits in `Int`.
+    private static func integral(_ value: JSONValue) -> Int? {
+        switch value {
+        case .int: return value.intValue
+        case .double(let number): return number.rounded(.towardZero) == number ? Int(exactly: number) : nil
+        default: return nil
+        }
     }
 
     private func required<T>(_ field: String, accepted: String, _ value: T?) throws -> T {
@@ -103,7 +121,7 @@ public final class ParamReader {
 
     public func optionalInt(_ field: String, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
         try read(field, accepted: range.acceptedDescription) { value in
-            value.intValue.flatMap { range.contains($0) ? $0 : nil }
+            ParamReader.integral(value).flatMap { range.contains($0) ? $0 : nil }
         }
     }
 
@@ -160,7 +178,7 @@ public final class ParamReader {
         }
         return try elements.enumerated().map { position, item in
             guard let converted = element(item) else {
-                throw RPCError.invalidParams(field: "\(fieldPath(field))[\(position)]", value: item, accepted: elementAccepted)
+                throw refusal("\(fieldPath(field))[\(position)]", item, accepted: elementAccepted)
             }
             return converted
         }
@@ -173,7 +191,7 @@ public final class ParamReader {
 
     public func optionalIntArray(_ field: String, count: ClosedRange<Int>, element: ClosedRange<Int> = Int.min...Int.max) throws -> [Int]? {
         try array(field, count: count, noun: "integers", elementAccepted: element.acceptedDescription) { item in
-            item.intValue.flatMap { element.contains($0) ? $0 : nil }
+            ParamReader.integral(item).flatMap { element.contains($0) ? $0 : nil }
         }
     }
 

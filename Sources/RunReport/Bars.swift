@@ -29,7 +29,8 @@ extension SVGCanvas {
     /// Category labels under the bands of `area` (thinned to fit), rotated when `rotate`.
     mutating func categoryAxis(area: PlotArea, labels: [String], title: String, rotate: Bool) {
         let band = area.width / Double(max(labels.count, 1))
-        let shown = thinnedColumns(count: labels.count, width: area.width, minSpacing: rotate ? 12 : 22)
+        // Rotated labels need about 24 px each to stay legible; the rest are left out (thinned).
+        let shown = thinnedColumns(count: labels.count, width: area.width, minSpacing: rotate ? 24 : 22)
         for i in shown {
             let x = area.x + (Double(i) + 0.5) * band
             if rotate {

@@ -19,7 +19,9 @@ enum HTMLDocument {
     table.params td { font-family: "DejaVu Sans Mono", Menlo, monospace; word-break: break-all; }
     table.numbers td { font-variant-numeric: tabular-nums; text-align: right; }
     figure { margin: 16px 0 24px; }
-    figure svg { max-width: 100%; height: auto; display: block; }
+    figure .figure-body svg { width: 100%; height: auto; display: block; }
+    div.table-scroll { overflow-x: auto; max-width: 100%; }
+    table.numbers th { word-break: normal; hyphens: manual; }
     figcaption { font-size: 0.88em; color: #333333; max-width: 60em; margin-top: 6px; line-height: 1.4; }
     details summary { cursor: pointer; font-size: 0.9em; color: #333333; }
     @media print { section.run, figure { break-inside: avoid-page; } main { max-width: none; } }
@@ -29,8 +31,10 @@ enum HTMLDocument {
         var figureNumber = 0
         func figureHTML(_ figure: Figure) -> String {
             figureNumber += 1
+            // As wide as the text column, but a small drawing is enlarged at most 1.75 times.
+            let widest = NumberFormat.coordinate(figure.canvas.width * 1.75)
             return "<figure id=\"figure-\(figureNumber)\" class=\"figure\" data-name=\"\(XMLText.escape(figure.name))\">"
-                + figure.svg(standalone: false)
+                + "<div class=\"figure-body\" style=\"max-width: \(widest)px\">" + figure.svg(standalone: false) + "</div>"
                 + "<figcaption><strong>Figure \(figureNumber). \(XMLText.escape(figure.title)).</strong> \(XMLText.escape(figure.caption))</figcaption></figure>"
         }
 

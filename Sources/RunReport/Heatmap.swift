@@ -87,9 +87,16 @@ extension SVGCanvas {
 
 /// Columns to label so that labels stay at least `minSpacing` pixels apart: every k-th,
 /// starting at 0. Returns all columns when they fit.
-func thinnedColumns(count: Int, width: Double, minSpacing: Double = 11) -> [Int] {
+/// - Parameter roundStep: round the step up to 1, 2 or 5 × 10^k, so labelled positions read
+///   0, 20, 40, … rather than 0, 15, 30, ….
+func thinnedColumns(count: Int, width: Double, minSpacing: Double = 11, roundStep: Bool = false) -> [Int] {
     guard count > 0 else { return [] }
     let fits = max(1, Int(width / minSpacing))
-    let step = max(1, Int((Double(count) / Double(fits)).rounded(.up)))
+    var step = max(1, Int((Double(count) / Double(fits)).rounded(.up)))
+    if roundStep, step > 1 {
+        var decade = 1
+        while decade * 10 <= step { decade *= 10 }
+        step = [1, 2, 5, 10].map { $0 * decade }.first { $0 >= step } ?? step
+    }
     return Array(stride(from: 0, to: count, by: step))
 }

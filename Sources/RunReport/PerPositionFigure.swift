@@ -1,3 +1,5 @@
+import AttnProtocol
+
 /// Figure 3: per-position divergence as a (layers × positions) heatmap with the token text
 /// under the x axis (thinned when T is large).
 enum PerPositionFigure {
@@ -13,7 +15,8 @@ enum PerPositionFigure {
         let area = PlotArea(x: margin.left, y: margin.top, width: plotWidth, height: Double(rows) * cellHeight)
         var canvas = SVGCanvas(width: margin.left + plotWidth + margin.right, height: margin.top + area.height + margin.bottom)
 
-        let labelled = thinnedColumns(count: columns, width: plotWidth)
+        // Token labels are rotated: about 22 px each keeps them legible (654 positions: 33 labels, every 20th).
+        let labelled = thinnedColumns(count: columns, width: plotWidth, minSpacing: 22, roundStep: true)
         let thinned = labelled.count < columns
         let tokens = run.tokenTexts
         func label(_ t: Int) -> String {
@@ -30,25 +33,25 @@ enum PerPositionFigure {
         }
         let spec = HeatmapSpec(values: run.values, range: (0, hi), rowLabels: run.layerIndices.map(String.init),
                                columnLabels: labelled.map { ($0, label($0)) }, rowTitle: "layer",
-                               columnTitle: "query position (token)", colorBarTitle: "\(run.metric) (\(unit))", tooltip: tooltip)
+                               columnTitle: "query position (token)", colorBarTitle: "\(run.metric.rawValue) (\(unit))", tooltip: tooltip)
         canvas.heatmap(area: area, spec: spec)
         canvas.colorBar(x: area.right + 14, y: area.y, height: max(area.height, 120), range: spec.range,
                         title: spec.colorBarTitle)
 
-        var caption = "Per-position \(run.metric) for run \(run.run.shortID)"
+        var caption = "Per-position \(run.metric.rawValue) for run \(run.run.shortID)"
         let settings = ["threshold", "blockSize"].compactMap { key in
-            LooseJSON.double(run.run.params[key]).map { "\(key) \(NumberFormat.value($0))" }
+            run.run.params[key]?.doubleValue.map { "\(key) \(NumberFormat.value($0))" }
         }
         if !settings.isEmpty { caption += " (\(settings.joined(separator: ", ")))" }
         caption += ": one row per layer, one column per query position; each cell is the mean over heads (\(unit)), colour scale from 0 to \(NumberFormat.value(hi))."
         if tokens == nil {
-            caption += " The run stored no token text: positions are labelled by index."
+            caption += " Positions are labelled by index: their tokens' text needs the run's model loaded in the daemon that renders the report."
         } else {
             caption += thinned ? " Every \(labelled.count > 1 ? labelled[1] : columns)th position is labelled (index and token)" : " Tokens under the axis"
             caption += "; spaces are shown as ␣, newlines as ↵."
         }
         let missing = rows * columns - present.count
         if missing > 0 { caption += " \(missing) grey cell\(missing == 1 ? " has" : "s have") no value." }
-        return Figure(name: "per-position-\(run.run.shortID).svg", title: "Per-position \(run.metric)", caption: caption, canvas: canvas)
+        return Figure(name: "per-position-\(run.run.shortID).svg", title: "Per-position \(run.metric.rawValue)", caption: caption, canvas: canvas)
     }
 }

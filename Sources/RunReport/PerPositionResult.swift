@@ -1,36 +1,31 @@
+import AttnProtocol
 import Foundation
 
-/// One stored `perPositionKL` run: a (L, T) grid of per-query-position values.
+/// One stored `perPositionKL` run (`AttnProtocol.PerPositionKLResponse`): a (L, T) grid of
+/// per-query-position values.
 struct PerPositionResult {
     var run: StoredRun
     /// Layer indices, one per row.
     var layerIndices: [Int]
-    /// (L, T): `nil` where a value was missing or null.
+    /// (L, T)
     var values: [[Double?]]
     /// T: the longest row.
     var numPositions: Int
-    /// Token text per position when the result carried it (`pieces`, or `tokens` as strings).
+    /// Token text per position, when the caller knows it (`ReportOptions.tokenPieces`).
     var tokenTexts: [String]?
-    /// `attentionKL` (default), `seedKL` or `prunedMass`.
-    var metric: String
+    var metric: PositionMetric
 
-    init?(run: StoredRun) {
-        guard run.method == "perPositionKL", let result = run.result else { return nil }
+    /// Nil unless the run is a `perPositionKL` with a result. - Throws: when the result does not decode.
+    init?(run: StoredRun, tokenTexts: [String]?) throws {
+        guard run.method == "perPositionKL", let response = try run.decodedResult(PerPositionKLResponse.self) else { return nil }
         self.run = run
-        let layers = LooseJSON.objects(result["layers"])
-        layerIndices = layers.enumerated().map { LooseJSON.int($1["layer"]) ?? $0 }
-        values = layers.map { layer in ((layer["values"] as? [Any]) ?? []).map { LooseJSON.double($0) } }
+        layerIndices = response.body.layers.map(\.layer)
+        values = response.body.layers.map { $0.values.map(Optional.some) }
         numPositions = values.map(\.count).max() ?? 0
-        metric = (run.params["metric"] as? String) ?? (result["metric"] as? String) ?? "attentionKL"
-        if let pieces = result["pieces"] as? [String] {
-            tokenTexts = pieces
-        } else if let tokens = result["tokens"] as? [Any], let strings = tokens as? [String] {
-            tokenTexts = strings
-        } else {
-            tokenTexts = nil
-        }
+        metric = response.body.metric
+        self.tokenTexts = tokenTexts
     }
 
     /// The value's unit for axis and colour-bar labels.
-    var unit: String { metric == "prunedMass" ? "fraction" : "nats" }
+    var unit: String { metric == .prunedMass ? "fraction" : "nats" }
 }

@@ -1,3 +1,5 @@
+import AttnProtocol
+
 /// Figure 4: for a profile run, (layers × heads) heatmaps of sink mass, entropy and block
 /// sparsity at one threshold, side by side.
 enum ProfileFigure {
@@ -23,8 +25,8 @@ enum ProfileFigure {
             profile.heads.map { row in (0..<heads).map { h in h < row.count ? value(row[h]) : nil } }
         }
         var panels: [(title: String, unit: String, values: [[Double?]])] = [
-            ("sinkMass", "fraction", grid(\.sinkMass)),
-            ("entropy", "nats", grid(\.entropy)),
+            ("sinkMass", "fraction", grid { $0.sinkMass }),
+            ("entropy", "nats", grid { $0.entropy }),
         ]
         if let (t, _) = threshold {
             panels.append(("block sparsity at \(NumberFormat.value(t))", "fraction", grid { $0.blockFraction(threshold: t) }))

@@ -1,53 +1,30 @@
+import AttnProtocol
 import Foundation
 
-/// One head's profile (`profileAttention` result, `layers[].heads[]`).
-struct ProfileHead {
-    var head: Int
-    var entrySparsity: Double?
-    var entrySparsitySeed: Double?
-    /// Mean row entropy, nats.
-    var entropy: Double?
-    /// Mean weight on key 0 (fraction).
-    var sinkMass: Double?
-    /// Mean weight inside the query's own block (fraction).
-    var localMass: Double?
-    /// threshold → share of visible (query, block) pairs below it.
-    var blockFractions: [(threshold: Double, fraction: Double?, fractionSeed: Double?)]
-
+extension ProfileHead {
+    /// The share of visible (query, block) pairs below `threshold` (relative tolerance 1e-9).
     func blockFraction(threshold: Double) -> Double? {
-        blockFractions.first { abs($0.threshold - threshold) <= 1e-9 * max(abs(threshold), 1e-300) }?.fraction
+        blocks.first { abs($0.threshold - threshold) <= 1e-9 * max(abs(threshold), 1e-300) }?.fraction
     }
 }
 
-/// One stored `profileAttention` run: (L, H) head statistics.
+/// One stored `profileAttention` run (`AttnProtocol.ProfileAttentionResponse`): (L, H) head statistics.
 struct ProfileResult {
     var run: StoredRun
     var layerIndices: [Int]
     /// (L, H)
     var heads: [[ProfileHead]]
-    /// The result's `summary` object, shown as a table.
-    var summary: [String: Any]
+    /// The mean over every layer and head; nil for a `texts` profile.
+    var summary: ProfileSummary?
 
-    init?(run: StoredRun) {
-        guard run.method == "profileAttention", let result = run.result else { return nil }
+    /// Nil unless the run is a `profileAttention` with a result. - Throws: when the result does not decode.
+    init?(run: StoredRun) throws {
+        guard run.method == "profileAttention", let response = try run.decodedResult(ProfileAttentionResponse.self) else { return nil }
         self.run = run
-        let layers = LooseJSON.objects(result["layers"])
-        layerIndices = layers.enumerated().map { LooseJSON.int($1["layer"]) ?? $0 }
-        heads = layers.map { layer in
-            LooseJSON.objects(layer["heads"]).enumerated().map { offset, h in
-                ProfileHead(head: LooseJSON.int(h["head"]) ?? offset,
-                            entrySparsity: LooseJSON.double(h["entrySparsity"]),
-                            entrySparsitySeed: LooseJSON.double(h["entrySparsitySeed"]),
-                            entropy: LooseJSON.double(h["entropy"]),
-                            sinkMass: LooseJSON.double(h["sinkMass"]),
-                            localMass: LooseJSON.double(h["localMass"]),
-                            blockFractions: LooseJSON.objects(h["blocks"]).compactMap { b in
-                                guard let t = LooseJSON.double(b["threshold"]) else { return nil }
-                                return (t, LooseJSON.double(b["fraction"]), LooseJSON.double(b["fractionSeed"]))
-                            })
-            }
-        }
-        summary = LooseJSON.object(result["summary"]) ?? [:]
+        let layers = response.body.layers ?? []
+        layerIndices = layers.map(\.layer)
+        heads = layers.map(\.heads)
+        summary = response.body.summary
     }
 
     /// H: the widest layer.
@@ -56,7 +33,7 @@ struct ProfileResult {
     /// Every block threshold that occurs, ascending.
     var thresholds: [Double] {
         var seen: [Double] = []
-        for layer in heads { for h in layer { for b in h.blockFractions
+        for layer in heads { for h in layer { for b in h.blocks
             where !seen.contains(where: { abs($0 - b.threshold) <= 1e-9 * max(abs(b.threshold), 1e-300) }) {
             seen.append(b.threshold)
         } } }

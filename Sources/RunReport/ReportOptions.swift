@@ -8,6 +8,13 @@ public struct ReportOptions {
     /// The block threshold for a profile run's block-sparsity heatmap. Default, or when a
     /// run lacks it: the run's smallest threshold.
     public var profileThreshold: Double?
+    /// Token texts per position of a `perPositionKL` run, by run id, for the heatmap's x axis
+    /// (the run stores its text, not its tokens' pieces). Runs without an entry are labelled
+    /// by position.
+    public var tokenPieces: [String: [String]] = [:]
+    /// (nLayer, nHead) per model fingerprint, so a sweep's `fullyPrunedRows` can be shown as a
+    /// share of its L·H·T rows. Runs of models not listed show the counts only.
+    public var modelShapes: [String: (layers: Int, heads: Int)] = [:]
 
     public init() {}
 }

@@ -21,15 +21,24 @@ struct RunFigures {
             note = "This run has no result (status: \(run.status ?? "unknown")), so there is nothing to draw."
             return
         }
-        if let sweep = SweepResult(run: run) {
-            figures = [LayerBarsFigure.make(sweep, selection: options.pointSelection),
-                       HonestVsNotebookFigure.make(sweep)].compactMap { $0 }
-            if !sweep.points.isEmpty { tablesHTML = HTMLTables.sweepPoints(sweep) }
-        } else if let perPosition = PerPositionResult(run: run) {
-            figures = [PerPositionFigure.make(perPosition)].compactMap { $0 }
-        } else if let profile = ProfileResult(run: run) {
-            figures = [ProfileFigure.make(profile, threshold: options.profileThreshold)].compactMap { $0 }
-            tablesHTML = HTMLTables.summary(profile.summary)
+        do {
+            if let sweep = try SweepResult(run: run, options: options) {
+                figures = [LayerBarsFigure.make(sweep, selection: options.pointSelection),
+                           HonestVsNotebookFigure.make(sweep)].compactMap { $0 }
+                if !sweep.points.isEmpty { tablesHTML = HTMLTables.sweepPoints(sweep) }
+            } else if let perPosition = try PerPositionResult(run: run, tokenTexts: options.tokenPieces[run.id]) {
+                figures = [PerPositionFigure.make(perPosition)].compactMap { $0 }
+            } else if let profile = try ProfileResult(run: run) {
+                figures = [ProfileFigure.make(profile, threshold: options.profileThreshold)].compactMap { $0 }
+                tablesHTML = HTMLTables.summary(profile.summary)
+            }
+        } catch let error as DecodingError {
+            let (field, hint) = ReportError.describe(error)
+            note = "This run's result does not have the \(run.method) shape of the protocol (result.\(field) \(hint)), so it is not drawn."
+            return
+        } catch {
+            note = "This run's result cannot be read (\(error)), so it is not drawn."
+            return
         }
         if figures.isEmpty {
             note = "This \(run.method) run has nothing to plot: its result holds no points or layers."

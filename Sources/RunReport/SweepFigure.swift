@@ -1,3 +1,5 @@
+import AttnProtocol
+
 import Foundation
 
 /// Figure 1: sparsity against divergence. One panel per block size; in each, every run's
@@ -38,8 +40,9 @@ enum SweepFigure {
         var xDomain = LinearScale.niceDomain(lo: xs.min() ?? 0, hi: xs.max() ?? 1)
         xDomain = (max(0, xDomain.lo), min(1, xDomain.hi))
         if xDomain.hi <= xDomain.lo { xDomain = (0, 1) }
-        let yValues = allPoints.compactMap(\.attentionKL) + allPoints.compactMap { $0.endToEnd?.outputKL }
+        let yValues = allPoints.map(\.attentionKL) + allPoints.compactMap { $0.endToEnd?.outputKL }
         var clamped = 0
+        var flagged = 0
 
         for (panel, blockSize) in blockSizes.enumerated() {
             let origin = (x: Double(panel % columns) * panelWidth, y: legendHeight + Double(panel / columns) * panelHeight)
@@ -61,8 +64,8 @@ enum SweepFigure {
             for (i, sweep) in sweeps.enumerated() {
                 let points = sweep.points.filter { $0.blockSize == blockSize }.sorted { $0.prunedBlockFraction < $1.prunedBlockFraction }
                 let color = ColorScale.categorical(i), shape = MarkerShape.forIndex(i)
-                let attention = points.compactMap { p in p.attentionKL.map { (p, $0) } }
-                let output = points.compactMap { p in p.endToEnd?.outputKL.map { (p, $0) } }
+                let attention = points.map { p in (p, p.attentionKL) }
+                let output = points.compactMap { p in p.endToEnd.map { (p, $0.outputKL) } }
                 canvas.polyline(output.map { (x.map($0.0.prunedBlockFraction), y.map($0.1)) }, stroke: color, dash: "5 3",
                                 cssClass: "series output-kl")
                 canvas.polyline(attention.map { (x.map($0.0.prunedBlockFraction), y.map($0.1)) }, stroke: color,
@@ -78,25 +81,32 @@ enum SweepFigure {
                     let px = x.map(p.prunedBlockFraction), py = y.map(kl)
                     canvas.marker(shape, x: px, y: py, color: color, hollow: false, cssClass: "marker attention-kl",
                                   tooltip: "run \(sweep.run.shortID), \(p.name): prunedBlockFraction \(NumberFormat.value(p.prunedBlockFraction)), attentionKL \(NumberFormat.value(kl)) nats")
-                    canvas.text(p.thresholdLabel, x: px + 6, y: py - 6, size: 8.5, fill: "#333333", cssClass: "point-label")
+                    let dominated = sweep.fallbackDominates(p)
+                    if dominated {
+                        flagged += 1
+                        canvas.marker(.circle, x: px, y: py, color: "#000000", hollow: true, radius: 8.5, cssClass: "fallback-dominated",
+                                      tooltip: "\(p.name): \(NumberFormat.value(sweep.denseFallbackShare(p) ?? 0)) of rows kept dense (fallback)")
+                    }
+                    canvas.text(p.thresholdLabel + (dominated ? " (dense)" : ""), x: px + 6, y: py - 6, size: 8.5, fill: "#333333",
+                                cssClass: "point-label")
                 }
             }
             canvas.addRaw("</g>")
         }
         return Figure(name: "sweep-divergence.svg", title: "Sparsity against divergence",
-                      caption: caption(sweeps, hasOutputKL: hasOutputKL, clamped: clamped,
+                      caption: caption(sweeps, hasOutputKL: hasOutputKL, clamped: clamped, flagged: flagged,
                                        floor: LogScale.fitting(yValues, range: (0, 1)).loExponent),
                       canvas: canvas)
     }
 
     static func runLabel(_ sweep: SweepResult, distinguishSelection: Bool) -> String {
         var label = "run \(sweep.run.shortID)"
-        if let t = sweep.numTokens { label += ", \(t) tokens" }
-        if distinguishSelection, let s = sweep.points.first?.selection { label += ", \(s)" }
+        label += ", \(sweep.numTokens) tokens"
+        if distinguishSelection, let s = sweep.points.first?.selection { label += ", \(s.rawValue)" }
         return label
     }
 
-    private static func caption(_ sweeps: [SweepResult], hasOutputKL: Bool, clamped: Int, floor: Int) -> String {
+    private static func caption(_ sweeps: [SweepResult], hasOutputKL: Bool, clamped: Int, flagged: Int, floor: Int) -> String {
         var s = "Sparsity against divergence for \(sweeps.count) run\(sweeps.count == 1 ? "" : "s"), one panel per block size. "
         s += "x: prunedBlockFraction, the share of causally visible (query, block) pairs the rule skipped. "
         s += "y (log scale, nats): attentionKL, the mean KL(Q‖P) = −ln(kept mass) of the renormalised pruned attention"
@@ -105,8 +115,9 @@ enum SweepFigure {
         if clamped > 0 {
             s += " \(clamped) value\(clamped == 1 ? " is" : "s are") below 1e\(floor) nats (0 when nothing was pruned) and drawn on the bottom edge at the floor 1e\(floor)."
         }
-        let skipped = sweeps.map(\.skippedPoints).reduce(0, +)
-        if skipped > 0 { s += " \(skipped) point\(skipped == 1 ? "" : "s") without blockSize, threshold or prunedBlockFraction left out." }
+        if flagged > 0 {
+            s += " \(flagged) ringed point\(flagged == 1 ? "" : "s") (labelled “dense”) kept most rows dense because the rule would have pruned every visible block: there prunedBlockFraction reflects that fallback, not the rule, which is why a larger threshold can sit left of a smaller one."
+        }
         return s
     }
 }

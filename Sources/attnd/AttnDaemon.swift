@@ -9,7 +9,8 @@ import Logging
 struct AttnDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attnd",
-        abstract: "The SelectAttention daemon: GPT-2 attention analyses over JSON-RPC (LSP framing).")
+        abstract: "The SelectAttention daemon: GPT-2 attention analyses over JSON-RPC (LSP framing).",
+        version: "attnd \(ServerConfiguration().serverVersion) (protocol \(ServerConfiguration.protocolVersion))")
 
     @Flag(help: "Serve one client on stdin/stdout (what editors spawn).")
     var stdio = false
@@ -38,6 +39,12 @@ struct AttnDaemon: ParsableCommand {
     @Option(help: "Memory budget of the dense-pass cache, in bytes.")
     var cacheBudgetBytes = ServerConfiguration.defaultCacheBudgetBytes
 
+    @Option(help: "Response bytes a client may leave unread before it is disconnected and its work cancelled.")
+    var maxOutputQueueBytes = ServerConfiguration.defaultMaxOutputQueueBytes
+
+    @Option(help: "A model download bringing under 1 KiB in this many seconds is ended as stalled.")
+    var downloadStallSeconds = ServerConfiguration.defaultDownloadStallSeconds
+
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -48,6 +55,10 @@ struct AttnDaemon: ParsableCommand {
         if maxClients < 1 { throw ValidationError("--max-clients must be ≥ 1 (got \(maxClients))") }
         if maxQueue < 0 { throw ValidationError("--max-queue must be ≥ 0 (got \(maxQueue))") }
         if maxMessageBytes < 1 { throw ValidationError("--max-message-bytes must be ≥ 1 (got \(maxMessageBytes))") }
+        if maxOutputQueueBytes < 1 { throw ValidationError("--max-output-queue-bytes must be ≥ 1 (got \(maxOutputQueueBytes))") }
+        if !(downloadStallSeconds > 0 && downloadStallSeconds <= 86_400) {
+            throw ValidationError("--download-stall-seconds must be in (0, 86400] (got \(downloadStallSeconds))")
+        }
         if cacheBudgetBytes < 0 { throw ValidationError("--cache-budget-bytes must be ≥ 0 (got \(cacheBudgetBytes))") }
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(logLevel))")
@@ -80,7 +91,8 @@ struct AttnDaemon: ParsableCommand {
 
         let configuration = ServerConfiguration(
             model: model, databasePath: db, historyEnabled: !noHistory, maxQueue: maxQueue,
-            maxMessageBytes: maxMessageBytes, cacheBudgetBytes: cacheBudgetBytes)
+            maxMessageBytes: maxMessageBytes, cacheBudgetBytes: cacheBudgetBytes,
+            maxOutputQueueBytes: maxOutputQueueBytes, downloadStallSeconds: downloadStallSeconds)
         let registry = MethodRegistry()
         do {
             try registerAnalysisMethods(into: registry, configuration: configuration, logger: logger)

@@ -79,7 +79,8 @@ final class SocketListener {
                 continue
             }
             let connection = Connection(readFD: client, writeFD: client, maxMessageBytes: maxMessageBytes,
-                                        label: "socket fd \(client)")
+                                        label: "socket fd \(client)",
+                                        outputQueueLimit: server.configuration.maxOutputQueueBytes)
             server.serve(connection)
         }
     }

@@ -17,8 +17,8 @@ struct GoldenCase: Decodable {
             keepLocal = try c.decode(Bool.self, forKey: .keepLocal)
             result = try SweepPointResult(from: decoder)
         }
-        var point: SweepPoint {
-            SweepPoint(selection: result.selection, blockSize: result.blockSize, value: result.threshold,
+        var point: SweepSetting {
+            SweepSetting(selection: result.selection, blockSize: result.blockSize, value: result.threshold,
                        keep: KeepPolicy(keepSink: keepSink, keepLocal: keepLocal))
         }
     }

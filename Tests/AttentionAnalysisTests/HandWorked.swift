@@ -20,7 +20,7 @@ enum HandWorked {
     ]
 
     /// Runs one point over a single-layer attention `(H, T, T)` and returns its result.
-    static func sweep(_ attention: [Float], heads: Int = 1, tokens: Int, _ point: SweepPoint,
+    static func sweep(_ attention: [Float], heads: Int = 1, tokens: Int, _ point: SweepSetting,
                       eps: Double = 1e-12) throws -> SweepPointResult {
         let acc = try SweepAccumulator(points: [point], tokens: tokens, heads: heads, layers: 1, seedEpsilon: eps)
         try attention.withUnsafeBufferPointer { try acc.consume(layer: 0, attention: $0) }
@@ -28,7 +28,7 @@ enum HandWorked {
     }
 
     /// Per-position values of one layer for one point and metric.
-    static func perPosition(_ attention: [Float], heads: Int = 1, tokens: Int, _ point: SweepPoint,
+    static func perPosition(_ attention: [Float], heads: Int = 1, tokens: Int, _ point: SweepSetting,
                             metric: PerPositionMetric, segmentSize: Int? = nil) throws -> PerPositionLayer {
         let acc = try PerPositionAccumulator(point: point, metric: metric, segmentSize: segmentSize, tokens: tokens,
                                              heads: heads, layers: 1)
@@ -37,7 +37,7 @@ enum HandWorked {
     }
 
     /// The attention after the intervention for `point`.
-    static func pruned(_ attention: [Float], heads: Int = 1, tokens: Int, _ point: SweepPoint) throws -> [Float] {
+    static func pruned(_ attention: [Float], heads: Int = 1, tokens: Int, _ point: SweepSetting) throws -> [Float] {
         var copy = attention
         let intervention = try AttentionIntervention(point: point, heads: heads, tokens: tokens)
         try copy.withUnsafeMutableBufferPointer { try intervention.closure(0, $0) }

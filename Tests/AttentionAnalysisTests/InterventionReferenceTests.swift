@@ -10,7 +10,7 @@ import SyntheticAttention
 /// within 1e-6 relative (Float rounding of `x / keptMass`, which the intervention computes as
 /// a multiplication by the reciprocal).
 final class InterventionReferenceTests: XCTestCase {
-    private func referenceRow(_ row: [Float], query q: Int, _ point: SweepPoint) -> [Float]? {
+    private func referenceRow(_ row: [Float], query q: Int, _ point: SweepSetting) -> [Float]? {
         let b = point.blockSize, n = q + 1, blocks = (n + b - 1) / b
         var mass = [Double](repeating: 0, count: blocks), maximum = [Float](repeating: 0, count: blocks)
         for k in 0..<n {
@@ -44,15 +44,15 @@ final class InterventionReferenceTests: XCTestCase {
     func testMatchesPlainRuleEvaluation() throws {
         let h = 2, t = 70
         let attention = SyntheticAttention.layer(heads: h, tokens: t, spread: 3, seed: 7)
-        var points: [SweepPoint] = []
+        var points: [SweepSetting] = []
         for b in [5, 8, 16] {
             for keep in [KeepPolicy.none, KeepPolicy(keepSink: true), KeepPolicy(keepSink: true, keepLocal: true)] {
-                points += [SweepPoint(selection: .threshold, blockSize: b, value: 0.02, keep: keep),
-                           SweepPoint(selection: .threshold, blockSize: b, value: 0.1, keep: keep),
-                           SweepPoint(selection: .coverage, blockSize: b, value: 0.8, keep: keep),
-                           SweepPoint(selection: .coverage, blockSize: b, value: 1, keep: keep),
-                           SweepPoint(selection: .topK, blockSize: b, value: 2, keep: keep),
-                           SweepPoint(selection: .topK, blockSize: b, value: 20, keep: keep)]
+                points += [SweepSetting(selection: .threshold, blockSize: b, value: 0.02, keep: keep),
+                           SweepSetting(selection: .threshold, blockSize: b, value: 0.1, keep: keep),
+                           SweepSetting(selection: .coverage, blockSize: b, value: 0.8, keep: keep),
+                           SweepSetting(selection: .coverage, blockSize: b, value: 1, keep: keep),
+                           SweepSetting(selection: .topK, blockSize: b, value: 2, keep: keep),
+                           SweepSetting(selection: .topK, blockSize: b, value: 20, keep: keep)]
             }
         }
         var changedRows = 0
@@ -79,7 +79,7 @@ final class InterventionReferenceTests: XCTestCase {
     func testPerHeadApplyMatchesTheLayerCall() throws {
         let h = 3, t = 40
         let attention = SyntheticAttention.layer(heads: h, tokens: t, spread: 3, seed: 11)
-        let point = SweepPoint(selection: .threshold, blockSize: 8, value: 0.05)
+        let point = SweepSetting(selection: .threshold, blockSize: 8, value: 0.05)
         let layerResult = try HandWorked.pruned(attention, heads: h, tokens: t, point)
         let intervention = try AttentionIntervention(point: point, heads: h, tokens: t, threadCount: 2)
         var perHead = attention

@@ -5,7 +5,7 @@ final class InterventionTests: XCTestCase {
     /// 4×4, B = 2, τ = .2: q2 = [.125 .125 | .75] → [0 0 1]; q3 = [.0625 .0625 | .125 .75]
     /// → [0 0 .125/.875 .75/.875]; q0, q1 prune nothing and stay bit-identical.
     func testThresholdPrunesAndRenormalises() throws {
-        let out = try HandWorked.pruned(HandWorked.fourByFour, tokens: 4, SweepPoint(selection: .threshold, blockSize: 2, value: 0.2))
+        let out = try HandWorked.pruned(HandWorked.fourByFour, tokens: 4, SweepSetting(selection: .threshold, blockSize: 2, value: 0.2))
         XCTAssertEqual(Array(out[0..<8]), Array(HandWorked.fourByFour[0..<8]))
         XCTAssertEqual(Array(out[8..<12]), [0, 0, 1, 0])
         XCTAssertEqual(Array(out[12..<16]), [0, 0, Float(0.125 / 0.875), Float(0.75 / 0.875)])
@@ -13,7 +13,7 @@ final class InterventionTests: XCTestCase {
 
     /// A fully pruned row (5×5, τ = .3: q3 and q4) is left dense, untouched.
     func testDenseFallbackLeavesRowsUntouched() throws {
-        let out = try HandWorked.pruned(HandWorked.fiveByFive, tokens: 5, SweepPoint(selection: .threshold, blockSize: 2, value: 0.3))
+        let out = try HandWorked.pruned(HandWorked.fiveByFive, tokens: 5, SweepSetting(selection: .threshold, blockSize: 2, value: 0.3))
         XCTAssertEqual(Array(out[15..<25]), Array(HandWorked.fiveByFive[15..<25]))
         XCTAssertEqual(Array(out[10..<15]), [0, 0, 1, 0, 0])   // q2 = [.25 .25 | .5]: block 0 pruned
     }
@@ -22,7 +22,7 @@ final class InterventionTests: XCTestCase {
     /// block {4}: [0 0 0 0 1].
     func testKeepLocalKeepsTheQueryBlock() throws {
         let out = try HandWorked.pruned(HandWorked.fiveByFive, tokens: 5,
-                                        SweepPoint(selection: .threshold, blockSize: 2, value: 0.3, keep: KeepPolicy(keepLocal: true)))
+                                        SweepSetting(selection: .threshold, blockSize: 2, value: 0.3, keep: KeepPolicy(keepLocal: true)))
         XCTAssertEqual(Array(out[20..<25]), [0, 0, 0, 0, 1])
     }
 
@@ -32,7 +32,7 @@ final class InterventionTests: XCTestCase {
             let golden = try GoldenCase.load(name)
             for want in golden.pruned {
                 let t = golden.shape.tokens, h = golden.shape.heads
-                let point = SweepPoint(selection: want.selection, blockSize: want.blockSize, value: want.threshold,
+                let point = SweepSetting(selection: want.selection, blockSize: want.blockSize, value: want.threshold,
                                        keep: KeepPolicy(keepSink: want.keepSink, keepLocal: want.keepLocal))
                 let out = try HandWorked.pruned(golden.layer(0), heads: h, tokens: t, point)
                 XCTAssertEqual(out.count, want.probabilities.count)

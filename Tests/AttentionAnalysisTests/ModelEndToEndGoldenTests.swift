@@ -78,8 +78,8 @@ final class ModelEndToEndGoldenTests: XCTestCase {
         let swift = try SwiftFixtureModel(directory: ModelGoldenCase.fixtures.appendingPathComponent("models/tiny-peaked"))
         let tokens = Array(0..<40).map { ($0 * 29 + 7) % swift.config.vocabSize }
         let dense = try swift.run(tokens)
-        for point in [SweepPoint(selection: .threshold, blockSize: 4, value: 0.05),
-                      SweepPoint(selection: .topK, blockSize: 8, value: 2, keep: KeepPolicy(keepSink: true))] {
+        for point in [SweepSetting(selection: .threshold, blockSize: 4, value: 0.05),
+                      SweepSetting(selection: .topK, blockSize: 8, value: 2, keep: KeepPolicy(keepSink: true))] {
             let make = { try AttentionIntervention(point: point, heads: swift.config.nHead, tokens: tokens.count) }
             let byLayer = try swift.run(tokens, intervention: try make())
             let byHead = try swift.run(tokens, intervention: try make(), perHead: true)

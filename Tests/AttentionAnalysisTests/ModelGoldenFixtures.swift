@@ -23,8 +23,8 @@ struct ModelGoldenCase: Decodable {
         let keepLocal: Bool
         let segmentSize: Int
         let layers: [PerPositionLayer]
-        var point: SweepPoint {
-            SweepPoint(selection: selection, blockSize: blockSize, value: threshold,
+        var point: SweepSetting {
+            SweepSetting(selection: selection, blockSize: blockSize, value: threshold,
                        keep: KeepPolicy(keepSink: keepSink, keepLocal: keepLocal))
         }
     }
@@ -47,8 +47,8 @@ struct ModelGoldenCase: Decodable {
         let top1GapFull: [Double]
         let argmaxPruned: [Int]
         let top1GapPruned: [Double]
-        var point: SweepPoint {
-            SweepPoint(selection: selection, blockSize: blockSize, value: threshold,
+        var point: SweepSetting {
+            SweepSetting(selection: selection, blockSize: blockSize, value: threshold,
                        keep: KeepPolicy(keepSink: keepSink, keepLocal: keepLocal))
         }
     }

@@ -19,7 +19,7 @@ final class OneQueryTileSweepTests: XCTestCase {
             ]
             for blockSize in [4, 5, 16] {
                 for keep in [KeepPolicy.none, KeepPolicy(keepSink: true, keepLocal: true)] {
-                    let sweepPoints = points.map { SweepPoint(selection: $0.0, blockSize: blockSize, value: $0.2, keep: keep) }
+                    let sweepPoints = points.map { SweepSetting(selection: $0.0, blockSize: blockSize, value: $0.2, keep: keep) }
                     let sweep = try SweepAccumulator(points: sweepPoints, tokens: t, heads: h, layers: l, seedEpsilon: 1e-12)
                     for layer in 0..<l {
                         try Array(golden.layer(layer, of: attention)).withUnsafeBufferPointer { try sweep.consume(layer: layer, attention: $0) }

@@ -68,7 +68,7 @@ final class OracleTilesTests: XCTestCase {
             }
             // The per-row sweep counts the same pruned pairs and fallback rows.
             let perRow = try HandWorked.sweep(HandWorked.fiveByFive, tokens: 5,
-                                              SweepPoint(selection: rule, blockSize: 2, value: value))
+                                              SweepSetting(selection: rule, blockSize: 2, value: value))
             let fallback = (0..<5).filter { m.fallsBack(query: $0) }
             let keptPairs = m.keptTiles + fallback.reduce(0) { $0 + rows.visibleKeyBlocks(query: $1) - m.keptKeyBlocks(queryBlock: $1).count }
             XCTAssertEqual(1 - Double(keptPairs) / 9, perRow.prunedBlockFraction, accuracy: 1e-12, "\(selection)")

@@ -9,7 +9,7 @@ final class PerPositionTests: XCTestCase {
         var second = HandWorked.fourByFour
         second[8] = 0.25; second[9] = 0.25; second[10] = 0.5
         let layer = try HandWorked.perPosition(HandWorked.fourByFour + second, heads: 2, tokens: 4,
-                                               SweepPoint(selection: .threshold, blockSize: 2, value: 0.2),
+                                               SweepSetting(selection: .threshold, blockSize: 2, value: 0.2),
                                                metric: .prunedMass, segmentSize: 3)
         XCTAssertEqual(layer.values, [0, 0, 0.125, 0.125])
         XCTAssertEqual(layer.segments, [PositionSegment(start: 0, end: 3, mean: 0.125 / 3), PositionSegment(start: 3, end: 4, mean: 0.125)])
@@ -20,7 +20,7 @@ final class PerPositionTests: XCTestCase {
             let golden = try GoldenCase.load(name)
             for want in golden.perPosition {
                 let acc = try PerPositionAccumulator(
-                    point: SweepPoint(selection: want.selection, blockSize: want.blockSize, value: want.threshold),
+                    point: SweepSetting(selection: want.selection, blockSize: want.blockSize, value: want.threshold),
                     metric: want.metric, segmentSize: want.segmentSize, tokens: golden.shape.tokens,
                     heads: golden.shape.heads, layers: golden.shape.layers, seedEpsilon: golden.seedEpsilon)
                 for l in 0..<golden.shape.layers {

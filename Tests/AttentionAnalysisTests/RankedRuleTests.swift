@@ -14,7 +14,7 @@ final class RankedRuleTests: XCTestCase {
     ]
 
     func testCoverageTiesTakeLowerIndexFirst() throws {
-        let out = try HandWorked.pruned(uniform, tokens: 4, SweepPoint(selection: .coverage, blockSize: 1, value: 0.5))
+        let out = try HandWorked.pruned(uniform, tokens: 4, SweepSetting(selection: .coverage, blockSize: 1, value: 0.5))
         XCTAssertEqual(Array(out[12..<16]), [0.5, 0.5, 0, 0])
         // q2 = [.5 .25 .25] at τ = .5: key 0 alone reaches .5 (≥, not >) → [1 0 0].
         XCTAssertEqual(Array(out[8..<12]), [1, 0, 0, 0])
@@ -25,11 +25,11 @@ final class RankedRuleTests: XCTestCase {
     /// coverage τ = .75 on q2 = [.5 .25 .25]: key 0 (.5), then keys 1 and 2 tie at .25 → key 1:
     /// .75 reaches .75 → kept {0, 1}, pruned mass .25, KL −ln .75; renormalised [2/3, 1/3, 0].
     func testCoverageStopsWhenTheTargetIsReached() throws {
-        let out = try HandWorked.pruned(uniform, tokens: 4, SweepPoint(selection: .coverage, blockSize: 1, value: 0.75))
+        let out = try HandWorked.pruned(uniform, tokens: 4, SweepSetting(selection: .coverage, blockSize: 1, value: 0.75))
         XCTAssertEqual(out[8], 2.0 / 3, accuracy: 1e-7)
         XCTAssertEqual(out[9], 1.0 / 3, accuracy: 1e-7)
         XCTAssertEqual(out[10], 0)
-        let kl = try HandWorked.perPosition(uniform, tokens: 4, SweepPoint(selection: .coverage, blockSize: 1, value: 0.75),
+        let kl = try HandWorked.perPosition(uniform, tokens: 4, SweepSetting(selection: .coverage, blockSize: 1, value: 0.75),
                                             metric: .attentionKL)
         // q0: [1] kept. q1 = [.5 .5]: .5 < .75 → both kept: 0. q3: three of four .25s: −ln .75.
         XCTAssertEqual(kl.values[0], 0)
@@ -41,7 +41,7 @@ final class RankedRuleTests: XCTestCase {
     /// coverage τ = 1 keeps every block with positive mass and nothing else: on the 4×4 hand
     /// matrix (no zero visible entries) it prunes nothing at all.
     func testCoverageOfOneKeepsEverything() throws {
-        let r = try HandWorked.sweep(HandWorked.fourByFour, tokens: 4, SweepPoint(selection: .coverage, blockSize: 1, value: 1))
+        let r = try HandWorked.sweep(HandWorked.fourByFour, tokens: 4, SweepSetting(selection: .coverage, blockSize: 1, value: 1))
         XCTAssertEqual(r.prunedBlockFraction, 0)
         XCTAssertEqual(r.seedPrunedFraction, 6.0 / 16, accuracy: 1e-15)   // only the 6 masked pairs
     }
@@ -51,13 +51,13 @@ final class RankedRuleTests: XCTestCase {
     /// goes to block 0 (lower index): block 2 pruned, mass .25 → KL −ln .75. k = 5 > 3 keeps all.
     func testTopKWithTiesAndLargeK() throws {
         func kl(_ k: Double) throws -> Double {
-            try HandWorked.perPosition(HandWorked.fiveByFive, tokens: 5, SweepPoint(selection: .topK, blockSize: 2, value: k),
+            try HandWorked.perPosition(HandWorked.fiveByFive, tokens: 5, SweepSetting(selection: .topK, blockSize: 2, value: k),
                                        metric: .attentionKL).values[4]
         }
         XCTAssertEqual(try kl(1), log(2), accuracy: 1e-15)
         XCTAssertEqual(try kl(2), -log(0.75), accuracy: 1e-15)
         XCTAssertEqual(try kl(5), 0)
-        let out = try HandWorked.pruned(HandWorked.fiveByFive, tokens: 5, SweepPoint(selection: .topK, blockSize: 2, value: 2))
+        let out = try HandWorked.pruned(HandWorked.fiveByFive, tokens: 5, SweepSetting(selection: .topK, blockSize: 2, value: 2))
         XCTAssertEqual(Array(out[20..<25]), [0.125 / 0.75, 0.125 / 0.75, 0.25 / 0.75, 0.25 / 0.75, 0].map { Float($0) })
     }
 
@@ -69,7 +69,7 @@ final class RankedRuleTests: XCTestCase {
     /// q2 1 + q3 1 + q4 2 = 4, masked 6 → 10/15.
     func testTopKWithKeepSink() throws {
         let r = try HandWorked.sweep(HandWorked.fiveByFive, tokens: 5,
-                                     SweepPoint(selection: .topK, blockSize: 2, value: 1, keep: KeepPolicy(keepSink: true)))
+                                     SweepSetting(selection: .topK, blockSize: 2, value: 1, keep: KeepPolicy(keepSink: true)))
         XCTAssertEqual(r.prunedBlockFraction, 3.0 / 9, accuracy: 1e-15)
         XCTAssertEqual(r.prunedMass, 0.25, accuracy: 1e-15)
         XCTAssertEqual(r.seedPrunedFraction, 10.0 / 15, accuracy: 1e-15)
@@ -77,11 +77,11 @@ final class RankedRuleTests: XCTestCase {
     }
 
     func testRejectsOutOfRangeValues() {
-        XCTAssertThrowsError(try SweepPoint(selection: .topK, blockSize: 2, value: 1.5).validate())
-        XCTAssertThrowsError(try SweepPoint(selection: .coverage, blockSize: 2, value: 0).validate())
-        XCTAssertThrowsError(try SweepPoint(selection: .threshold, blockSize: 0, value: 0.1).validate())
+        XCTAssertThrowsError(try SweepSetting(selection: .topK, blockSize: 2, value: 1.5).validate())
+        XCTAssertThrowsError(try SweepSetting(selection: .coverage, blockSize: 2, value: 0).validate())
+        XCTAssertThrowsError(try SweepSetting(selection: .threshold, blockSize: 0, value: 0.1).validate())
         XCTAssertThrowsError(try SweepAccumulator(points: [], tokens: 4, heads: 1, layers: 1))
-        XCTAssertThrowsError(try SweepAccumulator(points: [SweepPoint(selection: .threshold, blockSize: 2, value: 0.1)],
+        XCTAssertThrowsError(try SweepAccumulator(points: [SweepSetting(selection: .threshold, blockSize: 2, value: 0.1)],
                                                   tokens: 4, heads: 1, layers: 1, seedEpsilon: 0))
     }
 }

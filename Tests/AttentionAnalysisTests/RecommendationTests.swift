@@ -30,6 +30,18 @@ final class RecommendationTests: XCTestCase {
         XCTAssertEqual(r[0].point?.threshold, 0.001)
     }
 
+    /// A point that prunes nothing is within every budget but is never the recommendation:
+    /// block 16 (.0, 0) and (.2, .004) → (.2, .004); block 32 has only (.0, 0) points → none, and
+    /// the reason says nothing is pruned rather than "over budget".
+    func testAPointThatPrunesNothingIsNeverRecommended() throws {
+        let points = [point(16, 0.001, fraction: 0, kl: 0), point(16, 0.01, fraction: 0.2, kl: 0.004),
+                      point(32, 0.001, fraction: 0, kl: 0), point(32, 0.01, fraction: 0, kl: 0)]
+        let r = try Recommender.recommend(points: points, maxAttentionKL: 0.01)
+        XCTAssertEqual(r[0].point?.threshold, 0.01)
+        XCTAssertNil(r[1].point)
+        XCTAssertTrue(r[1].reason?.contains("prunes anything") == true, r[1].reason ?? "")
+    }
+
     func testMissingBudgetThrows() {
         let points = [point(16, 0.001, fraction: 0.3, kl: 0.5)]
         XCTAssertThrowsError(try Recommender.recommend(points: points))

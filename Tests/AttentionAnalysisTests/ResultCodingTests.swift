@@ -10,7 +10,7 @@ final class ResultCodingTests: XCTestCase {
     }
 
     func testSweepPointFieldNames() throws {
-        let r = try HandWorked.sweep(HandWorked.fourByFour, tokens: 4, SweepPoint(selection: .topK, blockSize: 2, value: 1))
+        let r = try HandWorked.sweep(HandWorked.fourByFour, tokens: 4, SweepSetting(selection: .topK, blockSize: 2, value: 1))
         XCTAssertEqual(try keys(r), ["selection", "blockSize", "threshold", "prunedBlockFraction", "seedPrunedFraction",
                                      "prunedMass", "attentionKL", "seedKL", "fullyPrunedRows", "layers"])
         XCTAssertEqual(try keys(r.layers[0]), ["layer", "prunedBlockFraction", "prunedMass", "attentionKL", "seedKL",
@@ -35,7 +35,7 @@ final class ResultCodingTests: XCTestCase {
                                                               "sinkMass", "localMass", "blocks", "coverage"])
         XCTAssertEqual(try keys(profile.layers[0].heads[0].blocks[0]), ["threshold", "fraction", "fractionSeed"])
         XCTAssertEqual(try keys(profile.layers[0].heads[0].coverage), ["p90", "p95", "p99"])
-        let layer = try HandWorked.perPosition(HandWorked.fourByFour, tokens: 4, SweepPoint(selection: .threshold, blockSize: 2, value: 0.2),
+        let layer = try HandWorked.perPosition(HandWorked.fourByFour, tokens: 4, SweepSetting(selection: .threshold, blockSize: 2, value: 0.2),
                                                metric: .attentionKL, segmentSize: 2)
         XCTAssertEqual(try keys(layer), ["layer", "values", "segments"])
         XCTAssertEqual(try keys(layer.segments![0]), ["start", "end", "mean"])

@@ -10,7 +10,7 @@ final class SweepCancellationTests: XCTestCase {
     }
 
     func testCancelledConsumeThrowsAndSkipsTheRestOfTheHeads() throws {
-        let points = SweepPoint.grid(selection: .threshold, values: [0.1, 0.2], blockSizes: [2])
+        let points = SweepSetting.grid(selection: .threshold, values: [0.1, 0.2], blockSizes: [2])
         let acc = try SweepAccumulator(points: points, tokens: 6, heads: 4, layers: 1, threadCount: 1)
         let layer = uniformLayer(heads: 4, tokens: 6)
         let polls = CountingFlag(after: 2)
@@ -22,7 +22,7 @@ final class SweepCancellationTests: XCTestCase {
     }
 
     func testUncancelledConsumeMatchesTheDefault() throws {
-        let points = SweepPoint.grid(selection: .threshold, values: [0.3], blockSizes: [2, 3])
+        let points = SweepSetting.grid(selection: .threshold, values: [0.3], blockSizes: [2, 3])
         let layer = uniformLayer(heads: 2, tokens: 7)
         let a = try SweepAccumulator(points: points, tokens: 7, heads: 2, layers: 1)
         let b = try SweepAccumulator(points: points, tokens: 7, heads: 2, layers: 1)

@@ -7,8 +7,8 @@ import SyntheticAttention
 final class SweepHeadFeedingTests: XCTestCase {
     private let tokens = 37, heads = 4, layerCount = 2
     private lazy var layers = (0..<layerCount).map { SyntheticAttention.layer(heads: heads, tokens: tokens, seed: UInt64(31 + $0)) }
-    private let points = SweepPoint.grid(selection: .threshold, values: [0.05, 0.01], blockSizes: [8, 16])
-        + [SweepPoint(selection: .topK, blockSize: 8, value: 2)]
+    private let points = SweepSetting.grid(selection: .threshold, values: [0.05, 0.01], blockSizes: [8, 16])
+        + [SweepSetting(selection: .topK, blockSize: 8, value: 2)]
 
     private func accumulator(threads: Int = 2) throws -> SweepAccumulator {
         try SweepAccumulator(points: points, tokens: tokens, heads: heads, layers: layerCount, threadCount: threads)

@@ -14,7 +14,7 @@ final class ThresholdRuleTests: XCTestCase {
     /// q3 = 2·.0625(ln .0625 − ln eps) + .875 ln .875 = 2.9904640806646383 → mean 2.290649354971995.
     func testFourByFourThreshold() throws {
         let r = try HandWorked.sweep(HandWorked.fourByFour, tokens: 4,
-                                     SweepPoint(selection: .threshold, blockSize: 2, value: 0.2))
+                                     SweepSetting(selection: .threshold, blockSize: 2, value: 0.2))
         XCTAssertEqual(r.prunedBlockFraction, 1.0 / 3, accuracy: 1e-15)
         XCTAssertEqual(r.seedPrunedFraction, 0.5, accuracy: 1e-15)
         XCTAssertEqual(r.prunedMass, 0.09375, accuracy: 1e-15)
@@ -36,7 +36,7 @@ final class ThresholdRuleTests: XCTestCase {
     /// mean (sum)/5 = 13.018391300320337.
     func testFullyPrunedRowsFallBackToDenseAndPartialLastBlock() throws {
         let r = try HandWorked.sweep(HandWorked.fiveByFive, tokens: 5,
-                                     SweepPoint(selection: .threshold, blockSize: 2, value: 0.3))
+                                     SweepSetting(selection: .threshold, blockSize: 2, value: 0.3))
         XCTAssertEqual(r.fullyPrunedRows, 2)
         XCTAssertEqual(r.prunedBlockFraction, 1.0 / 9, accuracy: 1e-15)
         XCTAssertEqual(r.seedPrunedFraction, 0.8, accuracy: 1e-15)
@@ -50,7 +50,7 @@ final class ThresholdRuleTests: XCTestCase {
     /// prunedMass 1.25/5 = 0.25, attentionKL 3 ln2 / 5 = 0.4158883083359671. Seed metrics ignore keep policies.
     func testKeepSink() throws {
         let r = try HandWorked.sweep(HandWorked.fiveByFive, tokens: 5,
-                                     SweepPoint(selection: .threshold, blockSize: 2, value: 0.3, keep: KeepPolicy(keepSink: true)))
+                                     SweepSetting(selection: .threshold, blockSize: 2, value: 0.3, keep: KeepPolicy(keepSink: true)))
         XCTAssertEqual(r.fullyPrunedRows, 0)
         XCTAssertEqual(r.prunedBlockFraction, 3.0 / 9, accuracy: 1e-15)
         XCTAssertEqual(r.prunedMass, 0.25, accuracy: 1e-15)
@@ -64,7 +64,7 @@ final class ThresholdRuleTests: XCTestCase {
     /// 4 of 9 pruned; prunedMass 1.75/5 = 0.35; attentionKL 4 ln2 / 5 = 0.5545177444479562.
     func testKeepLocal() throws {
         let r = try HandWorked.sweep(HandWorked.fiveByFive, tokens: 5,
-                                     SweepPoint(selection: .threshold, blockSize: 2, value: 0.3, keep: KeepPolicy(keepLocal: true)))
+                                     SweepSetting(selection: .threshold, blockSize: 2, value: 0.3, keep: KeepPolicy(keepLocal: true)))
         XCTAssertEqual(r.fullyPrunedRows, 0)
         XCTAssertEqual(r.prunedBlockFraction, 4.0 / 9, accuracy: 1e-15)
         XCTAssertEqual(r.prunedMass, 0.35, accuracy: 1e-15)
@@ -74,7 +74,7 @@ final class ThresholdRuleTests: XCTestCase {
     /// T = 1: one row [1], one visible block, nothing prunable below τ = 1 (1 < 1 is false).
     func testSingleToken() throws {
         for b in [1, 4] {
-            let r = try HandWorked.sweep([1], tokens: 1, SweepPoint(selection: .threshold, blockSize: b, value: 1))
+            let r = try HandWorked.sweep([1], tokens: 1, SweepSetting(selection: .threshold, blockSize: b, value: 1))
             XCTAssertEqual(r.prunedBlockFraction, 0)
             XCTAssertEqual(r.seedPrunedFraction, 0)
             XCTAssertEqual(r.prunedMass, 0)
@@ -88,7 +88,7 @@ final class ThresholdRuleTests: XCTestCase {
     /// q2 = [.25 .25 .5] have max < .6: fully pruned → dense (2 rows). Pure: 2 of 3 pairs → 2/3.
     func testBlockLargerThanSequence() throws {
         let a: [Float] = [1, 0, 0, 0.5, 0.5, 0, 0.25, 0.25, 0.5]
-        let r = try HandWorked.sweep(a, tokens: 3, SweepPoint(selection: .threshold, blockSize: 8, value: 0.6))
+        let r = try HandWorked.sweep(a, tokens: 3, SweepSetting(selection: .threshold, blockSize: 8, value: 0.6))
         XCTAssertEqual(r.fullyPrunedRows, 2)
         XCTAssertEqual(r.prunedBlockFraction, 0)
         XCTAssertEqual(r.seedPrunedFraction, 2.0 / 3, accuracy: 1e-15)
@@ -99,7 +99,7 @@ final class ThresholdRuleTests: XCTestCase {
     /// A point that prunes nothing reports exactly zero divergence (rows summing to 1 ± rounding).
     func testNothingPrunedIsExactlyZero() throws {
         let a = SyntheticAttention.layer(heads: 2, tokens: 19)
-        let r = try HandWorked.sweep(a, heads: 2, tokens: 19, SweepPoint(selection: .threshold, blockSize: 4, value: 1e-30))
+        let r = try HandWorked.sweep(a, heads: 2, tokens: 19, SweepSetting(selection: .threshold, blockSize: 4, value: 1e-30))
         XCTAssertEqual(r.prunedMass, 0)
         XCTAssertEqual(r.attentionKL, 0)
         XCTAssertEqual(r.prunedBlockFraction, 0)
@@ -113,7 +113,7 @@ final class ThresholdRuleTests: XCTestCase {
     ///   .125 ln(.0625/1e-3) + .125 ln(.125/1e-3) + .75 ln .75
     ///   = .125·4.135166556742355 + .125·4.828313737302301 − 0.21576155433883568 = 0.9046734824167463.
     func testSeedKLWithLargeEpsilon() throws {
-        let point = SweepPoint(selection: .threshold, blockSize: 1, value: 0.5)
+        let point = SweepSetting(selection: .threshold, blockSize: 1, value: 0.5)
         let acc = try PerPositionAccumulator(point: point, metric: .seedKL, tokens: 4, heads: 1, layers: 1, seedEpsilon: 1e-3)
         try HandWorked.fourByFour.withUnsafeBufferPointer { try acc.consume(layer: 0, attention: $0) }
         let values = try acc.result().layers[0].values
@@ -126,7 +126,7 @@ final class ThresholdRuleTests: XCTestCase {
     /// nothing pruned at τ = .1, B = 1: Σ P ln(P/(P/.75)) = .75 ln .75 = −0.2157… → 0.
     func testSeedKLClampsAtZero() throws {
         let a: [Float] = [1, 0, 0.5, 0.25]
-        let values = try HandWorked.perPosition(a, tokens: 2, SweepPoint(selection: .threshold, blockSize: 1, value: 0.1),
+        let values = try HandWorked.perPosition(a, tokens: 2, SweepSetting(selection: .threshold, blockSize: 1, value: 0.1),
                                                 metric: .seedKL)
         XCTAssertEqual(values.values, [0, 0])
     }

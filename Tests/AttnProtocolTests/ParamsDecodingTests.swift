@@ -37,6 +37,30 @@ final class ParamsDecodingTests: XCTestCase {
         XCTAssertEqual(try ForwardParams.decode(["tokens": [3]]).topK, 5)
     }
 
+    func testASweepOverTheWorkCapIsRefusedNamingTheProductAndTheCap() throws {
+        let values: JSONValue = .array((1...64).map { .double(Double($0) / 128) })
+        let sizes: JSONValue = .array((1...64).map { .int(Int64($0)) })
+        let texts: JSONValue = .array((0..<64).map { .string("text \($0)") })
+        func refusal(_ params: JSONValue) -> RPCError? {
+            do { _ = try PruneSweepParams.decode(params); return nil } catch { return error as? RPCError }
+        }
+        // 64 texts × 64 × 64 = 262144 points, without and with endToEnd.
+        let points = try XCTUnwrap(refusal(["texts": texts, "thresholds": values, "blockSizes": sizes]))
+        XCTAssertEqual(points.code, .invalidParams)
+        XCTAssertTrue(points.message.contains("64 × 64 × 64 = 262144 sweep points"), points.message)
+        XCTAssertTrue(points.message.contains("cap of 16384"), points.message)
+        XCTAssertEqual(points.data?["field"], "texts × blockSizes × thresholds")
+        let passes = try XCTUnwrap(refusal(["text": "a", "thresholds": values, "blockSizes": sizes, "endToEnd": true]))
+        XCTAssertTrue(passes.message.contains("1 × 64 × 64 = 4096 end-to-end passes"), passes.message)
+        XCTAssertTrue(passes.message.contains("cap of 2048"), passes.message)
+        // At the caps exactly: accepted.
+        let half: JSONValue = .array((1...32).map { .int(Int64($0)) })
+        XCTAssertNil(refusal(["text": "a", "thresholds": values, "blockSizes": half, "endToEnd": true]))
+        XCTAssertNil(refusal(["texts": .array((0..<4).map { .string("t\($0)") }), "thresholds": values, "blockSizes": sizes]))
+        XCTAssertEqual(ProtocolLimits.maxEndToEndPasses, 32 * 64)
+        XCTAssertEqual(ProtocolLimits.maxSweepPoints, 4 * 64 * 64)
+    }
+
     func testErrorsNameThePathAndTheRange() {
         var e = invalid(PruneSweepParams.self, ["tokens": [1], "thresholds": [0.1, 0.2, 1.5]])
         XCTAssertEqual(e.field, "thresholds[2]")

@@ -29,6 +29,25 @@ enum DaemonSupport {
         return client
     }
 
+    /// Starts `attnd --listen path` with `arguments` (stderr discarded) and waits until it
+    /// answers on the socket (at most 20 s; a daemon that dies or never binds fails the test).
+    static func listen(on path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Process {
+        let daemon = Process()
+        daemon.executableURL = try attnd()
+        daemon.arguments = ["--listen", path] + arguments
+        if let environment { daemon.environment = environment }
+        daemon.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try daemon.run()
+        let deadline = Date().addingTimeInterval(20)
+        while UnixSocket.probe(path: path) != .live {
+            guard Date() < deadline, daemon.isRunning else {
+                throw DaemonStartFailure(path: path, waitedSeconds: 20, process: daemon)
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return daemon
+    }
+
     /// Ends the daemon politely and checks it exited with 0.
     static func stop(_ client: RPCClient) {
         _ = try? client.request("shutdown", timeout: 10)

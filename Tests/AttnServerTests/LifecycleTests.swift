@@ -37,7 +37,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(result["serverInfo"]?["name"], "attnd")
         XCTAssertNotNil(result["serverInfo"]?["version"]?.stringValue)
         XCTAssertEqual(result["protocolVersion"], "1.0")
-        let registered = ["test/echo", "test/sleep", "test/fail", "test/typed", "test/exclusive", "test/params"]
+        let registered = ["test/echo", "test/sleep", "test/fail", "test/typed", "test/blob", "test/params"]
         let expected = (registered + ["initialize", "shutdown"]).sorted()
         XCTAssertEqual(result["capabilities"]?["methods"], .array(expected.map { .string($0) }))
         XCTAssertNil(result["model"], "no model hook registered")

@@ -35,7 +35,8 @@ final class ProtocolConformanceTests: XCTestCase {
         let capabilities = try XCTUnwrap(result["capabilities"])
         XCTAssertEqual(capabilities["history"], false)
         XCTAssertEqual(capabilities["limits"], ["maxMessageBytes": 5000, "maxQueue": 7, "maxListLength": 64,
-                                                "maxAttentionEntries": 4_000_000])
+                                                "maxAttentionEntries": 4_000_000, "maxSweepPoints": 16_384,
+                                                "maxEndToEndPasses": 2_048, "maxOutputQueueBytes": 67_108_864])
         let methods = capabilities["methods"]?.array.compactMap(\.stringValue) ?? []
         XCTAssertTrue(["initialize", "shutdown", "pruneSweep", "runs/list"].allSatisfy(methods.contains), "\(methods)")
         XCTAssertEqual(result["model"]?["name"], "tiny-peaked")

@@ -36,7 +36,8 @@ final class ServerHarness {
     let server: RPCServer
     let probes = Probes()
 
-    init(maxQueue: Int = 4, maxMessageBytes: Int = ServerConfiguration.defaultMaxMessageBytes) {
+    init(maxQueue: Int = 4, maxMessageBytes: Int = ServerConfiguration.defaultMaxMessageBytes,
+         maxOutputQueueBytes: Int = ServerConfiguration.defaultMaxOutputQueueBytes) {
         let registry = MethodRegistry()
         let probes = self.probes
         registry.register("test/echo", kind: .immediate, parse: { reader in reader.raw("value") ?? .null }) { value, _ in
@@ -73,19 +74,17 @@ final class ServerHarness {
         }
         registry.register("test/fail", kind: .compute) { (_: RequestContext) -> JSONValue in throw Boom() }
         registry.register("test/typed", kind: .immediate) { (_: RequestContext) -> JSONValue in throw TypedFailure() }
-        registry.register("test/exclusive", kind: .exclusive, parse: { try $0.int("ms", default: 200, range: 0...5000) }) { ms, context in
-            probes.noteStarted(context.requestID)
-            probes.note("exclusive begin")
-            usleep(UInt32(ms * 1000))
-            probes.note("exclusive end")
-            return true
+        // Answers a string of `bytes` bytes (for the output-queue and response-size tests).
+        registry.register("test/blob", kind: .compute, parse: { try $0.int("bytes", default: 1000, range: 0...100_000_000) }) { bytes, _ in
+            JSONValue.string(String(repeating: "x", count: bytes))
         }
         registry.register("test/params", kind: .immediate, parse: { reader -> JSONValue in
             let source = try reader.oneOf(["text", "tokens"])
             let thresholds = try reader.doubleArray("thresholds", default: [0.05], count: 1...64, element: .openClosed(0, 1))
             return ["source": .string(source), "thresholds": .array(thresholds.map { .double($0) })]
         }) { value, _ in value }
-        server = RPCServer(configuration: ServerConfiguration(maxQueue: maxQueue, maxMessageBytes: maxMessageBytes),
+        server = RPCServer(configuration: ServerConfiguration(maxQueue: maxQueue, maxMessageBytes: maxMessageBytes,
+                                                              maxOutputQueueBytes: maxOutputQueueBytes),
                            registry: registry)
     }
 
@@ -94,7 +93,9 @@ final class ServerHarness {
     }
 
     func connect(initialize: Bool = true) throws -> TestClient {
-        let (serverSide, clientSide) = try Connection.pipePair(maxMessageBytes: server.configuration.maxMessageBytes)
+        // The server side queues its output, as the daemon's transports do.
+        let (serverSide, clientSide) = try Connection.pipePair(maxMessageBytes: server.configuration.maxMessageBytes,
+                                                               outputQueueLimit: server.configuration.maxOutputQueueBytes)
         let client = TestClient(connection: clientSide)
         server.serve(serverSide) { code in client.exited(code) }
         if initialize { _ = try client.rpc.request("initialize", params: ["clientInfo": ["name": "tests"]], timeout: 5) }

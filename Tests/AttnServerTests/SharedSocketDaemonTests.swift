@@ -12,19 +12,8 @@ final class SharedSocketDaemonTests: XCTestCase {
 
     override func setUpWithError() throws {
         path = PrivateSocketPath.make()
-        daemon = Process()
-        daemon.executableURL = try BuiltProducts.executable("attnd")
-        daemon.arguments = ["--listen", path, "--log-level", "error", "--no-history",
-                            "--model", DaemonSupport.model("tiny-peaked")]
-        daemon.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try daemon.run()
-        let deadline = Date().addingTimeInterval(20)
-        while UnixSocket.probe(path: path) != .live {
-            guard Date() < deadline, daemon.isRunning else {
-                throw DaemonStartFailure(path: path, waitedSeconds: 20, process: daemon)
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        daemon = try DaemonSupport.listen(on: path, ["--log-level", "error", "--no-history",
+                                                    "--model", DaemonSupport.model("tiny-peaked")])
     }
 
     override func tearDown() {
@@ -82,6 +71,11 @@ final class SharedSocketDaemonTests: XCTestCase {
         XCTAssertEqual(try c.request("model/info", timeout: 5)["name"], "tiny-peaked")
         XCTAssertLessThan(Date().timeIntervalSince(started), 1.0)
         XCTAssertEqual(sweepDone.wait(timeout: .now()), .timedOut, "the sweep is still running")
+
+        // The sweep reports progress as it goes (waited for: on a loaded machine the first layer
+        // of a debug build can take longer than the steps above).
+        let reportDeadline = Date().addingTimeInterval(10)
+        while !lock.withLock({ progress.contains("report") }), Date() < reportDeadline { Thread.sleep(forTimeInterval: 0.01) }
 
         // A vanishes mid-request: its sweep is cancelled; B and C carry on.
         // (Alone, this sweep takes about 20 s in a debug build: B would wait that long.)

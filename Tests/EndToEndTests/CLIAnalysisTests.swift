@@ -16,8 +16,8 @@ final class CLIAnalysisTests: XCTestCase {
         XCTAssertFalse(tokens.isEmpty)
         XCTAssertEqual(pieces.count, tokens.count)
         XCTAssertEqual(offsets.count, tokens.count)
-        XCTAssertEqual(pieces.joined(), text, "the final newline of stdin is dropped; pieces tile the text")
-        XCTAssertEqual(offsets.last?.last, text.utf8.count)
+        XCTAssertEqual(pieces.joined(), text + "\n", "stdin is read byte for byte, its final newline kept; pieces tile the text")
+        XCTAssertEqual(offsets.last?.last, text.utf8.count + 1)
     }
 
     func testTokenizeTableListsEveryToken() throws {
@@ -98,7 +98,7 @@ final class CLIAnalysisTests: XCTestCase {
         let outcome = try harness.run(["sweep", "--thresholds", "0.01,0.005,1.5", text] + harness.modelArguments)
         XCTAssertEqual(outcome.status, 1, outcome.stderr)
         XCTAssertEqual(outcome.stderrLines.count, 1, outcome.stderr)
-        XCTAssertTrue(outcome.stderr.hasPrefix("attn: error -32602: thresholds[2]: 1.5 is not "), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.hasPrefix("attn: error -32602: --thresholds item 3: 1.5 is not "), outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("(0, 1]"), outcome.stderr)
         XCTAssertEqual(outcome.stdout, "")
     }

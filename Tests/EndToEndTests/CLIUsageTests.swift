@@ -35,7 +35,7 @@ final class CLIUsageTests: XCTestCase {
         let missing = harness.folder.appendingPathComponent("missing.txt").path
         let outcome = try harness.run(["forward", "--file", missing] + harness.modelArguments)
         XCTAssertEqual(outcome.status, 2, outcome.stderr)
-        XCTAssertEqual(outcome.stderrLines, ["attn: cannot read --file \(missing): no such readable file"])
+        XCTAssertEqual(outcome.stderrLines, ["attn: cannot read --file \(missing): no such file"])
     }
 
     func testBadShowMaskIsAUsageError() throws {

@@ -22,6 +22,10 @@ enum FixturePaths {
         root.appendingPathComponent("reference").appendingPathComponent(model)
     }
 
+    /// `gpt2-tokenizer/`: GPT-2's own vocab.json + merges.txt (50,257 ids) and `cases.json`,
+    /// HuggingFace's ids, offsets and pre-tokens on them.
+    static var gpt2Tokenizer: URL { root.appendingPathComponent("gpt2-tokenizer") }
+
     /// `reference/tokenizer_cases.json`.
     static var tokenizerCases: URL {
         root.appendingPathComponent("reference").appendingPathComponent("tokenizer_cases.json")

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -95,6 +96,47 @@ final class HubDownloaderTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: snapshot.appendingPathComponent("vocab.json")), vocab)
     }
 
+    func testACancelEndsATricklingDownloadWithin200ms() throws {
+        // One byte every 50 ms: without the watchdog this body takes hours.
+        server.trickle("model.safetensors", bytes: 1, every: 0.05)
+        let flag = CancelFlag()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { flag.set() }
+        let start = Date()
+        XCTAssertThrowsError(try downloader.download(repo: repo, files: ["model.safetensors"], isCancelled: { flag.isSet })) { error in
+            XCTAssertEqual(error as? HubDownloadError, .cancelled(file: "model.safetensors"))
+        }
+        let cancelledAfter = Date().timeIntervalSince(start) - 0.5
+        XCTAssertLessThan(cancelledAfter, 0.2, "the download ended \(cancelledAfter) s after the cancel")
+        let partial = repoFolder.appendingPathComponent("blobs/\(LoopbackHubServer.etag(of: fixtures["model.safetensors"]!)).incomplete")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: partial.path), "the partial file is kept for resuming")
+    }
+
+    func testATricklingServerIsEndedAsStalled() throws {
+        // 10 bytes every 100 ms is 100 B/s, under the 1 KiB-per-window rule with a 0.5 s window.
+        server.trickle("model.safetensors", bytes: 10, every: 0.1)
+        var slow = downloader
+        slow.stallSeconds = 0.5
+        let start = Date()
+        XCTAssertThrowsError(try slow.download(repo: repo, files: ["model.safetensors"])) { error in
+            guard case .stalled(let file, let received, let minimum, let seconds)? = error as? HubDownloadError else {
+                return XCTFail("expected stalled, got \(error)")
+            }
+            XCTAssertEqual(file, "model.safetensors")
+            XCTAssertEqual(minimum, 1024)
+            XCTAssertEqual(seconds, 0.5)
+            XCTAssertLessThan(received, 1024)
+            XCTAssertTrue("\(error)".contains("stalled"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3, "ended after about one window, not the 60 s request timeout")
+    }
+
+    func testAFastServerIsNotStalled() throws {
+        var strict = downloader
+        strict.stallSeconds = 0.3
+        let snapshot = try strict.download(repo: repo)
+        XCTAssertEqual(try Data(contentsOf: snapshot.appendingPathComponent("model.safetensors")), fixtures["model.safetensors"])
+    }
+
     func testSecondDownloadReusesBlobs() throws {
         try downloader.download(repo: repo)
         let before = server.requests.filter { $0.method == "GET" }.count
@@ -121,6 +163,8 @@ final class HubDownloaderTests: XCTestCase {
             }
             XCTAssertEqual(repo, "nobody/nothing")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache.appendingPathComponent("models--nobody--nothing").path),
+                       "a failed first pull leaves no empty cache folder behind")
     }
 
     func testConnectionRefusedNamesTheEndpointAndHFEndpoint() throws {
@@ -134,6 +178,7 @@ final class HubDownloaderTests: XCTestCase {
             XCTAssertEqual(endpoint, "http://127.0.0.1:\(port)")
             XCTAssertTrue("\(error)".contains("HF_ENDPOINT"), "\(error)")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repoFolder.path), "nothing left in the cache")
     }
 
     func testUnwritableCacheIsADiskError() throws {
@@ -164,4 +209,12 @@ final class HubDownloaderTests: XCTestCase {
         guard bound == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
         return UInt16(bigEndian: address.sin_port)
     }
+}
+
+/// A flag set from one thread and read from another.
+private final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

@@ -80,7 +80,7 @@ final class MessageFramerTests: XCTestCase {
             ("no colon here\r\n\r\n", "without ':'"),
             ("Content-Length: 5\n\n", "bare LF"),
             ("Content-Length: 5\r\nContent-Length: 6\r\n\r\n", "conflicting"),
-            (String(repeating: "x", count: MessageFramer.maxHeaderLineBytes + 1), "longer than"),
+            (String(repeating: "x", count: MessageFramer.maxHeaderBytes + 1), "longer than 8192"),
         ]
         for (header, expected) in bad {
             for chunked in [false, true] {
@@ -95,6 +95,37 @@ final class MessageFramerTests: XCTestCase {
                 XCTAssertEqual(events[1], .message(second), header.prefix(40).debugDescription)
             }
         }
+    }
+
+    /// §1: a header section over 8 KiB before its blank line is malformed, however it is split
+    /// into lines (issue 18: 120 KB of short headers used to be accepted); 8,192 bytes exactly is not.
+    func testHeaderSectionOverEightKiBIsMalformed() {
+        // A valid length, then 30 lines of "X-Pad: " + 3,993 bytes + CRLF = 4,002 bytes: 120 KB,
+        // each line and the line count inside the old per-line limits (4,096 bytes, 32 lines).
+        let pad = "X-Pad: " + String(repeating: "p", count: 3_993) + "\r\n"
+        let huge = "Content-Length: \(first.count)\r\n" + String(repeating: pad, count: 30) + "\r\n"
+        for chunked in [false, true] {
+            var framer = MessageFramer()
+            let stream = Data(huge.utf8) + first + frame(second)
+            let events = chunked ? feed(&framer, stride(from: 0, to: stream.count, by: 7).map { stream[$0..<min($0 + 7, stream.count)] })
+                                 : framer.consume(stream)
+            guard case .malformedHeader(let reason)? = events.first else { return XCTFail("\(events.prefix(2))") }
+            XCTAssertTrue(reason.contains("longer than 8192 bytes"), reason)
+            XCTAssertEqual(events.filter { if case .malformedHeader = $0 { return true } else { return false } }.count, 1,
+                           "one error for the whole section")
+            XCTAssertEqual(events.last, .message(second), "resynchronised at the next Content-Length")
+            XCTAssertFalse(events.contains(.message(first)), "the body of the malformed frame is not a message")
+        }
+        // Exactly at the limit: header lines with their CRLFs make 8,192 bytes.
+        let length = "Content-Length: \(first.count)\r\n"
+        let filler = 8192 - length.utf8.count - "X-Fill: \r\n".utf8.count
+        let atLimit = length + "X-Fill: " + String(repeating: "f", count: filler) + "\r\n\r\n"
+        XCTAssertEqual(atLimit.utf8.count, 8192 + 2)
+        var framer = MessageFramer()
+        XCTAssertEqual(framer.consume(Data(atLimit.utf8) + first), [.message(first)])
+        var overByOne = MessageFramer()
+        let over = length + "X-Fill: " + String(repeating: "f", count: filler + 1) + "\r\n\r\n"
+        guard case .malformedHeader? = overByOne.consume(Data(over.utf8) + first).first else { return XCTFail("8,193 bytes accepted") }
     }
 
     func testOversizeMessageIsSkippedWithoutBuffering() {

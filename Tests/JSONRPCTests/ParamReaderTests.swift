@@ -45,8 +45,41 @@ final class ParamReaderTests: XCTestCase {
         XCTAssertEqual(data?.field, "text"); XCTAssertEqual(data?.value, 5); XCTAssertEqual(data?.accepted, "a string")
         data = invalid(["keepSink": "yes"]) { _ = try $0.bool("keepSink", default: false) }
         XCTAssertEqual(data?.field, "keepSink"); XCTAssertEqual(data?.value, "yes"); XCTAssertEqual(data?.accepted, "true or false")
-        data = invalid(["blockSize": 4.0]) { _ = try $0.int("blockSize", default: 4, range: 1...4096) }
-        XCTAssertEqual(data?.field, "blockSize"); XCTAssertEqual(data?.value, .double(4)); XCTAssertEqual(data?.accepted, "an integer in [1, 4096]")
+        data = invalid(["blockSize": 4.5]) { _ = try $0.int("blockSize", default: 4, range: 1...4096) }
+        XCTAssertEqual(data?.field, "blockSize"); XCTAssertEqual(data?.value, .double(4.5)); XCTAssertEqual(data?.accepted, "an integer in [1, 4096]")
+    }
+
+    /// §2: integer fields accept any number with an integral value (`16.0` was refused, issue 18 item 8).
+    func testIntegralDoublesAreIntegers() throws {
+        let reader = try ParamReader(JSONParser.parse(#"{"blockSize": 16.0, "topK": 1e2, "tokens": [1.0, 2, 3e0], "zero": -0.0}"#))
+        XCTAssertEqual(try reader.int("blockSize", default: 4, range: 1...4096), 16)
+        XCTAssertEqual(try reader.int("topK", default: 5, range: 1...1000), 100)
+        XCTAssertEqual(try reader.intArray("tokens", count: 1...10, element: 0...50256), [1, 2, 3])
+        XCTAssertEqual(try reader.int("zero"), 0)
+        XCTAssertNoThrow(try reader.finish())
+        // Still refused: a fraction, a range miss, a value past Int.
+        XCTAssertEqual(invalid(["tokens": [1, 2.5]]) { _ = try $0.intArray("tokens", count: 1...10) }?.field, "tokens[1]")
+        XCTAssertEqual(invalid(["blockSize": 4097.0]) { _ = try $0.int("blockSize", range: 1...4096) }?.value, .double(4097))
+        XCTAssertEqual(invalid(["n": 1e19]) { _ = try $0.int("n") }?.accepted, "an integer")
+    }
+
+    /// `1e400` overflows a double: refused as "a finite number" in every numeric field, ranged
+    /// or not, integer or real (it used to answer `value: null` with the field's usual range).
+    func testOverflowingLiteralIsNotAFiniteNumber() throws {
+        let params = try JSONParser.parse(#"{"threshold": 1e400, "blockSize": 1e400, "thresholds": [0.5, -1e400], "tokens": [1, 1e400]}"#)
+        var data = invalid(params) { _ = try $0.double("threshold", in: .openClosed(0, 1)) }
+        XCTAssertEqual(data?.field, "threshold"); XCTAssertEqual(data?.accepted, "a finite number"); XCTAssertEqual(data?.value, .null)
+        data = invalid(params) { _ = try $0.int("blockSize", range: 1...4096) }
+        XCTAssertEqual(data?.field, "blockSize"); XCTAssertEqual(data?.accepted, "a finite number")
+        data = invalid(params) { _ = try $0.doubleArray("thresholds", count: 1...64, element: .openClosed(0, 1)) }
+        XCTAssertEqual(data?.field, "thresholds[1]"); XCTAssertEqual(data?.accepted, "a finite number")
+        data = invalid(params) { _ = try $0.intArray("tokens", count: 1...64, element: 0...50256) }
+        XCTAssertEqual(data?.field, "tokens[1]"); XCTAssertEqual(data?.accepted, "a finite number")
+        do {
+            _ = try ParamReader(params).double("threshold", in: .openClosed(0, 1))
+        } catch let error as RPCError {
+            XCTAssertTrue(error.message.contains("not a finite number") && error.message.contains("(0, 1]"), error.message)
+        }
     }
 
     func testMissingRequiredField() {

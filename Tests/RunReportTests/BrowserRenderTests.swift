@@ -43,13 +43,14 @@ final class BrowserRenderTests: XCTestCase {
         var options = ReportOptions()
         options.title = "Browser check <script>alert(1)</script>"
         options.profileThreshold = 0.2
-        return try RunReport.html(runs: [
+        let runs = [
             RunFixtures.sweep(id: "aaaaaaaa-0000-4000-8000-000000000000", endToEnd: true, zeroPoint: true),
             RunFixtures.sweep(id: "bbbbbbbb-0000-4000-8000-000000000000"),
             RunFixtures.perPosition(layers: 6, pieces: pieces),
             RunFixtures.profile(),
             RunFixtures.forward(),
-        ], options: options)
+        ]
+        return try RunReport.html(runs: runs, options: RunFixtures.options(for: runs, base: options))
     }
 
     func testReportLoadsWithoutConsoleMessagesAndIsNotBlank() throws {

@@ -7,7 +7,7 @@ final class HTMLReportTests: XCTestCase {
                            RunFixtures.profile(), RunFixtures.forward()]
 
     func testReportParsesAsXMLAndHoldsEveryFigure() throws {
-        let html = try RunReport.html(runs: Self.allKinds, options: ReportOptions())
+        let html = try RunReport.html(runs: Self.allKinds, options: RunFixtures.options(for: Self.allKinds))
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
         let root = try parseXML(html)
         let figures = root.all("figure")
@@ -26,7 +26,7 @@ final class HTMLReportTests: XCTestCase {
     }
 
     func testNoScriptsAndNoNetworkReferences() throws {
-        let html = try RunReport.html(runs: Self.allKinds, options: ReportOptions())
+        let html = try RunReport.html(runs: Self.allKinds, options: RunFixtures.options(for: Self.allKinds))
         XCTAssertNil(html.range(of: "<script", options: .caseInsensitive))
         XCTAssertNil(html.range(of: "http://", options: .caseInsensitive))
         XCTAssertNil(html.range(of: "https://", options: .caseInsensitive))
@@ -41,7 +41,7 @@ final class HTMLReportTests: XCTestCase {
     }
 
     func testStandaloneSVGsParseAndReferenceNothing() throws {
-        let figures = try RunReport.svgFigures(runs: Self.allKinds, options: ReportOptions())
+        let figures = try RunReport.svgFigures(runs: Self.allKinds, options: RunFixtures.options(for: Self.allKinds))
         XCTAssertEqual(figures.count, 5)
         XCTAssertEqual(Set(figures.map(\.name)).count, 5, "names are unique")
         for (name, svg) in figures {
@@ -91,26 +91,29 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertNoThrow(try parseXML(html))
     }
 
-    func testMissingOptionalFieldsAndFailedRunsStillRender() throws {
-        let bare = RunFixtures.roundTrip([
-            "id": "55555555-0000-4000-8000-000000000005", "method": "pruneSweep",
-            "result": ["points": [["blockSize": 8, "threshold": 0.1, "prunedBlockFraction": 0.5],
-                                  ["threshold": 0.2]]],  // second point lacks blockSize: skipped
-        ])
-        let failed = RunFixtures.roundTrip(["id": "66666666-0000-4000-8000-000000000006", "method": "perPositionKL",
-                                            "status": "failed", "result": NSNull()])
-        let html = try RunReport.html(runs: [bare, failed], options: ReportOptions())
+    /// A result that does not have its method's protocol shape is not drawn: its section says
+    /// which field, and the other runs still render. A failed run has no result.
+    func testResultsOutsideTheProtocolAndFailedRunsStillRender() throws {
+        var bare = RunFixtures.sweep(id: "55555555-0000-4000-8000-000000000005")
+        var result = try XCTUnwrap(bare["result"] as? [String: Any])
+        var points = try XCTUnwrap(result["points"] as? [[String: Any]])
+        points[1]["blockSize"] = nil
+        result["points"] = points
+        bare["result"] = result
+        var failed = RunFixtures.perPosition(id: "66666666-0000-4000-8000-000000000006", pieces: nil, positions: 3)
+        failed["status"] = "failed"
+        failed["result"] = NSNull()
+        failed["error"] = ["code": -32603, "message": "boom"]
+        let html = try RunReport.html(runs: [bare, failed, RunFixtures.profile()], options: ReportOptions())
         let root = try parseXML(html)
-        XCTAssertTrue(html.contains("not recorded"))
+        XCTAssertTrue(html.contains("does not have the pruneSweep shape of the protocol (result.points[1].blockSize is missing)"), html)
         XCTAssertTrue(html.contains("This run has no result (status: failed)"))
-        let overview = try XCTUnwrap(root.all("figure").first { $0.attributes["data-name"] == "sweep-divergence.svg" })
-        XCTAssertEqual(overview.all("path").filter { $0.classes.contains("attention-kl") }.count, 0,
-                       "a point without attentionKL has no marker")
-        XCTAssertTrue(overview.allText.contains("1 point without blockSize"))
+        XCTAssertNil(root.all("figure").first { $0.attributes["data-name"] == "sweep-divergence.svg" }, "the unreadable sweep is not plotted")
+        XCTAssertNotNil(root.all("figure").first { $0.attributes["data-name"] == "profile-33333333.svg" })
     }
 
     func testInputThatIsNotARunIsATypedError() throws {
-        XCTAssertThrowsError(try RunReport.html(runs: [], options: ReportOptions())) {
+        XCTAssertThrowsError(try RunReport.html(runs: [] as [[String: Any]], options: ReportOptions())) {
             XCTAssertEqual($0 as? ReportError, .noRuns)
         }
         XCTAssertThrowsError(try RunReport.html(runs: [["runId": "x", "points": []]], options: ReportOptions())) { error in

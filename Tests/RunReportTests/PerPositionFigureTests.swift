@@ -6,7 +6,7 @@ final class PerPositionFigureTests: XCTestCase {
     static let hostile = ["<script>alert(1)</script>", " & co", "\"q\"", "\n", "ok"]
 
     private func render(_ run: [String: Any]) throws -> (svg: String, root: XMLElement) {
-        let figures = try RunReport.svgFigures(runs: [run], options: ReportOptions())
+        let figures = try RunReport.svgFigures(runs: [run], options: RunFixtures.options(for: [run]))
         let svg = try XCTUnwrap(figures.first { $0.name.hasPrefix("per-position-") }).svg
         return (svg, try parseXML(svg))
     }
@@ -42,8 +42,18 @@ final class PerPositionFigureTests: XCTestCase {
         XCTAssertLessThan(labels.count, 300)
         XCTAssertEqual(labels.first?.allText, "0 ␣t0", "thinned labels carry the position index")
         let xs = labels.compactMap { $0.number("x") }
-        for (a, b) in zip(xs, xs.dropFirst()) { XCTAssertGreaterThanOrEqual(b - a, 10.99, "labels at least 11 px apart") }
+        for (a, b) in zip(xs, xs.dropFirst()) { XCTAssertGreaterThanOrEqual(b - a, 21.99, "labels at least 22 px apart") }
         XCTAssertTrue(root.all("desc").first?.allText.contains("position is labelled") ?? false)
+    }
+
+    /// The essay of issue 20: 654 positions on a 1000 px axis fit 45 labels at 22 px; the step
+    /// 15 rounds up to 20, so 33 labels at positions 0, 20, …, 640 (was 82 at every 8th).
+    func testAnEssayGetsARoundStepAndFewLabels() throws {
+        let pieces = (0..<654).map { " w\($0)" }
+        let (_, root) = try render(RunFixtures.perPosition(layers: 2, pieces: pieces))
+        let labels = root.all(withClass: "column-label").map(\.allText)
+        XCTAssertEqual(labels.count, 33)
+        XCTAssertEqual(labels.prefix(3), ["0 ␣w0", "20 ␣w20", "40 ␣w40"])
     }
 
     func testWithoutTokenTextPositionsAreLabelledByIndex() throws {

@@ -1,8 +1,26 @@
 import Foundation
+import RunReport
 
 /// Stored runs shaped like `runs/get` output, passed through JSONSerialization so the
 /// report sees the same number types it sees from the daemon.
 enum RunFixtures {
+    /// The `runs/get` envelope around `result` (which gets the five analysis fields).
+    static func stored(id: String, method: String, createdAt: String, durationMs: Int, params: [String: Any],
+                       result: [String: Any], numTokens: Int) -> [String: Any] {
+        var full = result
+        full["runId"] = id
+        full["numTokens"] = numTokens
+        full["model"] = "f00dfeed"
+        full["cached"] = false
+        full["history"] = ["stored": true]
+        return roundTrip([
+            "id": id, "method": method, "status": "completed", "createdAt": createdAt, "finishedAt": createdAt,
+            "durationMs": durationMs, "model": "f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123",
+            "modelName": "tiny", "numTokens": numTokens, "clientName": "tests", "summary": [String: Any](),
+            "params": params, "result": full, "error": NSNull(),
+        ])
+    }
+
     static func roundTrip(_ run: [String: Any]) -> [String: Any] {
         let data = try! JSONSerialization.data(withJSONObject: run, options: [.sortedKeys])
         return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
@@ -50,34 +68,39 @@ enum RunFixtures {
             point(blockSize: 32, threshold: 0.01, fraction: 0.7, seedFraction: 0.85, attentionKL: 1e-2,
                   seedKL: 11.0, layerKLs: [0.02, 0.01, 0.03]),
         ]
-        return roundTrip([
-            "id": id, "method": "pruneSweep", "status": "completed",
-            "createdAt": 1_714_566_896_789, "durationMs": 1234,
-            "model": "f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123",
-            "params": ["text": "The quick brown fox & friends", "blockSizes": [16, 32], "thresholds": [0.0005, 0.002, 0.01],
-                       "selection": "threshold", "endToEnd": endToEnd, "seedEpsilon": 1e-12],
-            "result": ["runId": id, "numTokens": 64, "model": "f00dfeed", "cached": false, "points": points,
-                       "history": ["stored": true]],
-            "someNewTopLevelField": ["nested": true],
-        ])
+        var run = stored(id: id, method: "pruneSweep", createdAt: "2024-05-01T12:34:56.789Z", durationMs: 1234,
+                         params: ["text": "The quick brown fox & friends", "blockSizes": [16, 32], "thresholds": [0.0005, 0.002, 0.01],
+                                  "selection": "threshold", "endToEnd": endToEnd, "seedEpsilon": 1e-12],
+                         result: ["points": points], numTokens: 64)
+        run["someNewTopLevelField"] = ["nested": true]
+        return run
     }
 
     /// A perPositionKL run with `layers` × `tokens.count` values; value(l, t) = (l + 1) * t / 100.
     static func perPosition(id: String = "22222222-aaaa-4bbb-8ccc-000000000002", layers: Int = 2,
                             pieces: [String]?, positions: Int? = nil) -> [String: Any] {
         let t = positions ?? pieces?.count ?? 0
-        var result: [String: Any] = [
-            "runId": id, "numTokens": t, "model": "f00dfeed",
+        let result: [String: Any] = [
+            "metric": "attentionKL",
             "layers": (0..<layers).map { l in
                 ["layer": l, "values": (0..<t).map { Double((l + 1) * $0) / 100 }] as [String: Any]
             },
         ]
-        if let pieces { result["pieces"] = pieces }
-        return roundTrip([
-            "id": id, "method": "perPositionKL", "status": "completed", "createdAt": 1_714_566_900_000, "durationMs": 87,
-            "model": "f00dfeed", "params": ["text": "x", "threshold": 0.002, "blockSize": 32, "metric": "attentionKL"],
-            "result": result,
-        ])
+        var run = stored(id: id, method: "perPositionKL", createdAt: "2024-05-01T12:35:00Z", durationMs: 87,
+                         params: ["text": "x", "threshold": 0.002, "blockSize": 32, "metric": "attentionKL"],
+                         result: result, numTokens: max(t, 1))
+        if let pieces { run["testPieces"] = pieces }
+        return run
+    }
+
+    /// `base` with the token texts of every perPosition fixture among `runs` (the daemon passes
+    /// them as `ReportOptions.tokenPieces`; the fixtures keep them under `testPieces`).
+    static func options(for runs: [[String: Any]], base: ReportOptions = ReportOptions()) -> ReportOptions {
+        var options = base
+        for run in runs {
+            if let id = run["id"] as? String, let pieces = run["testPieces"] as? [String] { options.tokenPieces[id] = pieces }
+        }
+        return options
     }
 
     /// A profile run: 3 layers × 4 heads. sinkMass(l, h) = (l * 4 + h) / 11, so layer 2 head 3
@@ -88,19 +111,22 @@ enum RunFixtures {
                 ["head": h, "entrySparsity": 0.5, "entrySparsitySeed": 0.75, "entropy": 0.5 + Double(l),
                  "sinkMass": Double(l * 4 + h) / 11, "localMass": 0.3,
                  "blocks": [["threshold": 0.05, "fraction": 0.25, "fractionSeed": 0.6],
-                            ["threshold": 0.2, "fraction": Double(h) / 3, "fractionSeed": 0.9]]] as [String: Any]
+                            ["threshold": 0.2, "fraction": Double(h) / 3, "fractionSeed": 0.9]],
+                 "coverage": ["p90": 1.5, "p95": 2.0, "p99": 3.25]] as [String: Any]
             }] as [String: Any]
         }
-        return roundTrip([
-            "id": id, "method": "profileAttention", "status": "completed", "createdAt": 1_714_566_910_000, "durationMs": 2500,
-            "model": "f00dfeed", "params": ["text": "hello", "blockSize": 4, "thresholds": [0.05, 0.2]],
-            "result": ["runId": id, "numTokens": 16, "model": "f00dfeed", "layers": layers,
-                       "summary": ["meanSinkMass": 0.5, "meanEntropy": 1.5]],
-        ])
+        let summary: [String: Any] = [
+            "entrySparsity": 0.5, "entrySparsitySeed": 0.75, "entropy": 1.5, "sinkMass": 0.5, "localMass": 0.3,
+            "blocks": [["threshold": 0.05, "fraction": 0.25, "fractionSeed": 0.6], ["threshold": 0.2, "fraction": 0.5, "fractionSeed": 0.9]],
+            "coverage": ["p90": 1.5, "p95": 2.0, "p99": 3.25],
+        ]
+        return stored(id: id, method: "profileAttention", createdAt: "2024-05-01T12:35:10Z", durationMs: 2500,
+                      params: ["text": "hello", "blockSize": 4, "thresholds": [0.05, 0.2]],
+                      result: ["layers": layers, "summary": summary], numTokens: 16)
     }
 
     static func forward(id: String = "44444444-aaaa-4bbb-8ccc-000000000004") -> [String: Any] {
-        roundTrip(["id": id, "method": "forward", "status": "completed", "createdAt": 1_714_566_920_000, "durationMs": 12,
-                   "model": "f00dfeed", "params": ["text": "hi"], "result": ["argmax": [1, 2], "nll": 3.0]])
+        stored(id: id, method: "forward", createdAt: "2024-05-01T12:35:20Z", durationMs: 12, params: ["text": "hi"],
+               result: ["argmax": [1, 2], "top": [[[String: Any]](), [[String: Any]]()], "nll": 3.0, "perplexity": 20.09], numTokens: 2)
     }
 }

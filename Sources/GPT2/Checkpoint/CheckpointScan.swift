@@ -17,8 +17,10 @@ enum CheckpointScan {
     /// - Throws: `GPT2CheckpointError.nonFiniteWeight` naming the first tensor (in file order)
     ///   holding a NaN or infinity, with the element's index. Tensors that are not loaded as
     ///   weights (the `attn.bias`/`attn.masked_bias` buffers) and non-float dtypes are not scanned.
+    /// - Parameter checkCancelled: called before each chunk; what it throws ends the scan
+    ///   (nothing is remembered).
     static func digest(of file: SafetensorsFile, cache: WeightsDigestCache,
-                       chunkBytes: Int = chunkBytes) throws -> SHA256.Digest {
+                       chunkBytes: Int = chunkBytes, checkCancelled: () throws -> Void = {}) throws -> SHA256.Digest {
         let identity = file.mapping.identity
         if let known = cache.lookup(identity) { return known }
         let started = Date()
@@ -30,6 +32,7 @@ enum CheckpointScan {
         var next = 0   // first tensor of `scanned` not yet fully scanned
         var offset = 0
         while offset < bytes.count {
+            try checkCancelled()
             let end = min(offset + chunkBytes, bytes.count)
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
             while next < scanned.count {

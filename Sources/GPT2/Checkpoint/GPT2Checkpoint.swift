@@ -24,12 +24,16 @@ public struct GPT2Checkpoint: Sendable {
     public let weightsMapping: MappedFile
 
     /// Loads `directory/config.json` and `directory/model.safetensors`.
-    /// - Parameter digestCache: remembers the weights file's SHA-256 per file version, so a
-    ///   reload of an unchanged file does not rehash it.
+    /// - Parameters:
+    ///   - digestCache: remembers the weights file's SHA-256 per file version, so a reload of
+    ///     an unchanged file does not rehash it.
+    ///   - checkCancelled: called between stages and once per MiB hashed (on the calling
+    ///     thread); whatever it throws ends the load there, nothing is kept.
     /// - Throws: `GPT2CheckpointError` (missing folder or file, invalid config, missing,
     ///   mis-shaped or unexpected tensors — each naming the file and key), `SafetensorsError`
     ///   (a corrupt file, naming the tensor), `MappedFileError` (an unreadable file).
-    public static func load(directory: URL, digestCache: WeightsDigestCache = .shared) throws -> GPT2Checkpoint {
+    public static func load(directory: URL, digestCache: WeightsDigestCache = .shared,
+                            checkCancelled: () throws -> Void = {}) throws -> GPT2Checkpoint {
         let folder = directory.standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -45,9 +49,11 @@ public struct GPT2Checkpoint: Sendable {
             throw GPT2CheckpointError.invalidConfig(path: configURL.path, reason: reason)
         }
 
+        try checkCancelled()
         let weightsFile = try SafetensorsFile(mapping: map(folder.appendingPathComponent(weightsFileName), in: folder))
         let weights = try GPT2Weights(reading: weightsFile, config: config)
-        let weightsDigest = try CheckpointScan.digest(of: weightsFile, cache: digestCache)
+        try checkCancelled()
+        let weightsDigest = try CheckpointScan.digest(of: weightsFile, cache: digestCache, checkCancelled: checkCancelled)
         let fingerprint = ModelFingerprint.combine(config: SHA256.hash(data: configMapping.bytes), weights: weightsDigest)
         return GPT2Checkpoint(directory: folder, config: config, weights: weights, fingerprint: fingerprint,
                               weightsMapping: weightsFile.mapping)

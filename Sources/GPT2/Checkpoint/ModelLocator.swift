@@ -116,7 +116,8 @@ public enum ModelLocator {
         let snapshots = repo.appendingPathComponent("snapshots", isDirectory: true)
         let refURL = repo.appendingPathComponent("refs/main")
         let folder: URL
-        if let ref = try? String(contentsOf: refURL, encoding: .utf8) {
+        // Read only a small regular file: a FIFO here would block the read forever.
+        if isSmallRegularFile(refURL), let ref = try? String(contentsOf: refURL, encoding: .utf8) {
             let revision = ref.trimmingCharacters(in: .whitespacesAndNewlines)
             folder = snapshots.appendingPathComponent(revision, isDirectory: true)
             guard !revision.isEmpty, !revision.contains("/"), isDirectory(folder) else {
@@ -164,5 +165,12 @@ public enum ModelLocator {
     private static func isDirectory(_ url: URL) -> Bool {
         var flag: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
+    }
+
+    /// True when `url` is a regular file (symlinks followed) of at most `maxBytes` bytes.
+    static func isSmallRegularFile(_ url: URL, maxBytes: Int = 4096) -> Bool {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) <= maxBytes
     }
 }

@@ -22,7 +22,16 @@ public final class GPT2Model: @unchecked Sendable {
 
     /// Packs every matmul weight (blocks in parallel). About 0.2 s for gpt2-small.
     /// - Parameter threads: threads for packing and every forward pass (default: active cores).
-    public init(weights: GPT2Weights, threads: Int = ParallelChunks.defaultThreads) {
+    public convenience init(weights: GPT2Weights, threads: Int = ParallelChunks.defaultThreads) {
+        // Never cancelled, so never throws.
+        try! self.init(weights: weights, threads: threads, isCancelled: { false })
+    }
+
+    /// Packs every matmul weight, stopping early when `isCancelled` turns true.
+    /// - Parameter isCancelled: polled before each block is packed (from the packing threads,
+    ///   so it must be thread-safe); once true, the remaining blocks are skipped.
+    /// - Throws: `CancellationError` when packing was stopped.
+    public init(weights: GPT2Weights, threads: Int = ParallelChunks.defaultThreads, isCancelled: @escaping @Sendable () -> Bool) throws {
         let config = weights.config
         self.config = config
         self.threads = max(1, threads)
@@ -36,12 +45,14 @@ public final class GPT2Model: @unchecked Sendable {
         let head = PackedSlots<PackedMatrix>(count: 1)
         let lm = weights.lmHead
         ParallelChunks.run(chunks: count + 1, threads: self.threads) { _, i in
+            if isCancelled() { return }
             if i == count {
                 head.set(0, PackedMatrix(k: config.nEmbd, n: config.vocabSize, source: lm.pointer, rowStride: config.nEmbd, transposed: true))
             } else {
                 slots.set(i, PackedLayerWeights(weights.layers[i], config: config))
             }
         }
+        if isCancelled() { throw CancellationError() }
         layers = slots.values
         lmHead = head.values[0]
     }

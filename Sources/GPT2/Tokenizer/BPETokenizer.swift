@@ -40,11 +40,14 @@ public final class BPETokenizer: @unchecked Sendable {
     /// - Parameter limits: `TokenizerLimits(vocabSize:)` with config.json's `vocab_size`
     ///   when the model is known.
     /// - Throws: `TokenizerError` naming the file (and line or token) at fault.
-    public convenience init(directory: URL, limits: TokenizerLimits = TokenizerLimits()) throws {
+    /// - Parameter checkCancelled: called every 4096 vocabulary entries or merge lines (on the
+    ///   calling thread); what it throws ends the load.
+    public convenience init(directory: URL, limits: TokenizerLimits = TokenizerLimits(),
+                            checkCancelled: () throws -> Void = {}) throws {
         let vocab = try Self.map(directory.appendingPathComponent("vocab.json"), maxBytes: limits.maxVocabularyFileBytes)
         let merges = try Self.map(directory.appendingPathComponent("merges.txt"), maxBytes: limits.maxMergesFileBytes)
         try self.init(vocabulary: BPEVocabulary(vocabJSON: vocab.bytes, merges: merges.bytes, vocabName: vocab.url.path,
-                                                mergesName: merges.url.path, limits: limits))
+                                                mergesName: merges.url.path, limits: limits, checkCancelled: checkCancelled))
     }
 
     /// Builds a tokenizer from the two files' contents. Errors call them `vocab.json` and `merges.txt`.

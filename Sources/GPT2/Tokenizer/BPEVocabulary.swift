@@ -17,10 +17,11 @@ struct BPEVocabulary {
     /// - Parameters:
     ///   - vocabName, mergesName: how the two files are named in error messages.
     ///   - limits: checked as the files are read, before anything is allocated per entry.
+    ///   - checkCancelled: called every 4096 entries or merge lines; what it throws ends the parse.
     /// - Throws: `TokenizerError`, naming the file and the line or token at fault.
     init(vocabJSON: UnsafeRawBufferPointer, merges: UnsafeRawBufferPointer, vocabName: String, mergesName: String,
-         limits: TokenizerLimits = TokenizerLimits()) throws {
-        ids = try VocabularyJSONReader.read(vocabJSON, file: vocabName, limits: limits)
+         limits: TokenizerLimits = TokenizerLimits(), checkCancelled: () throws -> Void = {}) throws {
+        ids = try VocabularyJSONReader.read(vocabJSON, file: vocabName, limits: limits, checkCancelled: checkCancelled)
 
         // Ids are distinct and below `limits.idLimit` (checked while reading).
         var tokenBytes = [[UInt8]?](repeating: nil, count: (ids.values.max() ?? -1) + 1)
@@ -36,8 +37,10 @@ struct BPEVocabulary {
             byteIDs[byte] = Int32(id)
         }
         self.byteIDs = byteIDs
+        try checkCancelled()
         self.merges = try Self.parseMerges(merges, ids: ids, file: mergesName,
-                                      maxRules: ids.count * limits.maxMergesPerToken, maxLineBytes: 4 * limits.maxTokenBytes + 2)
+                                      maxRules: ids.count * limits.maxMergesPerToken, maxLineBytes: 4 * limits.maxTokenBytes + 2,
+                                      checkCancelled: checkCancelled)
     }
 
     /// From the files' contents in memory (tests, `BPETokenizer(vocabJSON:mergesText:)`).
@@ -71,12 +74,13 @@ struct BPEVocabulary {
     /// starting with `#version` and empty lines are skipped; a later duplicate of a pair
     /// overrides the earlier one (as in HuggingFace's BPE).
     private static func parseMerges(_ bytes: UnsafeRawBufferPointer, ids: [String: Int], file: String,
-                                    maxRules: Int, maxLineBytes: Int) throws -> BPEMergeTable {
+                                    maxRules: Int, maxLineBytes: Int, checkCancelled: () throws -> Void) throws -> BPEMergeTable {
         var lefts: [Int32] = [], rights: [Int32] = [], results: [Int32] = []
         var lineNumber = 0
         var lineStart = 0
         while lineStart < bytes.count {
             lineNumber += 1
+            if lineNumber & 4095 == 0 { try checkCancelled() }
             var lineEnd = lineStart
             while lineEnd < bytes.count && bytes[lineEnd] != 0x0A {
                 lineEnd += 1

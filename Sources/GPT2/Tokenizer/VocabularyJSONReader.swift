@@ -14,9 +14,11 @@ struct VocabularyJSONReader {
     private var offset = 0
 
     /// Token string → id, in file order of first appearance; ids unique and < `limits.idLimit`.
-    static func read(_ bytes: UnsafeRawBufferPointer, file: String, limits: TokenizerLimits) throws -> [String: Int] {
+    /// - Parameter checkCancelled: called every 4096 entries; what it throws ends the read.
+    static func read(_ bytes: UnsafeRawBufferPointer, file: String, limits: TokenizerLimits,
+                     checkCancelled: () throws -> Void = {}) throws -> [String: Int] {
         var reader = VocabularyJSONReader(bytes: bytes, file: file, limits: limits)
-        return try reader.readObject()
+        return try reader.readObject(checkCancelled: checkCancelled)
     }
 
     private init(bytes: UnsafeRawBufferPointer, file: String, limits: TokenizerLimits) {
@@ -25,7 +27,7 @@ struct VocabularyJSONReader {
         self.limits = limits
     }
 
-    private mutating func readObject() throws -> [String: Int] {
+    private mutating func readObject(checkCancelled: () throws -> Void) throws -> [String: Int] {
         skipWhitespace()
         guard peek() == UInt8(ascii: "{") else { throw structure("a JSON object `{` mapping token strings to integer ids") }
         offset += 1
@@ -48,6 +50,7 @@ struct VocabularyJSONReader {
             }
             ids[token] = id
             tokenOfID[id] = token
+            if ids.count & 4095 == 0 { try checkCancelled() }
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): offset += 1

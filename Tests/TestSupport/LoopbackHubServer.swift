@@ -10,50 +10,59 @@ import Glibc
 /// Test knobs: `cutAfter[file] = n` sends the full headers but only `n` body bytes of the next
 /// GET of `file`, then closes (one-shot); `ignoresRange` answers ranged GETs with a full 200.
 /// Threading: serves on one background thread; knobs and `requests` are guarded by a lock.
-final class LoopbackHubServer: @unchecked Sendable {
-    struct Request: Equatable {
-        var method: String
-        var path: String
-        var range: String?
+public final class LoopbackHubServer: @unchecked Sendable {
+    public struct Request: Equatable {
+        public var method: String
+        public var path: String
+        public var range: String?
     }
 
-    static let commit = "4f2c9a0e1b7d42a8c3e5f60718293a4b5c6d7e8f"
+    public static let commit = "4f2c9a0e1b7d42a8c3e5f60718293a4b5c6d7e8f"
 
-    let repo: String
-    let port: UInt16
+    public let repo: String
+    public let port: UInt16
     /// File name → content.
-    let files: [String: Data]
+    public let files: [String: Data]
 
     private let listener: Int32
     private let lock = NSLock()
     private var stopped = false
     private var cuts: [String: Int] = [:]
+    private var trickles: [String: (bytes: Int, interval: TimeInterval)] = [:]
     private var ignoreRange = false
     private var log: [Request] = []
     private let finished = DispatchSemaphore(value: 0)
 
-    var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    var requests: [Request] {
+    public var requests: [Request] {
         lock.lock()
         defer { lock.unlock() }
         return log
     }
 
-    func cut(_ file: String, afterBytes count: Int) {
+    public func cut(_ file: String, afterBytes count: Int) {
         lock.lock()
         cuts[file] = count
         lock.unlock()
     }
 
-    func setIgnoresRange(_ flag: Bool) {
+    /// The next GET of `file` sends its headers at once, then `bytes` body bytes every
+    /// `interval` seconds (one-shot), until the body is sent, the client goes away or `stop()`.
+    public func trickle(_ file: String, bytes: Int, every interval: TimeInterval) {
+        lock.lock()
+        trickles[file] = (bytes, interval)
+        lock.unlock()
+    }
+
+    public func setIgnoresRange(_ flag: Bool) {
         lock.lock()
         ignoreRange = flag
         lock.unlock()
     }
 
     /// The ETag the server sends for `file`: FNV-1a 64 of the content, in hex.
-    static func etag(of data: Data) -> String {
+    public static func etag(of data: Data) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in data {
             hash ^= UInt64(byte)
@@ -62,7 +71,7 @@ final class LoopbackHubServer: @unchecked Sendable {
         return String(format: "%016llx", hash)
     }
 
-    init(repo: String, files: [String: Data]) throws {
+    public init(repo: String, files: [String: Data]) throws {
         self.repo = repo
         self.files = files
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -92,7 +101,7 @@ final class LoopbackHubServer: @unchecked Sendable {
     }
 
     /// Stops accepting and waits (at most 2 s) for the serving thread to end.
-    func stop() {
+    public func stop() {
         lock.lock()
         stopped = true
         lock.unlock()
@@ -160,6 +169,7 @@ final class LoopbackHubServer: @unchecked Sendable {
         lock.lock()
         let honourRange = !ignoreRange
         let cut = method == "GET" ? cuts.removeValue(forKey: file) : nil
+        let trickle = method == "GET" ? trickles.removeValue(forKey: file) : nil
         lock.unlock()
         if let range, honourRange, range.hasPrefix("bytes="), range.hasSuffix("-"),
            let offset = Int(range.dropFirst(6).dropLast()), offset < content.count {
@@ -173,6 +183,17 @@ final class LoopbackHubServer: @unchecked Sendable {
             return respond(client, status: status, headers: headers, body: Data())
         }
         headers["Content-Length"] = String(body.count)
+        if let trickle {
+            respond(client, status: status, headers: headers, body: Data(), declaredLength: true)
+            var offset = 0
+            while offset < body.count, !isStopped {
+                Thread.sleep(forTimeInterval: trickle.interval)
+                let end = min(body.count, offset + trickle.bytes)
+                guard writeAll(client, body.subdata(in: offset..<end)) else { return }
+                offset = end
+            }
+            return
+        }
         respond(client, status: status, headers: headers, body: cut.map { body.prefix($0) } ?? body, declaredLength: true)
     }
 
@@ -185,16 +206,19 @@ final class LoopbackHubServer: @unchecked Sendable {
         writeAll(client, Data(text.utf8) + body)
     }
 
-    private func writeAll(_ client: Int32, _ data: Data) {
-        data.withUnsafeBytes { raw in
+    /// False when the client went away.
+    @discardableResult
+    private func writeAll(_ client: Int32, _ data: Data) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
             var offset = 0
             var attempts = 0
             while offset < raw.count, attempts < 100_000 {
                 attempts += 1
                 let written = Glibc.send(client, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))  // no SIGPIPE
-                if written <= 0 { return }
+                if written <= 0 { return false }
                 offset += written
             }
+            return true
         }
     }
 }
