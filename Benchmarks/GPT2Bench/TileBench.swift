@@ -96,8 +96,21 @@ func runTileBench(runs: Int, threads: Int, tokenCount t: Int, only: Set<String>?
         print("tiles_sparse keep_p=\(set.p) block=\(block) computed_fraction=\(fmt(fraction)) ratio_to_dense=\(fmt(ratio)) "
             + "bound=\(fmt(bound)) within=\(ratio <= bound)")
     }
-    for (index, (name, _, sel)) in estimators.enumerated() {
+    // One head on one thread, for scale: the dense attention's and each estimator's microseconds.
+    let denseHead = median((0..<runs).map { _ in
+        seconds {
+            let p = head(0), pr = probs.base
+            CausalAttentionKernels.probabilities(q: p.q, k: p.k, ld: 3 * c, tokens: t, headDim: d, scale: scale, probs: pr,
+                                                 scratch: scratch[0].base)
+            CausalAttentionKernels.weightedValues(probs: pr, v: p.v, ld: 3 * c, tokens: t, headDim: d, out: out.base,
+                                                  ldOut: c, scratch: scratch[0].base)
+        }
+    })
+    print("tiles_dense_one_head us=\(fmt(denseHead * 1e6))")
+    for (index, (name, e, sel)) in estimators.enumerated() {
+        let p = head(0), qk = HeadQueriesKeys(q: p.q, k: p.k, rowStride: 3 * c, tokens: t, headDim: d)
+        let oneHead = median((0..<runs).map { _ in seconds { _ = try? e.estimate(qk, geometry: geometry, selection: sel) } })
         print("tiles_estimator \(name) selection=\(sel) computed_fraction=\(fmt(estimatedFractions[index])) "
-            + "ratio_to_dense=\(fmt(median(estimatorRatios[index])))")
+            + "ratio_to_dense=\(fmt(median(estimatorRatios[index]))) one_head_us=\(fmt(oneHead * 1e6))")
     }
 }

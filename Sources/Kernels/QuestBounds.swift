@@ -15,26 +15,24 @@ public enum QuestBounds {
         let d = qk.headDim, nk = g.keyBlocks, lanes = (nk + 15) / 16 * 16
         // Channel-major ranges (D, lanes): high[c·lanes + j] = M_j[c], low = m_j[c]; padding 0.
         let high = AlignedFloats(count: d * lanes), low = AlignedFloats(count: d * lanes)
-        let rowHigh = AlignedFloats(count: d + 16), rowLow = AlignedFloats(count: d + 16)   // (D) one block's
         for j in 0..<nk {
             let keys = g.keys(ofBlock: j)
-            rowHigh.base.update(from: qk.key(keys.lowerBound), count: d)
-            rowLow.base.update(from: qk.key(keys.lowerBound), count: d)
-            for k in keys.dropFirst() {
-                let key = qk.key(k)
-                var c = 0
-                while c < d {
-                    let n = min(16, d - c)
-                    let x = loadVec(key + c, count: n)
-                    let hi = loadVec(rowHigh.base + c, count: n), lo = loadVec(rowLow.base + c, count: n)
-                    storeVec(hi.replacing(with: x, where: x .> hi), rowHigh.base + c, count: n)
-                    storeVec(lo.replacing(with: x, where: x .< lo), rowLow.base + c, count: n)
-                    c += 16
+            // 16 channels at a time over the block's keys: the rows' loads are independent, so
+            // many are in flight at once (rows are 3C floats apart: mostly cache misses).
+            var c = 0
+            while c < d {
+                let n = min(16, d - c)
+                var hi = Vec16(repeating: -.infinity), lo = Vec16(repeating: .infinity)
+                for k in keys {
+                    let x = loadVec(qk.key(k) + c, count: n)
+                    hi = hi.replacing(with: x, where: x .> hi)
+                    lo = lo.replacing(with: x, where: x .< lo)
                 }
-            }
-            for c in 0..<d {
-                high.base[c * lanes + j] = rowHigh.base[c]
-                low.base[c * lanes + j] = rowLow.base[c]
+                for lane in 0..<n {
+                    high.base[(c + lane) * lanes + j] = hi[lane]
+                    low.base[(c + lane) * lanes + j] = lo[lane]
+                }
+                c += 16
             }
         }
         out.update(repeating: 0, count: g.queryBlocks * nk)
@@ -123,7 +121,16 @@ public enum QuestBounds {
             storeVec(e, logits + group * 16, count: 16)
             sumV += e
         }
-        let inv = 1 / horizontalSum(sumV)
+        let inv = 1 / laneSumByHalves(sumV)
         for j in 0..<visible { row[j] = Swift.max(row[j], logits[j] * inv) }
     }
+}
+
+/// Σ of 16 lanes by halving (Swift's generic `sum()` is not specialised into vector adds).
+@inline(__always)
+private func laneSumByHalves(_ v: Vec16) -> Float {
+    let h8 = v.lowHalf + v.highHalf
+    let h4 = h8.lowHalf + h8.highHalf
+    let h2 = h4.lowHalf + h4.highHalf
+    return h2[0] + h2[1]
 }

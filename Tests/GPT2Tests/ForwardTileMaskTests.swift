@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import Kernels
 @testable import GPT2
@@ -93,6 +94,22 @@ final class ForwardTileMaskTests: XCTestCase {
                                "layer \(l) head \(head) q \(q) k \(k)")
             }
         } } }
+    }
+
+    func testAttentionAndTileMaskSecondsAreReported() throws {
+        let model = GPT2Model(weights: tinyRandomWeights(seed: 15), threads: 2)
+        let dense = try model.forward(tokens: tokens)
+        XCTAssertGreaterThan(dense.attentionSeconds, 0)
+        XCTAssertEqual(dense.tileMaskSeconds, 0, "no attentionTileMasks hook")
+        var options = ForwardOptions()
+        options.attentionTileMasks = { _, qk in
+            Thread.sleep(forTimeInterval: 0.02)         // a slow "estimator": 20 ms per layer
+            return Array(repeating: TileMask(geometry: TileGeometry(tokens: qk.tokens, queryBlockSize: 4, keyBlockSize: 4),
+                                             keepingAllVisible: true), count: qk.heads)
+        }
+        let sparse = try model.forward(tokens: tokens, options: options)
+        XCTAssertGreaterThanOrEqual(sparse.tileMaskSeconds, 0.04, "two layers × 20 ms")
+        XCTAssertGreaterThan(sparse.attentionSeconds, sparse.tileMaskSeconds, "the block-sparse kernel's time on top")
     }
 
     func testMasksThatDoNotFitAreRefused() {

@@ -25,11 +25,15 @@ enum AntidiagonalEstimator {
         // rows past T are zero, so Qr·Krᵀ sums exactly the antidiagonal terms that exist.
         var qr = [Float](repeating: 0, count: reduced * width)
         var kr = [Float](repeating: 0, count: reduced * width)
-        for a in 0..<reduced {
-            for step in 0..<s {
-                let q = a * s + s - 1 - step, k = a * s + step
-                if q < t { for c in 0..<d { qr[a * width + step * d + c] = qk.query(q)[c] } }
-                if k < t { for c in 0..<d { kr[a * width + step * d + c] = qk.key(k)[c] } }
+        qr.withUnsafeMutableBufferPointer { qrOut in
+            kr.withUnsafeMutableBufferPointer { krOut in
+                for a in 0..<reduced {
+                    for step in 0..<s {
+                        let q = a * s + s - 1 - step, k = a * s + step, at = a * width + step * d
+                        if q < t { (qrOut.baseAddress! + at).update(from: qk.query(q), count: d) }
+                        if k < t { (krOut.baseAddress! + at).update(from: qk.key(k), count: d) }
+                    }
+                }
             }
         }
         var scores = TileScores(geometry: g)

@@ -36,12 +36,18 @@ enum LastQueriesEstimator {
         let multiplyAdds = n * t * d                        // the product, future keys included
         var mask = TileMask(geometry: g)
         for k in selection.kept(vertical[...]) {
-            for i in 0..<g.queryBlocks where g.queries(ofBlock: i).upperBound - 1 >= k {
-                mask.keep(queryBlock: i, keyBlock: g.keyBlock(of: k))
-            }
+            // Column k: every query block from the one holding query k on.
+            for i in g.queryBlock(of: k)..<g.queryBlocks { mask.keep(queryBlock: i, keyBlock: g.keyBlock(of: k)) }
         }
         for o in selection.kept(slash[...]) {
-            for q in o..<t { mask.keep(queryBlock: g.queryBlock(of: q), keyBlock: g.keyBlock(of: q - o)) }
+            // Query block i meets diagonal o at keys [first − o, last − o] (those ≥ 0).
+            for i in 0..<g.queryBlocks {
+                let rows = g.queries(ofBlock: i)
+                guard rows.upperBound - 1 >= o else { continue }
+                for j in g.keyBlock(of: max(0, rows.lowerBound - o))...g.keyBlock(of: rows.upperBound - 1 - o) {
+                    mask.keep(queryBlock: i, keyBlock: j)
+                }
+            }
         }
         for i in 0..<g.queryBlocks { mask.keepDiagonal(queryBlock: i) }
         return TileEstimate(mask: mask, multiplyAdds: multiplyAdds)

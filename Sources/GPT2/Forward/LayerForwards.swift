@@ -59,18 +59,26 @@ func matmulGeluForward(out: UnsafeMutablePointer<Float>, outStride: Int, input: 
 /// intervention may rewrite probs and the observer sees them; and
 /// 3. weighted sum: out[:, hD…(h+1)D) = probs_h · V_h, reading only keys ≤ each query
 ///    (skipped when `weightValues` is false: nobody reads `out`).
+/// - Returns: seconds spent in `options.attentionTileMasks` (0 without it).
+@discardableResult
 func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                       tokens t: Int, config: GPT2Config, layer: Int, options: ForwardOptions,
-                      scratch: [AlignedFloats], weightValues: Bool = true, threads: Int) throws {
+                      scratch: [AlignedFloats], weightValues: Bool = true, threads: Int) throws -> Double {
     let c = config.nEmbd, h = config.nHead, d = config.headDim
     let scale = 1 / Float(d).squareRoot()
     let queriesKeys = LayerQueriesKeys(qkv: qkv, tokens: t, heads: h, headDim: d)
     try options.queryKeyObserver?(layer, queriesKeys)
-    if let choose = options.attentionTileMasks, let masks = try choose(layer, queriesKeys) {
-        try checkTileMasks(masks, layer: layer, heads: h, tokens: t)
-        guard weightValues else { return }
-        blockSparseAttentionForward(out: out, qkv: qkv, tokens: t, config: config, masks: masks, threads: threads)
-        return
+    var maskSeconds = 0.0
+    if let choose = options.attentionTileMasks {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let chosen = try choose(layer, queriesKeys)
+        maskSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if let masks = chosen {
+            try checkTileMasks(masks, layer: layer, heads: h, tokens: t)
+            guard weightValues else { return maskSeconds }
+            blockSparseAttentionForward(out: out, qkv: qkv, tokens: t, config: config, masks: masks, threads: threads)
+            return maskSeconds
+        }
     }
     let headObserver = options.attentionHeadObserver, headIntervention = options.attentionHeadIntervention
     // Heads are observed as they are computed unless a layer intervention must rewrite them first.
@@ -96,11 +104,12 @@ func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePoin
         try headError.rethrow()
     }
     try options.attentionObserver?(layer, UnsafeBufferPointer(all))
-    guard weightValues else { return }
+    guard weightValues else { return maskSeconds }
     ParallelChunks.run(chunks: h, threads: threads) { worker, head in
         CausalAttentionKernels.weightedValues(probs: probs + head * t * t, v: qkv + 2 * c + head * d, ld: 3 * c, tokens: t,
                                               headDim: d, out: out + head * d, ldOut: c, scratch: scratch[worker].base)
     }
+    return maskSeconds
 }
 
 /// The first error thrown by bodies run on several threads; later bodies are skipped once one

@@ -111,8 +111,8 @@ def main():
         golden = {
             "model": MODEL, "case": case, "tokens": tokens,
             "shape": {"layers": L, "heads": H, "tokens": T, "headDim": D},
-            "queries": [float(x) for x in queries.reshape(-1)],
-            "keys": [float(x) for x in keys.reshape(-1)],
+            "queries": [ref.f32(x) for x in queries.reshape(-1)],
+            "keys": [ref.f32(x) for x in keys.reshape(-1)],
             "points": points,
         }
         path = os.path.join(HERE, f"tiles_{MODEL}_{case}.json")

@@ -201,6 +201,11 @@ def streaming(g, sink, window):
     return kept, [], 0
 
 
+def f32(x):
+    """A float32 as the shortest decimal that reads back as the same float32 (for JSON goldens)."""
+    return float(str(np.float32(x)))
+
+
 # ---------------------------------------------------------------- metrics
 
 def head_metrics(g, kept, A, D):
