@@ -84,6 +84,10 @@ extension ModelSession {
         })
 
         registry.register("pruneSweep", kind: .compute, params: PruneSweepParams.self, handle: { p, context in
+            if p.usesTiles {
+                throw RPCError.invalidParams(field: "queryBlockSize", value: .int(Int64(p.queryBlockSize)),
+                                             accepted: "1 with estimator oracle (tile sweeps are not computed by this daemon yet)")
+            }
             let model = try self.requireModel()
             let inputs = try p.input.resolve(with: model)
             return try self.runAnalysis(method: "pruneSweep", params: p, inputs: inputs, model: model,
