@@ -5,9 +5,15 @@ public struct ForwardOutput {
     public var logits: [Float]?
     /// L+1 × (T, C) when `ForwardOptions.keepHiddenStates` is true (HuggingFace's convention).
     public var hiddenStates: [[Float]]?
+    /// Wall time of the attention kernels (Q·Kᵀ, softmax, P·V — dense or block-sparse) summed
+    /// over layers, seconds. Hooks called between the kernels (`queryKeyObserver`,
+    /// `attentionTileMasks`, `attentionIntervention`, `attentionObserver`) are not counted; the
+    /// per-head hooks, which run inside the kernels' loop, are.
+    public var attentionSeconds: Double
 
-    public init(logits: [Float]?, hiddenStates: [[Float]]?) {
+    public init(logits: [Float]?, hiddenStates: [[Float]]?, attentionSeconds: Double = 0) {
         self.logits = logits
         self.hiddenStates = hiddenStates
+        self.attentionSeconds = attentionSeconds
     }
 }

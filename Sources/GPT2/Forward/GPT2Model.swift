@@ -79,6 +79,7 @@ public final class GPT2Model: @unchecked Sendable {
         // Without logits or hidden states nothing after the last layer's attention probabilities
         // is observable: that layer's P·V, c_proj and MLP are skipped.
         let attentionOnly = !options.computeLogits && !options.keepHiddenStates
+        var attentionSeconds = 0.0
 
         encoderForward(residual: buffers.residual.base, tokens: tokens, wte: wte, wpe: wpe, channels: c)
         for (l, layer) in layers.enumerated() {
@@ -90,10 +91,10 @@ public final class GPT2Model: @unchecked Sendable {
                              weight: layer.ln1Weight, bias: layer.ln1Bias, epsilon: eps, threads: threads)
             matmulForward(out: buffers.qkv.base, input: buffers.normed.base, tokens: t, weight: layer.qkv,
                           bias: layer.qkvBias, addToOutput: false, threads: threads)
-            try attentionForward(out: buffers.attention.base, probs: buffers.probs.base, qkv: buffers.qkv.base, tokens: t,
+            attentionSeconds += try attentionForward(out: buffers.attention.base, probs: buffers.probs.base, qkv: buffers.qkv.base, tokens: t,
                                  config: config, layer: l, options: options, scratch: buffers.headScratch,
                                  weightValues: !lastObservable, threads: threads)
-            if lastObservable { return ForwardOutput(logits: nil, hiddenStates: nil) }
+            if lastObservable { return ForwardOutput(logits: nil, hiddenStates: nil, attentionSeconds: attentionSeconds) }
             matmulForward(out: buffers.residual.base, input: buffers.attention.base, tokens: t, weight: layer.attnProj,
                           bias: layer.attnProjBias, addToOutput: true, threads: threads)
             // MLP sub-block: residual += c_proj(gelu_new(c_fc(ln_2(residual)))).
@@ -119,7 +120,7 @@ public final class GPT2Model: @unchecked Sendable {
                 initialised = t * v
             }
         }
-        return ForwardOutput(logits: logits, hiddenStates: hidden)
+        return ForwardOutput(logits: logits, hiddenStates: hidden, attentionSeconds: attentionSeconds)
     }
 
     private func validate(_ tokens: [Int]) throws {
