@@ -120,6 +120,30 @@ private final class LayerTiles: @unchecked Sendable {
     var tiles: [[HeadTiles]] = []
 }
 
+/// One optional value per chunk of a `ParallelChunks` run; each chunk writes only its own slot.
+/// (Raw storage, not an Array: concurrent writes to distinct elements of one Array would race on
+/// the array value itself.)
+private final class Slots<Value>: @unchecked Sendable {
+    private let values: UnsafeMutablePointer<Value?>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        values = .allocate(capacity: max(count, 1))
+        values.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        values.deinitialize(count: count)
+        values.deallocate()
+    }
+
+    subscript(n: Int) -> Value? {
+        get { values[n] }
+        set { values[n] = newValue }
+    }
+}
+
 extension ModelSession {
     /// Every tile point over one input: one dense pass (with Q/K for an estimator), then with
     /// `endToEnd` one pruned pass per point against the dense logits.
@@ -132,27 +156,34 @@ extension ModelSession {
         var accumulators = [TilePointAccumulator](repeating: TilePointAccumulator(seedEpsilon: p.seedEpsilon), count: plans.count)
         let chosen = LayerTiles()
         let denseShare = p.endToEnd ? 1.0 / Double(plans.count + 1) : 1.0
+        let threads = model.model.threads, heads = c.nHead
         let queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = estimator.map { estimator in
             { _, qk in
-                chosen.tiles = try plans.map { plan in
-                    try (0..<qk.heads).map { h in
-                        try context.checkCancelled()
-                        return try TileChooser.estimate(estimator, plan, head: qk.head(h), keep: keep)
-                    }
+                // (point, head) pairs on the pass's threads; each writes its own slot.
+                let slots = Slots<Result<HeadTiles, Error>>(count: plans.count * heads)
+                ParallelChunks.run(chunks: plans.count * heads, threads: threads) { _, n in
+                    guard !context.isCancelled else { return }
+                    slots[n] = Result { try TileChooser.estimate(estimator, plans[n / heads], head: qk.head(n % heads), keep: keep) }
                 }
+                try context.checkCancelled()
+                chosen.tiles = try plans.indices.map { i in try (0..<heads).map { h in try slots[i * heads + h]!.get() } }
             }
         }
         let dense = try timedDensePass(model: model, tokens: tokens, needLogits: p.endToEnd, context: context,
                                        progress: progress.slice(0, denseShare), fresh: p.endToEnd, queryKeys: queryKeys) { l, a in
-            for (index, plan) in plans.enumerated() {
-                try context.checkCancelled()
-                for h in 0..<c.nHead {
-                    let head = UnsafeBufferPointer(rebasing: a[(h * t * t)..<((h + 1) * t * t)])   // (T, T)
-                    let tiles = estimator == nil ? TileChooser.oracle(plan, attention: head, keep: keep) : chosen.tiles[index][h]
-                    accumulators[index].add(layer: l, kept: tiles.kept, pure: tiles.pure, attention: head, headDim: d,
-                                            estimatorMultiplyAdds: tiles.multiplyAdds)
-                }
+            // Each (point, head) scored into its own accumulator, merged in head order.
+            let partial = Slots<TilePointAccumulator>(count: plans.count * heads)
+            ParallelChunks.run(chunks: plans.count * heads, threads: threads) { _, n in
+                guard !context.isCancelled else { return }
+                let index = n / heads, h = n % heads
+                let head = UnsafeBufferPointer(rebasing: a[(h * t * t)..<((h + 1) * t * t)])   // (T, T)
+                let tiles = estimator == nil ? TileChooser.oracle(plans[index], attention: head, keep: keep) : chosen.tiles[index][h]
+                var one = TilePointAccumulator(seedEpsilon: p.seedEpsilon)
+                one.add(layer: l, kept: tiles.kept, pure: tiles.pure, attention: head, headDim: d, estimatorMultiplyAdds: tiles.multiplyAdds)
+                partial[n] = one
             }
+            try context.checkCancelled()
+            for n in 0..<(plans.count * heads) { if let one = partial[n] { accumulators[n / heads].merge(one) } }
         }
         var points: [SweepPointResult] = []
         var extras: [TilePointExtras] = []

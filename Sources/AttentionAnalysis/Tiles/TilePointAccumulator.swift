@@ -55,6 +55,22 @@ public struct TilePointAccumulator: Sendable {
         layers[layer] = counts
     }
 
+    /// Adds another accumulator's heads (after this one's): feeding heads into separate
+    /// accumulators on several threads and merging them in head order gives the same rows, in
+    /// the same order, as feeding them one by one.
+    public mutating func merge(_ other: TilePointAccumulator) {
+        for (l, theirs) in other.layers {
+            var mine = layers[l] ?? LayerCounts()
+            mine.metrics.merge(theirs.metrics)
+            mine.visiblePairs += theirs.visiblePairs
+            mine.keptPairs += theirs.keptPairs
+            mine.allPairs += theirs.allPairs
+            mine.pureKeptPairs += theirs.pureKeptPairs
+            mine.seedKL += theirs.seedKL
+            layers[l] = mine
+        }
+    }
+
     /// The notebook's clamped row value `max(0, Σ_k P'(ln P' − ln Q'))` over all T keys with
     /// `P' = max(P, ε)`, `Q' = max(Q, ε)`, Q the pure mask's kept entries over `max(Z, ε)` (§11).
     private func seedRow(_ a: UnsafeBufferPointer<Float>, query q: Int, pure: TileMask, eps: Double, lnEps: Double) -> Double {
