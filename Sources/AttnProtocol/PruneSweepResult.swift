@@ -15,10 +15,13 @@ public struct EndToEnd: Codable, Equatable, Sendable {
     /// Tile points only: the same for the pruned pass (block-sparse for estimators; for the
     /// oracle the dense attention formed first, then masked), seconds.
     public var attentionSecondsPruned: Double?
+    /// Tile points only: true when the pruned pass formed the dense attention before masking it
+    /// (the oracle must), false when it computed kept tiles only (block-sparse, every estimator).
+    public var denseAttentionFormed: Bool?
 
     public init(outputKL: Double, top1Agreement: Double, nllFull: Double?, nllPruned: Double?,
                 perplexityFull: Double?, perplexityPruned: Double?,
-                attentionSecondsFull: Double? = nil, attentionSecondsPruned: Double? = nil) {
+                attentionSecondsFull: Double? = nil, attentionSecondsPruned: Double? = nil, denseAttentionFormed: Bool? = nil) {
         self.outputKL = outputKL
         self.top1Agreement = top1Agreement
         self.nllFull = nllFull
@@ -27,6 +30,7 @@ public struct EndToEnd: Codable, Equatable, Sendable {
         self.perplexityPruned = perplexityPruned
         self.attentionSecondsFull = attentionSecondsFull
         self.attentionSecondsPruned = attentionSecondsPruned
+        self.denseAttentionFormed = denseAttentionFormed
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -39,6 +43,7 @@ public struct EndToEnd: Codable, Equatable, Sendable {
         try c.encode(perplexityPruned, forKey: .perplexityPruned)
         try c.encodeIfPresent(attentionSecondsFull, forKey: .attentionSecondsFull)
         try c.encodeIfPresent(attentionSecondsPruned, forKey: .attentionSecondsPruned)
+        try c.encodeIfPresent(denseAttentionFormed, forKey: .denseAttentionFormed)
     }
 }
 

@@ -30,6 +30,8 @@ struct TilePointExtras {
     let tiles: TilePointResult
     var attentionSecondsFull: Double?
     var attentionSecondsPruned: Double?
+    /// The pruned pass formed the dense attention first (the oracle).
+    var denseAttentionFormed: Bool?
 }
 
 extension PruneSweepParams {
@@ -218,6 +220,7 @@ extension ModelSession {
             points[index].endToEnd = try reference.compare(prunedLogits: prunedLogits)
             extras[index].attentionSecondsFull = dense.attentionSeconds
             extras[index].attentionSecondsPruned = pruned.attentionSeconds
+            extras[index].denseAttentionFormed = estimator == nil
             progress.report(denseShare + (1 - denseShare) * Double(index + 1) / Double(plans.count),
                             "pruned pass \(index + 1) of \(plans.count)")
         }
@@ -236,5 +239,6 @@ extension AttnProtocol.SweepPoint {
         estimatorMultiplyAdds = extras.tiles.estimatorMultiplyAdds
         endToEnd?.attentionSecondsFull = extras.attentionSecondsFull
         endToEnd?.attentionSecondsPruned = extras.attentionSecondsPruned
+        endToEnd?.denseAttentionFormed = extras.denseAttentionFormed
     }
 }

@@ -135,6 +135,7 @@ final class TileParamsTests: XCTestCase {
         point.estimatorMultiplyAdds = 1234
         point.endToEnd?.attentionSecondsFull = 0.5
         point.endToEnd?.attentionSecondsPruned = 0.2
+        point.endToEnd?.denseAttentionFormed = false
         let tiled = try JSONValue(encoding: point)
         XCTAssertEqual(tiled["estimatorMultiplyAdds"], 1234)
         XCTAssertEqual(tiled["endToEnd"]?["attentionSecondsPruned"], 0.2)

@@ -98,6 +98,7 @@ final class TileSweepDaemonTests: XCTestCase {
             XCTAssertEqual(e2e["top1Agreement"]?.doubleValue, 1, estimator)
             XCTAssertGreaterThan(try XCTUnwrap(e2e["attentionSecondsFull"]?.doubleValue), 0, estimator)
             XCTAssertGreaterThan(try XCTUnwrap(e2e["attentionSecondsPruned"]?.doubleValue), 0, estimator)
+            XCTAssertEqual(e2e["denseAttentionFormed"], .bool(estimator == "oracle"), estimator)
             XCTAssertLessThan(try XCTUnwrap(few["tileDensity"]?.doubleValue), 1, estimator)
             XCTAssertGreaterThan(try XCTUnwrap(few["endToEnd"]?["outputKL"]?.doubleValue), 1e-6, "\(estimator): pruning moves the output")
         }
