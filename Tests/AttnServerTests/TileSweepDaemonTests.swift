@@ -124,4 +124,23 @@ final class TileSweepDaemonTests: XCTestCase {
         XCTAssertNil(aggregate[0]["tileDensity"])
         XCTAssertEqual(r["recommendation"]?.array.first?["point"]?["selection"], "window")
     }
+
+    /// A cancel reaches a running tile sweep (scoring, estimator choice and pruned passes all poll it).
+    func testCancellingARunningTileSweepAnswersCancelled() throws {
+        let tokens: JSONValue = .array((0..<128).map { .int(Int64($0 * 3 % 512)) })
+        let done = DispatchSemaphore(value: 0)
+        var outcome: Result<JSONValue, RPCError>?
+        let id = client.send("pruneSweep", params: ["tokens": tokens, "endToEnd": true, "estimator": "quest", "selection": "topK",
+                                                    "queryBlockSize": 2, "thresholds": .array((1...64).map { .int(Int64($0)) }),
+                                                    "blockSizes": .array((1...8).map { .int(Int64($0)) })]) { r in
+            outcome = r; done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let sent = Date()
+        client.cancel(id)
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 0.5, "answered within the protocol's 200 ms (test margin 500 ms)")
+        guard case .failure(let e)? = outcome else { return XCTFail("expected -32800, got \(String(describing: outcome))") }
+        XCTAssertEqual(e.code, .requestCancelled)
+    }
 }
