@@ -158,6 +158,7 @@ enum Format {
         case .threshold: return "τ"
         case .coverage: return "coverage"
         case .topK: return "k"
+        case .window: return "window"
         }
     }
 

@@ -39,10 +39,10 @@ public enum AnalysisInput: Equatable, Sendable {
 }
 
 extension ParamReader {
-    /// `selection`, default `threshold`.
-    func selection() throws -> Selection {
-        let name = try string("selection", oneOf: Selection.allCases.map(\.rawValue), default: Selection.threshold.rawValue)
-        return Selection(rawValue: name) ?? .threshold
+    /// `selection`, one of `choices`, default `defaultValue`.
+    func selection(_ choices: [Selection] = Selection.scoreRules, default defaultValue: Selection = .threshold) throws -> Selection {
+        let name = try string("selection", oneOf: choices.map(\.rawValue), default: defaultValue.rawValue)
+        return Selection(rawValue: name) ?? defaultValue
     }
 
     /// `seedEpsilon`, default 1e-12.
@@ -51,6 +51,7 @@ extension ParamReader {
     }
 
     /// One rule value: in (0, 1] for threshold/coverage, an integer k for topK.
+    /// - Precondition: not `.window` (`perPositionKL` refuses it first).
     func ruleValue(_ field: String, selection: Selection) throws -> Double {
         if selection == .topK {
             return Double(try int(field, default: Int(selection.defaultPointValue), range: ProtocolLimits.topKValue))
@@ -58,11 +59,13 @@ extension ParamReader {
         return try double(field, default: selection.defaultPointValue, in: ProtocolLimits.probability)
     }
 
-    /// A list of rule values, defaulting to `selection.defaultSweepValues`.
+    /// A list of rule values, defaulting to `selection.defaultSweepValues`: integers in
+    /// `topKValue` for topK, in `windowTokens` for window, else in (0, 1].
     func ruleValues(_ field: String, selection: Selection) throws -> [Double] {
-        if selection == .topK {
+        if selection.takesIntegers {
             guard has(field) else { return selection.defaultSweepValues }
-            return try intArray(field, count: ProtocolLimits.listLength, element: ProtocolLimits.topKValue).map(Double.init)
+            let range = selection == .window ? ProtocolLimits.windowTokens : ProtocolLimits.topKValue
+            return try intArray(field, count: ProtocolLimits.listLength, element: range).map(Double.init)
         }
         return try doubleArray(field, default: selection.defaultSweepValues, count: ProtocolLimits.listLength,
                                element: ProtocolLimits.probability)

@@ -10,6 +10,16 @@ public enum ProtocolLimits {
     public static let maxInlineEntries = 4_000_000
     /// Tokens per key block.
     public static let blockSize = 1...4096
+    /// Queries per tile (`queryBlockSize`).
+    public static let queryBlockSize = 1...1024
+    /// `stride` of the `antidiagonal` estimator (it must also divide both block sizes).
+    public static let stride = 1...1024
+    /// `lastQueries` of the `lastQueries` estimator, queries.
+    public static let lastQueries = 1...4096
+    /// `sinkTokens` of the `streaming` estimator, tokens.
+    public static let sinkTokens = 0...4096
+    /// A window of the `window` selection (`streaming`), tokens.
+    public static let windowTokens = 1...4096
     /// `k` of the `topK` rule.
     public static let topKValue = 1...1_000_000
     /// A threshold or coverage value: `(0, 1]`.

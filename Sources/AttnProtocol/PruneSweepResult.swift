@@ -9,15 +9,28 @@ public struct EndToEnd: Codable, Equatable, Sendable {
     public var nllPruned: Double?
     public var perplexityFull: Double?
     public var perplexityPruned: Double?
+    /// Tile points only: wall time of the dense pass's attention kernels (QKᵀ, softmax, P·V)
+    /// summed over layers, seconds; absent on the per-row path.
+    public var attentionSecondsFull: Double?
+    /// Tile points only: the same for the pruned pass (block-sparse for estimators; for the
+    /// oracle the dense attention formed first, then masked), seconds.
+    public var attentionSecondsPruned: Double?
+    /// Tile points only: true when the pruned pass formed the dense attention before masking it
+    /// (the oracle must), false when it computed kept tiles only (block-sparse, every estimator).
+    public var denseAttentionFormed: Bool?
 
     public init(outputKL: Double, top1Agreement: Double, nllFull: Double?, nllPruned: Double?,
-                perplexityFull: Double?, perplexityPruned: Double?) {
+                perplexityFull: Double?, perplexityPruned: Double?,
+                attentionSecondsFull: Double? = nil, attentionSecondsPruned: Double? = nil, denseAttentionFormed: Bool? = nil) {
         self.outputKL = outputKL
         self.top1Agreement = top1Agreement
         self.nllFull = nllFull
         self.nllPruned = nllPruned
         self.perplexityFull = perplexityFull
         self.perplexityPruned = perplexityPruned
+        self.attentionSecondsFull = attentionSecondsFull
+        self.attentionSecondsPruned = attentionSecondsPruned
+        self.denseAttentionFormed = denseAttentionFormed
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -28,6 +41,9 @@ public struct EndToEnd: Codable, Equatable, Sendable {
         try c.encode(nllPruned, forKey: .nllPruned)
         try c.encode(perplexityFull, forKey: .perplexityFull)
         try c.encode(perplexityPruned, forKey: .perplexityPruned)
+        try c.encodeIfPresent(attentionSecondsFull, forKey: .attentionSecondsFull)
+        try c.encodeIfPresent(attentionSecondsPruned, forKey: .attentionSecondsPruned)
+        try c.encodeIfPresent(denseAttentionFormed, forKey: .denseAttentionFormed)
     }
 }
 
@@ -63,6 +79,19 @@ public struct SweepPoint: Codable, Equatable, Sendable {
     /// Per layer; absent in stored summaries of points.
     public var layers: [SweepLayer]?
     public var endToEnd: EndToEnd?
+    // The tile fields (§11, tile metrics): present on tile points (`queryBlockSize` > 1 or an
+    // `estimator` other than `oracle`), absent on the per-row path.
+    /// Kept visible tiles / visible tiles.
+    public var tileDensity: Double?
+    /// Multiply-adds of QKᵀ and P·V over kept tiles (whole) and fallback rows / dense causal
+    /// attention's; above 1 when nearly every tile is kept.
+    public var computedFraction: Double?
+    /// Mean over (l, h, q) rows of the kept exact mass m(q).
+    public var recall: Double?
+    /// 5th percentile (nearest rank) of m(q) over the rows.
+    public var recallP5: Double?
+    /// The estimator's own multiply-adds, summed over layers and heads (0 for oracle, streaming).
+    public var estimatorMultiplyAdds: Int?
 
     public init(selection: Selection, blockSize: Int, threshold: Double, prunedBlockFraction: Double,
                 seedPrunedFraction: Double, prunedMass: Double, attentionKL: Double, seedKL: Double,

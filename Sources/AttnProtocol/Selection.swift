@@ -1,7 +1,16 @@
 /// The `selection` param: which key blocks a query row keeps (§11). The wire names of
-/// `AttentionAnalysis.SelectionRule`.
+/// `AttentionAnalysis.SelectionRule`, plus `window`, the rule of `estimator: "streaming"` only.
 public enum Selection: String, Codable, CaseIterable, Sendable {
     case threshold, coverage, topK
+    /// `pruneSweep` with `estimator: "streaming"` only: the values are local windows in tokens.
+    case window
+
+    /// The rules on scores: every selection but `window` (the choices of `perPositionKL` and of
+    /// every estimator but `streaming`).
+    public static let scoreRules: [Selection] = [.threshold, .coverage, .topK]
+
+    /// The values are integers (k for topK, window sizes in tokens for window).
+    public var takesIntegers: Bool { self == .topK || self == .window }
 
     /// The default rule values of `pruneSweep.thresholds` for this rule (§10).
     public var defaultSweepValues: [Double] {
@@ -9,6 +18,7 @@ public enum Selection: String, Codable, CaseIterable, Sendable {
         case .threshold: return [0.01, 0.005, 0.002, 0.001, 0.0005]
         case .coverage: return [0.9, 0.95, 0.99, 0.999]
         case .topK: return [1, 2, 4, 8]
+        case .window: return [16, 64, 256]
         }
     }
 
@@ -18,8 +28,15 @@ public enum Selection: String, Codable, CaseIterable, Sendable {
         case .threshold: return 0.002
         case .coverage: return 0.99
         case .topK: return 4
+        case .window: return 64
         }
     }
+}
+
+/// The `estimator` param of `pruneSweep`: how the kept tiles are decided (§11, tiles and
+/// estimators). `oracle` decides from the exact attention; the others read only Q and K.
+public enum Estimator: String, Codable, CaseIterable, Sendable {
+    case oracle, meanPool, antidiagonal, lastQueries, quest, streaming
 }
 
 /// The `metric` param of `perPositionKL`.

@@ -201,10 +201,23 @@ extension ModelSession {
     private func sweep(_ p: PruneSweepParams, inputs: [ResolvedInput], model: LoadedModel,
                        context: RequestContext) throws -> AnalysisOutput<PruneSweepResult> {
         var perText: [[SweepPointResult]] = []
+        var perTextTiles: [[TilePointExtras]] = []     // empty on the per-row path
         for (i, input) in inputs.enumerated() {
             let span = ProgressSpan(context: context, from: 99 * Double(i) / Double(inputs.count),
                                     to: 99 * Double(i + 1) / Double(inputs.count))
-            perText.append(try sweepOne(p, tokens: input.tokens, model: model, context: context, progress: span))
+            if p.usesTiles {
+                let tiled = try tileSweepOne(p, tokens: input.tokens, model: model, context: context, progress: span)
+                perText.append(tiled.points)
+                perTextTiles.append(tiled.extras)
+            } else {
+                perText.append(try sweepOne(p, tokens: input.tokens, model: model, context: context, progress: span))
+            }
+        }
+        /// The wire points of text `i`, with the tile fields on tile points.
+        func wirePoints(_ i: Int) throws -> [AttnProtocol.SweepPoint] {
+            var points: [AttnProtocol.SweepPoint] = try wire(perText[i])
+            if p.usesTiles { for j in points.indices { points[j].attach(perTextTiles[i][j], selection: p.selection) } }
+            return points
         }
         // `texts` always answers with texts + aggregate, even for a list of one text.
         var body = PruneSweepResult()
@@ -212,19 +225,21 @@ extension ModelSession {
         let ranked: [SweepPointResult]
         if !p.input.isMulti {
             ranked = perText[0]
-            body.points = try wire(ranked)
+            body.points = try wirePoints(0)
             rows = (body.points ?? []).map(SweepPointRow.init)
         } else {
             let summaries = try AcrossTexts.summarize(sweeps: perText)
             ranked = summaries.map(meanPoint)
-            body.texts = try zip(inputs, perText).map { input, points in
-                SweepOfText(numTokens: input.tokens.count, points: try wire(points))
+            body.texts = try inputs.indices.map { i in
+                SweepOfText(numTokens: inputs[i].tokens.count, points: try wirePoints(i))
             }
             body.aggregate = SweepAggregate(points: try wire(summaries))
+            for j in body.aggregate?.points.indices ?? 0..<0 { body.aggregate?.points[j].selection = p.selection }
         }
         if p.maxAttentionKL != nil || p.maxOutputKL != nil {
             body.recommendation = try wire(Recommender.recommend(points: ranked, maxOutputKL: p.maxOutputKL,
                                                                  maxAttentionKL: p.maxAttentionKL))
+            for j in body.recommendation?.indices ?? 0..<0 { body.recommendation?[j].point?.selection = p.selection }
         }
         let digest = SweepDigest(selection: p.selection, points: ranked.count,
                                  maxPrunedBlockFraction: ranked.map(\.prunedBlockFraction).max() ?? 0,

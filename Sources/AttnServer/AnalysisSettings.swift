@@ -9,11 +9,14 @@ import RunStore
 // one side renames fails loudly (in the tests) instead of vanishing.
 
 extension AttentionAnalysis.SelectionRule {
+    /// - Precondition: not `.window`: the params refuse it except with `estimator: "streaming"`,
+    ///   which takes the tile path (`TileSelection`), never the per-row rule.
     init(_ selection: Selection) {
         switch selection {
         case .threshold: self = .threshold
         case .coverage: self = .coverage
         case .topK: self = .topK
+        case .window: preconditionFailure("window is streaming's selection; the params send it down the tile path")
         }
     }
 }

@@ -30,17 +30,32 @@ extension ModelSession {
     func densePass(model: LoadedModel, tokens: [Int], needLogits: Bool, context: RequestContext,
                    progress: ProgressSpan,
                    consume: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws -> [Float]? {
+        try timedDensePass(model: model, tokens: tokens, needLogits: needLogits, context: context, progress: progress,
+                           consume: consume).logits
+    }
+
+    /// `densePass`, and with `queryKeys` (or `fresh`) always a forward pass, never the cache:
+    /// `queryKeys` sees each layer's Q and K before its attention (and before `consume` sees
+    /// that attention), which a cached pass does not hold.
+    ///
+    /// - Returns: the logits as `densePass`, and the pass's `attentionSeconds` (nil when the
+    ///   attention came from the cache).
+    func timedDensePass(model: LoadedModel, tokens: [Int], needLogits: Bool, context: RequestContext,
+                        progress: ProgressSpan, fresh: Bool = false,
+                        queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = nil,
+                        consume: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws
+        -> (logits: [Float]?, attentionSeconds: Double?) {
         let c = model.config
         let key = DenseCache.Key(fingerprint: model.fingerprint, tokens: tokens)
         let L = c.nLayer
-        if let hit = cache.lookup(key, needLogits: needLogits) {
+        if !fresh, queryKeys == nil, let hit = cache.lookup(key, needLogits: needLogits) {
             logger.debug("dense pass: cache hit (\(tokens.count) tokens)")
             for l in 0..<L {
                 try context.checkCancelled()
                 try context.timed("analysis") { try consume(l, hit.layer(l)) }
                 progress.report(Double(l + 1) / Double(L), "layer \(l + 1) of \(L) (cached pass)")
             }
-            return hit.logits
+            return (hit.logits, nil)
         }
         let T = tokens.count
         let perLayer = c.nHead * T * T
@@ -56,6 +71,7 @@ extension ModelSession {
         }
         let output = try withoutActuallyEscaping(consume) { consume in
             var options = ForwardOptions()
+            options.queryKeyObserver = queryKeys
             options.computeLogits = needLogits
             options.checkCancellation = { try context.checkCancelled() }
             options.attentionObserver = { layer, probs in
@@ -74,6 +90,6 @@ extension ModelSession {
         if let keep {
             cache.store(key, DensePass(attention: keep, logits: output.logits, layers: L, heads: c.nHead, tokens: T))
         }
-        return output.logits
+        return (output.logits, output.attentionSeconds)
     }
 }

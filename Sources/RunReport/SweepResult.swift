@@ -8,6 +8,7 @@ extension SweepPoint {
         case .topK: return "k=\(NumberFormat.value(threshold))"
         case .coverage: return "cov \(NumberFormat.value(threshold))"
         case .threshold: return NumberFormat.value(threshold)
+        case .window: return "w=\(NumberFormat.value(threshold))"
         }
     }
 

@@ -18,7 +18,8 @@ final class CacheKeyDerivationTests: XCTestCase {
 
     /// Values to try in place of `value`, by its JSON kind; the first one the type accepts is used.
     private func candidates(for value: JSONValue?) -> [JSONValue] {
-        let choices: [JSONValue] = (Selection.allCases.map(\.rawValue) + PositionMetric.allCases.map(\.rawValue)).map { .string($0) }
+        let names = Selection.allCases.map(\.rawValue) + PositionMetric.allCases.map(\.rawValue) + Estimator.allCases.map(\.rawValue)
+        let choices: [JSONValue] = names.map { .string($0) }
         switch value {
         case .bool(let b)?: return [.bool(!b)]
         case .int(let n)?: return [.int(n + 1), .int(max(n - 1, 0)), 2]
@@ -93,6 +94,22 @@ final class CacheKeyDerivationTests: XCTestCase {
         try assertSpelledDefaultsKeepTheKey(PruneSweepParams.self, method: "pruneSweep", base: ["tokens": [1], "selection": "topK"])
         try assertSpelledDefaultsKeepTheKey(PerPositionKLParams.self, method: "perPositionKL", base: tokens)
         try assertSpelledDefaultsKeepTheKey(PerPositionKLParams.self, method: "perPositionKL", base: ["tokens": [1], "selection": "coverage"])
+    }
+
+    /// The tile params of issue 13 are fields of the type, so the derivation above covers them;
+    /// each one splits the key, and the per-row defaults spelled out do not.
+    func testTileParamsAreInTheKey() throws {
+        let fields = Mirror(reflecting: try PruneSweepParams.decode(["tokens": [1]])).children.compactMap(\.label)
+        let base = try key(PruneSweepParams.self, ["tokens": [1, 2, 3]], method: "pruneSweep")
+        let changes: [String: JSONValue] = ["queryBlockSize": 2, "estimator": "meanPool", "stride": 4, "lastQueries": 8, "sinkTokens": 0]
+        for (field, value) in changes {
+            XCTAssertTrue(fields.contains(field), field)
+            XCTAssertNotEqual(try key(PruneSweepParams.self, ["tokens": [1, 2, 3], field: value], method: "pruneSweep"), base, field)
+        }
+        XCTAssertEqual(try key(PruneSweepParams.self, ["tokens": [1, 2, 3], "queryBlockSize": 1, "estimator": "oracle", "stride": 8,
+                                                        "lastQueries": 64, "sinkTokens": 4], method: "pruneSweep"), base)
+        XCTAssertNotEqual(try key(PruneSweepParams.self, ["tokens": [1, 2, 3], "estimator": "streaming", "thresholds": [16]], method: "pruneSweep"),
+                          try key(PruneSweepParams.self, ["tokens": [1, 2, 3], "estimator": "streaming", "thresholds": [32]], method: "pruneSweep"))
     }
 
     /// `force`, `exportPath` and friends never split the cache.

@@ -109,7 +109,8 @@ final class ForwardTileMaskTests: XCTestCase {
         }
         let sparse = try model.forward(tokens: tokens, options: options)
         XCTAssertGreaterThanOrEqual(sparse.tileMaskSeconds, 0.04, "two layers × 20 ms")
-        XCTAssertGreaterThan(sparse.attentionSeconds, sparse.tileMaskSeconds, "the block-sparse kernel's time on top")
+        XCTAssertGreaterThan(sparse.attentionSeconds, 0, "the block-sparse kernels' own time")
+        XCTAssertLessThan(sparse.attentionSeconds, 0.02, "the estimator's sleep is not counted as kernel time")
     }
 
     func testMasksThatDoNotFitAreRefused() {

@@ -5,13 +5,13 @@ public struct ForwardOutput {
     public var logits: [Float]?
     /// L+1 × (T, C) when `ForwardOptions.keepHiddenStates` is true (HuggingFace's convention).
     public var hiddenStates: [[Float]]?
-    /// Wall-clock seconds of the attention step, summed over layers: from the layer's Q, K, V to
-    /// its heads' outputs (T, C), the hooks that run inside it included (`queryKeyObserver`,
-    /// `attentionTileMasks`, the probability hooks). Compare a block-sparse pass with a dense one
-    /// run without hooks.
+    /// Wall time of the attention kernels (Q·Kᵀ, softmax, P·V — dense or block-sparse) summed
+    /// over layers, seconds. Hooks called between the kernels (`queryKeyObserver`,
+    /// `attentionTileMasks`, `attentionIntervention`, `attentionObserver`) are not counted; the
+    /// per-head hooks, which run inside the kernels' loop, are.
     public var attentionSeconds: Double
-    /// The part of `attentionSeconds` spent in `ForwardOptions.attentionTileMasks` (choosing the
-    /// masks, e.g. an estimator), seconds.
+    /// Time spent in `ForwardOptions.attentionTileMasks` choosing the masks (e.g. an estimator),
+    /// summed over layers, seconds; not part of `attentionSeconds`.
     public var tileMaskSeconds: Double
 
     public init(logits: [Float]?, hiddenStates: [[Float]]?, attentionSeconds: Double = 0, tileMaskSeconds: Double = 0) {

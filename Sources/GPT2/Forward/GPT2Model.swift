@@ -92,11 +92,11 @@ public final class GPT2Model: @unchecked Sendable {
                              weight: layer.ln1Weight, bias: layer.ln1Bias, epsilon: eps, threads: threads)
             matmulForward(out: buffers.qkv.base, input: buffers.normed.base, tokens: t, weight: layer.qkv,
                           bias: layer.qkvBias, addToOutput: false, threads: threads)
-            let attentionStart = DispatchTime.now().uptimeNanoseconds
-            tileMaskSeconds += try attentionForward(out: buffers.attention.base, probs: buffers.probs.base, qkv: buffers.qkv.base,
-                                                    tokens: t, config: config, layer: l, options: options,
-                                                    scratch: buffers.headScratch, weightValues: !lastObservable, threads: threads)
-            attentionSeconds += Double(DispatchTime.now().uptimeNanoseconds - attentionStart) / 1e9
+            let step = try attentionForward(out: buffers.attention.base, probs: buffers.probs.base, qkv: buffers.qkv.base,
+                                            tokens: t, config: config, layer: l, options: options,
+                                            scratch: buffers.headScratch, weightValues: !lastObservable, threads: threads)
+            attentionSeconds += step.kernels
+            tileMaskSeconds += step.tileMasks
             if lastObservable {
                 return ForwardOutput(logits: nil, hiddenStates: nil, attentionSeconds: attentionSeconds, tileMaskSeconds: tileMaskSeconds)
             }

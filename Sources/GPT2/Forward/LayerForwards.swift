@@ -59,32 +59,33 @@ func matmulGeluForward(out: UnsafeMutablePointer<Float>, outStride: Int, input: 
 /// intervention may rewrite probs and the observer sees them; and
 /// 3. weighted sum: out[:, hD…(h+1)D) = probs_h · V_h, reading only keys ≤ each query
 ///    (skipped when `weightValues` is false: nobody reads `out`).
-/// - Returns: seconds spent in `options.attentionTileMasks` (0 without it).
-@discardableResult
+/// - Returns: the wall time of the kernels (passes 1–3, or the block-sparse pass; the hooks
+///   between them not counted) and of `options.attentionTileMasks` choosing the masks, seconds.
 func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                       tokens t: Int, config: GPT2Config, layer: Int, options: ForwardOptions,
-                      scratch: [AlignedFloats], weightValues: Bool = true, threads: Int) throws -> Double {
+                      scratch: [AlignedFloats], weightValues: Bool = true, threads: Int) throws -> AttentionStepSeconds {
     let c = config.nEmbd, h = config.nHead, d = config.headDim
     let scale = 1 / Float(d).squareRoot()
     let queriesKeys = LayerQueriesKeys(qkv: qkv, tokens: t, heads: h, headDim: d)
     try options.queryKeyObserver?(layer, queriesKeys)
     var maskSeconds = 0.0
     if let choose = options.attentionTileMasks {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let chosen = try choose(layer, queriesKeys)
-        maskSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var chosen: [TileMask]?
+        maskSeconds = try secondsOf { chosen = try choose(layer, queriesKeys) }
         if let masks = chosen {
             try checkTileMasks(masks, layer: layer, heads: h, tokens: t)
-            guard weightValues else { return maskSeconds }
-            blockSparseAttentionForward(out: out, qkv: qkv, tokens: t, config: config, masks: masks, threads: threads)
-            return maskSeconds
+            guard weightValues else { return AttentionStepSeconds(kernels: 0, tileMasks: maskSeconds) }
+            let kernels = secondsOf {
+                blockSparseAttentionForward(out: out, qkv: qkv, tokens: t, config: config, masks: masks, threads: threads)
+            }
+            return AttentionStepSeconds(kernels: kernels, tileMasks: maskSeconds)
         }
     }
     let headObserver = options.attentionHeadObserver, headIntervention = options.attentionHeadIntervention
     // Heads are observed as they are computed unless a layer intervention must rewrite them first.
     let observeInline = options.attentionIntervention == nil
     let headError = FirstError()
-    ParallelChunks.run(chunks: h, threads: threads) { worker, head in
+    var seconds = secondsOf { ParallelChunks.run(chunks: h, threads: threads) { worker, head in
         CausalAttentionKernels.probabilities(q: qkv + head * d, k: qkv + c + head * d, ld: 3 * c, tokens: t, headDim: d,
                                              scale: scale, probs: probs + head * t * t, scratch: scratch[worker].base)
         if let headIntervention {
@@ -93,7 +94,7 @@ func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePoin
         if observeInline, let headObserver {
             headError.run { try headObserver(layer, head, worker, UnsafeBufferPointer(start: probs + head * t * t, count: t * t)) }
         }
-    }
+    } }
     try headError.rethrow()
     let all = UnsafeMutableBufferPointer(start: probs, count: h * t * t)   // (H, T, T)
     try options.attentionIntervention?(layer, all)
@@ -104,12 +105,27 @@ func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePoin
         try headError.rethrow()
     }
     try options.attentionObserver?(layer, UnsafeBufferPointer(all))
-    guard weightValues else { return maskSeconds }
-    ParallelChunks.run(chunks: h, threads: threads) { worker, head in
+    guard weightValues else { return AttentionStepSeconds(kernels: seconds, tileMasks: maskSeconds) }
+    seconds += secondsOf { ParallelChunks.run(chunks: h, threads: threads) { worker, head in
         CausalAttentionKernels.weightedValues(probs: probs + head * t * t, v: qkv + 2 * c + head * d, ld: 3 * c, tokens: t,
                                               headDim: d, out: out + head * d, ldOut: c, scratch: scratch[worker].base)
-    }
-    return maskSeconds
+    } }
+    return AttentionStepSeconds(kernels: seconds, tileMasks: maskSeconds)
+}
+
+/// Where one layer's attention step spent its time, seconds (monotonic clock).
+struct AttentionStepSeconds {
+    /// The kernels: Q·Kᵀ, softmax, P·V (or the block-sparse pass), per-head hooks included.
+    var kernels: Double
+    /// `ForwardOptions.attentionTileMasks` choosing the layer's masks (0 without it).
+    var tileMasks: Double
+}
+
+/// Wall time of `body`, seconds (monotonic clock).
+private func secondsOf(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
 /// The first error thrown by bodies run on several threads; later bodies are skipped once one

@@ -1,0 +1,129 @@
+import Foundation
+import Kernels
+
+/// One tile point of a sweep (`pruneSweep` with tiles, Protocol/README.md §10–§11): every
+/// head's kept mask scored against its exact attention, as the tile metrics and as the classic
+/// per-row fields of the mask that results.
+///
+/// Feed every (layer, head) once with `add`; read `result(...)` at the end. Value type, one
+/// thread at a time.
+public struct TilePointAccumulator: Sendable {
+    /// The classic counts of one layer (the tile metrics are in `metrics`).
+    private struct LayerCounts: Sendable {
+        var metrics = TileMetricsAccumulator()
+        /// Σ visible (q, j) pairs, and those kept (fallback rows keep all theirs).
+        var visiblePairs = 0, keptPairs = 0
+        /// Σ (q, j) pairs over all T·⌈T/Bk⌉, and the visible ones the pure mask keeps.
+        var allPairs = 0, pureKeptPairs = 0
+        /// Σ over rows of the pure mask's `seedKL` row value, nats.
+        var seedKL = 0.0
+    }
+
+    public let seedEpsilon: Double
+    private var layers: [Int: LayerCounts] = [:]
+
+    /// - Parameter seedEpsilon: the clamp ε of `seedKL`.
+    public init(seedEpsilon: Double) { self.seedEpsilon = seedEpsilon }
+
+    /// Scores one head.
+    ///
+    /// - Parameters:
+    ///   - kept: the mask the point keeps (keep policies included); rows with no kept visible key
+    ///     fall back to dense.
+    ///   - pure: the rule's (or estimator's) own mask, no keep policy, no fallback: what
+    ///     `seedKL` and `seedPrunedFraction` read.
+    ///   - attention: the head's exact attention `A` (T, T), row-major, causal zeros included.
+    ///   - headDim: D.
+    ///   - estimatorMultiplyAdds: what choosing `pure` cost (0 for the oracle).
+    /// - Precondition: both masks have the same geometry and `attention.count == T·T`.
+    public mutating func add(layer: Int, kept: TileMask, pure: TileMask, attention: UnsafeBufferPointer<Float>,
+                             headDim: Int, estimatorMultiplyAdds: Int) {
+        let g = kept.geometry, t = g.tokens
+        precondition(pure.geometry == g, "kept and pure masks of different geometry")
+        var counts = layers[layer] ?? LayerCounts()
+        counts.metrics.add(mask: kept, attention: attention, headDim: headDim, estimatorMultiplyAdds: estimatorMultiplyAdds)
+        let eps = seedEpsilon, lnEps = log(eps)
+        for q in 0..<t {
+            let i = g.queryBlock(of: q), visible = g.visibleKeyBlocks(query: q)
+            let pureKept = (0..<visible).filter { pure.isKept(queryBlock: i, keyBlock: $0) }.count
+            counts.visiblePairs += visible
+            counts.keptPairs += kept.fallsBack(query: q) ? visible : (0..<visible).filter { kept.isKept(queryBlock: i, keyBlock: $0) }.count
+            counts.allPairs += g.keyBlocks
+            counts.pureKeptPairs += pureKept
+            counts.seedKL += seedRow(attention, query: q, pure: pure, eps: eps, lnEps: lnEps)
+        }
+        layers[layer] = counts
+    }
+
+    /// Adds another accumulator's heads (after this one's): feeding heads into separate
+    /// accumulators on several threads and merging them in head order gives the same rows, in
+    /// the same order, as feeding them one by one.
+    public mutating func merge(_ other: TilePointAccumulator) {
+        for (l, theirs) in other.layers {
+            var mine = layers[l] ?? LayerCounts()
+            mine.metrics.merge(theirs.metrics)
+            mine.visiblePairs += theirs.visiblePairs
+            mine.keptPairs += theirs.keptPairs
+            mine.allPairs += theirs.allPairs
+            mine.pureKeptPairs += theirs.pureKeptPairs
+            mine.seedKL += theirs.seedKL
+            layers[l] = mine
+        }
+    }
+
+    /// The notebook's clamped row value `max(0, Σ_k P'(ln P' − ln Q'))` over all T keys with
+    /// `P' = max(P, ε)`, `Q' = max(Q, ε)`, Q the pure mask's kept entries over `max(Z, ε)` (§11).
+    private func seedRow(_ a: UnsafeBufferPointer<Float>, query q: Int, pure: TileMask, eps: Double, lnEps: Double) -> Double {
+        let g = pure.geometry, t = g.tokens, i = g.queryBlock(of: q)
+        var z = 0.0
+        for k in 0...q where pure.isKept(queryBlock: i, keyBlock: g.keyBlock(of: k)) { z += Double(a[q * t + k]) }
+        let c = max(z, eps)
+        var sum = 0.0
+        for k in 0...q {          // keys after q have P = Q = 0: both clamp to ε and add nothing
+            let p = Double(a[q * t + k])
+            let qv = pure.isKept(queryBlock: i, keyBlock: g.keyBlock(of: k)) ? p / c : 0
+            let pc = max(p, eps), qc = max(qv, eps)
+            guard pc != qc else { continue }
+            sum += pc * ((pc == eps ? lnEps : log(pc)) - (qc == eps ? lnEps : log(qc)))
+        }
+        return max(0, sum)
+    }
+
+    /// The point: classic fields of the kept mask per layer and overall (means over layers;
+    /// `prunedMass` and `attentionKL` overall from the pooled rows), and the pooled tile metrics.
+    /// - Parameters: `selection`, `blockSize`, `value` label the point.
+    public func result(selection: SelectionRule, blockSize: Int, value: Double) -> TilePointResult {
+        var pooled = TileMetricsAccumulator()
+        var perLayer: [SweepLayerResult] = []
+        for (l, counts) in layers.sorted(by: { $0.key < $1.key }) {
+            pooled.merge(counts.metrics)
+            let rows = Double(max(counts.metrics.rowRecalls.count, 1))
+            perLayer.append(SweepLayerResult(
+                layer: l, prunedBlockFraction: Double(counts.visiblePairs - counts.keptPairs) / Double(max(counts.visiblePairs, 1)),
+                prunedMass: 1 - counts.metrics.recall, attentionKL: counts.metrics.attentionKL, seedKL: counts.seedKL / rows,
+                fullyPrunedRows: counts.metrics.fallbackRows))
+        }
+        let n = Double(max(perLayer.count, 1))
+        let allPairs = layers.values.reduce(0) { $0 + $1.allPairs }
+        let pureKept = layers.values.reduce(0) { $0 + $1.pureKeptPairs }
+        let point = SweepPointResult(
+            selection: selection, blockSize: blockSize, threshold: value,
+            prunedBlockFraction: perLayer.reduce(0) { $0 + $1.prunedBlockFraction } / n,
+            seedPrunedFraction: 1 - Double(pureKept) / Double(max(allPairs, 1)),
+            prunedMass: 1 - pooled.recall, attentionKL: pooled.attentionKL,
+            seedKL: perLayer.reduce(0) { $0 + $1.seedKL } / n,
+            fullyPrunedRows: perLayer.reduce(0) { $0 + $1.fullyPrunedRows }, layers: perLayer)
+        return TilePointResult(point: point, tileDensity: pooled.tileDensity, computedFraction: pooled.computedFraction,
+                               recall: pooled.recall, recallP5: pooled.recallP5, estimatorMultiplyAdds: pooled.estimatorMultiplyAdds)
+    }
+}
+
+/// A tile point: the classic fields of its mask and the tile metrics (§11).
+public struct TilePointResult: Equatable, Sendable {
+    public var point: SweepPointResult
+    public var tileDensity: Double
+    public var computedFraction: Double
+    public var recall: Double
+    public var recallP5: Double
+    public var estimatorMultiplyAdds: Int
+}
