@@ -98,17 +98,23 @@ public final class PerPositionAccumulator {
     /// Per-layer values; throws `missingLayers` unless every layer was consumed.
     public func result() throws -> PerPositionResult {
         try requireAllLayers(seen)
-        let t = shape.tokens, h = shape.heads
-        return PerPositionResult(layers: (0..<shape.layers).map { l in
-            var row = [Double](repeating: 0, count: t)
-            for q in 0..<t {
-                var sum = 0.0
-                for head in 0..<h { sum += values[(l * h + head) * t + q] }
-                row[q] = sum / Double(h)
-            }
-            return PerPositionLayer(layer: l, values: row, segments: segmentSize.map { segmentMeans(row, size: $0) })
-        })
+        return meanOverHeads(values, shape: shape, segmentSize: segmentSize)
     }
+}
+
+/// Per layer the mean over heads of `(L, H, T)` row values, with segment means when
+/// `segmentSize` is given.
+func meanOverHeads(_ values: [Double], shape: AttentionShape, segmentSize: Int?) -> PerPositionResult {
+    let t = shape.tokens, h = shape.heads
+    return PerPositionResult(layers: (0..<shape.layers).map { l in
+        var row = [Double](repeating: 0, count: t)
+        for q in 0..<t {
+            var sum = 0.0
+            for head in 0..<h { sum += values[(l * h + head) * t + q] }
+            row[q] = sum / Double(h)
+        }
+        return PerPositionLayer(layer: l, values: row, segments: segmentSize.map { segmentMeans(row, size: $0) })
+    })
 }
 
 /// Means of `values` over `[s, min(s + size, T))` for `s = 0, size, 2·size, …`.

@@ -50,11 +50,12 @@ extension ParamReader {
         try double("seedEpsilon", default: ProtocolLimits.seedEpsilonDefault, in: ProtocolLimits.seedEpsilon)
     }
 
-    /// One rule value: in (0, 1] for threshold/coverage, an integer k for topK.
-    /// - Precondition: not `.window` (`perPositionKL` refuses it first).
+    /// One rule value: in (0, 1] for threshold/coverage, an integer k for topK, an integer
+    /// window in tokens for window.
     func ruleValue(_ field: String, selection: Selection) throws -> Double {
-        if selection == .topK {
-            return Double(try int(field, default: Int(selection.defaultPointValue), range: ProtocolLimits.topKValue))
+        if selection.takesIntegers {
+            let range = selection == .window ? ProtocolLimits.windowTokens : ProtocolLimits.topKValue
+            return Double(try int(field, default: Int(selection.defaultPointValue), range: range))
         }
         return try double(field, default: selection.defaultPointValue, in: ProtocolLimits.probability)
     }

@@ -67,7 +67,7 @@ public struct ProfileAttentionParams: MethodParams, Equatable {
 }
 
 /// `pruneSweep` params.
-public struct PruneSweepParams: MethodParams, Equatable {
+public struct PruneSweepParams: MethodParams, TileRuleParams, Equatable {
     public var text: String?
     public var tokens: [Int]?
     public var texts: [String]?
@@ -98,37 +98,15 @@ public struct PruneSweepParams: MethodParams, Equatable {
     public var force: Bool
 
     public static let defaultBlockSizes = [16, 32]
-    public static let defaultQueryBlockSize = 1
-    public static let defaultStride = 8
-    public static let defaultLastQueries = 64
-    public static let defaultSinkTokens = 4
-
     public var input: AnalysisInput { AnalysisInput(text: text, tokens: tokens, texts: texts) }
-
-    /// Not the per-row oracle of today: the tile path (§11, tiles), whose points carry the tile fields.
-    public var usesTiles: Bool { queryBlockSize != 1 || estimator != .oracle }
 
     public init(reading r: ParamReader) throws {
         (text, tokens, texts) = try AnalysisInput.read(r, allowTexts: true).fields
-        let estimatorName = try r.string("estimator", oneOf: Estimator.allCases.map(\.rawValue), default: Estimator.oracle.rawValue)
-        estimator = Estimator(rawValue: estimatorName) ?? .oracle
-        selection = try r.selection(Selection.allCases, default: estimator == .streaming ? .window : .threshold)
-        if (selection == .window) != (estimator == .streaming) {
-            throw r.invalid("selection", accepted: estimator == .streaming
-                ? "\"window\" (the only selection of estimator \"streaming\")"
-                : "one of \"threshold\", \"coverage\", \"topK\" (\"window\" is for estimator \"streaming\")")
-        }
+        (estimator, selection) = try r.estimatorAndSelection()
         thresholds = try r.ruleValues("thresholds", selection: selection)
         blockSizes = try r.intArray("blockSizes", default: Self.defaultBlockSizes, count: ProtocolLimits.listLength,
                                     element: ProtocolLimits.blockSize)
-        queryBlockSize = try r.int("queryBlockSize", default: Self.defaultQueryBlockSize, range: ProtocolLimits.queryBlockSize)
-        stride = try r.int("stride", default: Self.defaultStride, range: ProtocolLimits.stride)
-        lastQueries = try r.int("lastQueries", default: Self.defaultLastQueries, range: ProtocolLimits.lastQueries)
-        sinkTokens = try r.int("sinkTokens", default: Self.defaultSinkTokens, range: ProtocolLimits.sinkTokens)
-        let s = stride
-        if estimator == .antidiagonal, let size = ([queryBlockSize] + blockSizes).first(where: { $0 % s != 0 }) {
-            throw r.invalid("stride", accepted: "an integer in \(ProtocolLimits.stride.lowerBound)…\(ProtocolLimits.stride.upperBound) dividing queryBlockSize and every blockSizes value (\(size) is not a multiple of \(s))")
-        }
+        (queryBlockSize, stride, lastQueries, sinkTokens) = try r.tileShape(estimator: estimator, keyBlockSizes: blockSizes)
         keepSink = try r.bool("keepSink", default: false)
         keepLocal = try r.bool("keepLocal", default: false)
         endToEnd = try r.bool("endToEnd", default: false)
@@ -160,13 +138,22 @@ public struct PruneSweepParams: MethodParams, Equatable {
 }
 
 /// `perPositionKL` params.
-public struct PerPositionKLParams: MethodParams, Equatable {
+public struct PerPositionKLParams: MethodParams, TileRuleParams, Equatable {
     public var text: String?
     public var tokens: [Int]?
     public var selection: Selection
-    /// The rule value (τ, or k for topK), by default `selection.defaultPointValue`.
+    /// The rule value (τ, k for topK, or the window in tokens for window), by default
+    /// `selection.defaultPointValue`.
     public var threshold: Double
+    /// Keys per tile (Bk), tokens.
     public var blockSize: Int
+    /// Queries per tile (Bq); 1 with `oracle` is the per-row rule (§11).
+    public var queryBlockSize: Int
+    /// How the kept tiles are decided (§11).
+    public var estimator: Estimator
+    public var stride: Int
+    public var lastQueries: Int
+    public var sinkTokens: Int
     public var metric: PositionMetric
     public var keepSink: Bool
     public var keepLocal: Bool
@@ -181,9 +168,10 @@ public struct PerPositionKLParams: MethodParams, Equatable {
 
     public init(reading r: ParamReader) throws {
         (text, tokens, _) = try AnalysisInput.read(r, allowTexts: false).fields
-        selection = try r.selection()
+        (estimator, selection) = try r.estimatorAndSelection()
         threshold = try r.ruleValue("threshold", selection: selection)
         blockSize = try r.int("blockSize", default: Self.defaultBlockSize, range: ProtocolLimits.blockSize)
+        (queryBlockSize, stride, lastQueries, sinkTokens) = try r.tileShape(estimator: estimator, keyBlockSizes: [blockSize])
         let metricName = try r.string("metric", oneOf: PositionMetric.allCases.map(\.rawValue), default: PositionMetric.attentionKL.rawValue)
         metric = PositionMetric(rawValue: metricName) ?? .attentionKL
         keepSink = try r.bool("keepSink", default: false)

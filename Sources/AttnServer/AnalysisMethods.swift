@@ -106,14 +106,20 @@ extension ModelSession {
                                         cacheable: !p.force, context: context) {
                 let tokens = inputs[0].tokens
                 let c = model.config
-                let acc = try PerPositionAccumulator(point: p.point, metric: p.positionMetric, segmentSize: p.segmentSize,
-                                                     tokens: tokens.count, heads: c.nHead, layers: c.nLayer,
-                                                     seedEpsilon: p.seedEpsilon, threadCount: model.model.threads)
-                _ = try self.densePass(model: model, tokens: tokens, needLogits: false, context: context,
-                                       progress: ProgressSpan(context: context, from: 0, to: 95)) { l, a in
-                    try acc.consume(layer: l, attention: a)
+                let progress = ProgressSpan(context: context, from: 0, to: 95)
+                let r: PerPositionResult
+                if p.usesTiles {
+                    r = try self.tilePerPosition(p, tokens: tokens, model: model, context: context, progress: progress)
+                } else {
+                    let acc = try PerPositionAccumulator(point: p.point, metric: p.positionMetric, segmentSize: p.segmentSize,
+                                                         tokens: tokens.count, heads: c.nHead, layers: c.nLayer,
+                                                         seedEpsilon: p.seedEpsilon, threadCount: model.model.threads)
+                    _ = try self.densePass(model: model, tokens: tokens, needLogits: false, context: context,
+                                           progress: progress) { l, a in
+                        try acc.consume(layer: l, attention: a)
+                    }
+                    r = try acc.result()
                 }
-                let r = try acc.result()
                 let all = r.layers.flatMap(\.values)
                 let mean = all.isEmpty ? 0 : all.reduce(0, +) / Double(all.count)
                 return AnalysisOutput(body: PerPositionKLResult(metric: p.metric, layers: try wire(r.layers)),

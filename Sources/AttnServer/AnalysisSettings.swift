@@ -33,6 +33,8 @@ extension PruneSweepParams {
 }
 
 extension PerPositionKLParams {
+    var keep: KeepPolicy { KeepPolicy(keepSink: keepSink, keepLocal: keepLocal) }
+    /// The per-row rule. - Precondition: not `usesTiles` (window is a tile pattern).
     var point: AttentionAnalysis.SweepSetting {
         AttentionAnalysis.SweepSetting(selection: SelectionRule(selection), blockSize: blockSize, value: threshold,
                                      keep: KeepPolicy(keepSink: keepSink, keepLocal: keepLocal))

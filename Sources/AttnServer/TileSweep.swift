@@ -34,7 +34,7 @@ struct TilePointExtras {
     var denseAttentionFormed: Bool?
 }
 
-extension PruneSweepParams {
+extension TileRuleParams {
     /// The library's estimator; nil for `oracle`.
     var tileEstimator: TileEstimator? {
         switch estimator {
@@ -56,7 +56,9 @@ extension PruneSweepParams {
         case .window: return .window(Int(v))
         }
     }
+}
 
+extension PruneSweepParams {
     /// The library's per-row rule that labels a tile point's `SweepPointResult`. `window` has
     /// none: its points are labelled `topK` (both take integers) and relabelled `window` on the
     /// wire (`relabel`).

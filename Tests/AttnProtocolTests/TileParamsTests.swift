@@ -109,11 +109,42 @@ final class TileParamsTests: XCTestCase {
         XCTAssertEqual(e.accepted, #""window" (the only selection of estimator "streaming")"#)
         do {
             _ = try PerPositionKLParams.decode(["tokens": [1], "selection": "window"])
-            XCTFail("perPositionKL accepted window")
+            XCTFail("perPositionKL accepted window without streaming")
         } catch let error as RPCError {
             XCTAssertEqual(error.data?["field"], "selection")
-            XCTAssertEqual(error.data?["accepted"], #"one of "threshold", "coverage", "topK""#)
+            XCTAssertEqual(error.data?["accepted"], #"one of "threshold", "coverage", "topK" ("window" is for estimator "streaming")"#)
         } catch { XCTFail("\(error)") }
+    }
+
+    /// perPositionKL reads the same tile fields as pruneSweep, with its one `blockSize` as Bk.
+    func testPerPositionKLReadsTheTileFields() throws {
+        let plain = try PerPositionKLParams.decode(["tokens": [1]])
+        XCTAssertFalse(plain.usesTiles)
+        XCTAssertEqual(plain.queryBlockSize, 1)
+        XCTAssertEqual(plain.estimator, .oracle)
+        let streaming = try PerPositionKLParams.decode(["tokens": [1], "estimator": "streaming", "queryBlockSize": 8, "sinkTokens": 2])
+        XCTAssertTrue(streaming.usesTiles)
+        XCTAssertEqual(streaming.selection, .window)
+        XCTAssertEqual(streaming.threshold, 64, "window's default point value, tokens")
+        XCTAssertEqual(streaming.sinkTokens, 2)
+        let window = try PerPositionKLParams.decode(["tokens": [1], "estimator": "streaming", "threshold": 16])
+        XCTAssertEqual(window.threshold, 16)
+        do {
+            _ = try PerPositionKLParams.decode(["tokens": [1], "estimator": "streaming", "threshold": 0.5])
+            XCTFail("a fractional window was accepted")
+        } catch let error as RPCError { XCTAssertEqual(error.data?["field"], "threshold") }
+        do {
+            _ = try PerPositionKLParams.decode(["tokens": [1], "estimator": "antidiagonal", "blockSize": 12, "queryBlockSize": 16])
+            XCTFail("a stride not dividing blockSize was accepted")
+        } catch let error as RPCError {
+            XCTAssertEqual(error.data?["field"], "stride")
+            XCTAssertTrue(error.data?["accepted"]?.stringValue?.contains("dividing queryBlockSize and blockSize (12 is not a multiple of 8)") ?? false,
+                          "\(String(describing: error.data?["accepted"]))")
+        }
+        // The tile fields are part of the canonical params, so they key the cache.
+        let canonical = try XCTUnwrap(streaming.canonical.objectValue)
+        XCTAssertEqual(canonical["queryBlockSize"], 8)
+        XCTAssertEqual(canonical["estimator"], "streaming")
     }
 
     /// The tile fields are absent from a per-row point's JSON (today's bytes) and round-trip on a tile point.

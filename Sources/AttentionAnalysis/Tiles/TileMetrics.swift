@@ -44,19 +44,8 @@ public struct TileMetricsAccumulator: Sendable {
         denseMultiplyAdds += 2 * headDim * g.causalEntries
         estimatorMultiplyAdds += cost
         for q in 0..<t {
-            if mask.fallsBack(query: q) {
-                fallbackRows += 1
-                rowRecalls.append(1)
-                continue
-            }
-            let i = g.queryBlock(of: q)
-            var kept = 0.0, total = 0.0
-            for k in 0...q {
-                let a = Double(attention[q * t + k])
-                total += a
-                if mask.isKept(queryBlock: i, keyBlock: g.keyBlock(of: k)) { kept += a }
-            }
-            rowRecalls.append(total > 0 ? kept / total : 1)
+            if mask.fallsBack(query: q) { fallbackRows += 1 }
+            rowRecalls.append(TileRowMetrics.keptMass(mask, attention: attention, query: q))
         }
     }
 

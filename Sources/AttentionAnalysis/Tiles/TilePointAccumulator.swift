@@ -42,7 +42,6 @@ public struct TilePointAccumulator: Sendable {
         precondition(pure.geometry == g, "kept and pure masks of different geometry")
         var counts = layers[layer] ?? LayerCounts()
         counts.metrics.add(mask: kept, attention: attention, headDim: headDim, estimatorMultiplyAdds: estimatorMultiplyAdds)
-        let eps = seedEpsilon, lnEps = log(eps)
         for q in 0..<t {
             let i = g.queryBlock(of: q), visible = g.visibleKeyBlocks(query: q)
             let pureKept = (0..<visible).filter { pure.isKept(queryBlock: i, keyBlock: $0) }.count
@@ -50,7 +49,7 @@ public struct TilePointAccumulator: Sendable {
             counts.keptPairs += kept.fallsBack(query: q) ? visible : (0..<visible).filter { kept.isKept(queryBlock: i, keyBlock: $0) }.count
             counts.allPairs += g.keyBlocks
             counts.pureKeptPairs += pureKept
-            counts.seedKL += seedRow(attention, query: q, pure: pure, eps: eps, lnEps: lnEps)
+            counts.seedKL += TileRowMetrics.seedKL(pure: pure, attention: attention, query: q, epsilon: seedEpsilon)
         }
         layers[layer] = counts
     }
@@ -69,24 +68,6 @@ public struct TilePointAccumulator: Sendable {
             mine.seedKL += theirs.seedKL
             layers[l] = mine
         }
-    }
-
-    /// The notebook's clamped row value `max(0, Σ_k P'(ln P' − ln Q'))` over all T keys with
-    /// `P' = max(P, ε)`, `Q' = max(Q, ε)`, Q the pure mask's kept entries over `max(Z, ε)` (§11).
-    private func seedRow(_ a: UnsafeBufferPointer<Float>, query q: Int, pure: TileMask, eps: Double, lnEps: Double) -> Double {
-        let g = pure.geometry, t = g.tokens, i = g.queryBlock(of: q)
-        var z = 0.0
-        for k in 0...q where pure.isKept(queryBlock: i, keyBlock: g.keyBlock(of: k)) { z += Double(a[q * t + k]) }
-        let c = max(z, eps)
-        var sum = 0.0
-        for k in 0...q {          // keys after q have P = Q = 0: both clamp to ε and add nothing
-            let p = Double(a[q * t + k])
-            let qv = pure.isKept(queryBlock: i, keyBlock: g.keyBlock(of: k)) ? p / c : 0
-            let pc = max(p, eps), qc = max(qv, eps)
-            guard pc != qc else { continue }
-            sum += pc * ((pc == eps ? lnEps : log(pc)) - (qc == eps ? lnEps : log(qc)))
-        }
-        return max(0, sum)
     }
 
     /// The point: classic fields of the kept mask per layer and overall (means over layers;
