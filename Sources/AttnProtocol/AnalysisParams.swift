@@ -38,6 +38,9 @@ public struct ProfileAttentionParams: MethodParams, Equatable {
     /// The weight below which an entry counts as sparse.
     public var entryThreshold: Double
     public var includeAttention: Bool
+    /// Queries per tile (Bq) of `blockMasks`: 1 decides per query row; larger values keep or
+    /// prune (query block × key block) tiles whole, by the oracle's tile threshold rule (§11).
+    public var queryBlockSize: Int
     /// Path of a `.npy` file to write: no NUL byte, no `..` segment (`PathRules`); absolute, or
     /// relative to `attnd --export-dir` (checked against the file system by the daemon).
     public var exportPath: String?
@@ -58,6 +61,7 @@ public struct ProfileAttentionParams: MethodParams, Equatable {
                                        element: ProtocolLimits.probability)
         entryThreshold = try r.double("entryThreshold", default: Self.defaultEntryThreshold, in: ProtocolLimits.probability)
         includeAttention = try r.bool("includeAttention", default: false)
+        queryBlockSize = try r.int("queryBlockSize", default: TileDefaults.queryBlockSize, range: ProtocolLimits.queryBlockSize)
         exportPath = try r.optionalPath("exportPath")
         overwrite = try r.bool("overwrite", default: false)
         force = try r.bool("force", default: false)

@@ -154,7 +154,8 @@ extension ModelSession {
             let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer,
                                              threadCount: model.model.threads)
             var inline: [[[[Float]]]] = []
-            let masks = try p.includeAttention ? BlockMaskRecorder(thresholds: p.thresholds, blockSize: p.blockSize, heads: c.nHead,
+            let masks = try p.includeAttention ? BlockMaskRecorder(thresholds: p.thresholds, blockSize: p.blockSize,
+                                                                   queryBlockSize: p.queryBlockSize, heads: c.nHead,
                                                                    tokens: T, threadCount: model.model.threads) : nil
             let writer = try p.exportPath.map {
                 try NpyWriter(destination: try exportDestination($0, overwrite: p.overwrite),

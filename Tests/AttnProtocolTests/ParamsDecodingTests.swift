@@ -135,7 +135,8 @@ final class ParamsDecodingTests: XCTestCase {
     func testCanonicalDropsOnlyNonSemanticFields() throws {
         let p = try ProfileAttentionParams.decode(["text": "x", "exportPath": "/tmp/a.npy", "overwrite": true, "force": true])
         let canonical = try XCTUnwrap(p.canonical.objectValue)
-        XCTAssertEqual(Set(canonical.keys), ["blockSize", "thresholds", "entryThreshold", "includeAttention"])
+        XCTAssertEqual(Set(canonical.keys), ["blockSize", "thresholds", "entryThreshold", "includeAttention", "queryBlockSize"],
+                       "queryBlockSize shapes blockMasks, so it keys the cache")
         let topK = try PruneSweepParams.decode(["tokens": [1], "selection": "topK"]).canonical
         XCTAssertEqual(topK["thresholds"], [1, 2, 4, 8])  // integers on the wire
     }

@@ -65,4 +65,34 @@ final class TilePerPositionDaemonTests: XCTestCase {
         let explicit = try client.request("perPositionKL", params: .object(spelled), timeout: 120)["layers"]
         XCTAssertEqual(explicit, today)
     }
+
+    /// `profileAttention.blockMasks` with queryBlockSize 4: the rows of one query block share
+    /// their tiles (a row that falls back to dense is all `1`).
+    func testProfileBlockMasksShareTilesWithinAQueryBlock() throws {
+        let result = try client.request("profileAttention", params: ["text": .string(text), "includeAttention": true, "blockSize": 4,
+                                                                     "queryBlockSize": 4, "thresholds": [0.1, 0.3]], timeout: 120)
+        let masks = try XCTUnwrap(result["blockMasks"]?.array)
+        XCTAssertEqual(masks.count, 2)
+        var checkedRows = 0, prunedTiles = 0
+        for mask in masks {
+            for layer in mask["kept"]?.array ?? [] {
+                for head in layer.array {
+                    let rows = head.array.compactMap(\.stringValue)
+                    XCTAssertGreaterThan(rows.count, 8)
+                    for start in stride(from: 0, to: rows.count, by: 4) {
+                        let block = rows[start..<min(start + 4, rows.count)].filter { $0.contains("0") }   // not fallen back
+                        guard let first = block.first else { continue }
+                        for row in block {
+                            checkedRows += 1
+                            XCTAssertEqual(row.count, first.count, "rows of one query block see the same key blocks (B = Bq = 4)")
+                            XCTAssertEqual(row, first, "query block at \(start)")
+                        }
+                        prunedTiles += first.filter { $0 == "0" }.count
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checkedRows, 0)
+        XCTAssertGreaterThan(prunedTiles, 0, "the thresholds prune some tiles")
+    }
 }
