@@ -66,7 +66,7 @@ let package = Package(
                           path: "Benchmarks/GPT2Bench", swiftSettings: nativeFlags),
 
         // Test helpers shared by the test targets that spawn the built executables.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["JSONRPC"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "GPT2Tests", dependencies: ["GPT2"]),
         .testTarget(name: "AttentionAnalysisTests", dependencies: ["AttentionAnalysis", "GPT2", "SyntheticAttention"]),

@@ -1,4 +1,5 @@
 import Foundation
+import JSONRPC
 
 /// Writes a float32 NumPy `.npy` file (format version 1.0, C order, little-endian) one slab
 /// at a time, so a `(L, H, T, T)` attention tensor never has to exist in memory at once.
@@ -116,7 +117,7 @@ final class NpyWriter {
         guard var next = bytes.baseAddress else { return }
         var remaining = bytes.count
         while remaining > 0 {
-            let n = Glibc.write(fd, next, remaining)
+            let n = SystemCall.write(fd, next, remaining)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw WriteFailure(reason: String(cString: strerror(errno)))

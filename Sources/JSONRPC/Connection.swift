@@ -81,7 +81,7 @@ public final class Connection: @unchecked Sendable {
         var bToA: [Int32] = [-1, -1]
         guard makePipe(&aToB) else { throw POSIXError.current() }
         guard makePipe(&bToA) else {
-            Glibc.close(aToB[0]); Glibc.close(aToB[1])
+            SystemCall.close(aToB[0]); SystemCall.close(aToB[1])
             throw POSIXError.current()
         }
         let a = Connection(readFD: bToA[0], writeFD: aToB[1], maxMessageBytes: maxMessageBytes, label: "pipe A",
@@ -370,9 +370,9 @@ public final class Connection: @unchecked Sendable {
         if finish { descriptorsClosed = true }
         lock.unlock()
         guard finish else { return }
-        Glibc.close(readFD)
-        if writeFD != readFD { Glibc.close(writeFD) }
-        for fd in wakeFDs where fd >= 0 { Glibc.close(fd) }
+        SystemCall.close(readFD)
+        if writeFD != readFD { SystemCall.close(writeFD) }
+        for fd in wakeFDs where fd >= 0 { SystemCall.close(fd) }
     }
 
     deinit {
@@ -380,9 +380,9 @@ public final class Connection: @unchecked Sendable {
         let open = !descriptorsClosed
         lock.unlock()
         if open && !started {
-            Glibc.close(readFD)
-            if writeFD != readFD { Glibc.close(writeFD) }
-            for fd in wakeFDs where fd >= 0 { Glibc.close(fd) }
+            SystemCall.close(readFD)
+            if writeFD != readFD { SystemCall.close(writeFD) }
+            for fd in wakeFDs where fd >= 0 { SystemCall.close(fd) }
         }
     }
 }

@@ -100,7 +100,7 @@ public final class RPCClient: @unchecked Sendable {
         do {
             try SocketFolder.verifyPeer(of: fd, socketPath: socketPath)
         } catch {
-            Glibc.close(fd)
+            SystemCall.close(fd)
             throw error
         }
         return RPCClient(connection: Connection(readFD: fd, writeFD: fd, label: socketPath),

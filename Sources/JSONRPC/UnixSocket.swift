@@ -48,10 +48,10 @@ public enum UnixSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.system(call: "socket", path: path, errno: errno) }
         setCloseOnExec(fd)
-        let result = try withAddress(path) { Glibc.connect(fd, $0, $1) }
+        let result = try withAddress(path) { SystemCall.connect(fd, $0, $1) }
         if result != 0 {
             let code = errno
-            Glibc.close(fd)
+            SystemCall.close(fd)
             throw Failure.system(call: "connect", path: path, errno: code)
         }
         return fd
@@ -68,13 +68,13 @@ public enum UnixSocket {
         let bindErrno = errno
         umask(previousMask)
         if bound != 0 {
-            Glibc.close(fd)
+            SystemCall.close(fd)
             throw Failure.system(call: "bind", path: path, errno: bindErrno)
         }
         chmod(path, 0o600)
-        guard Glibc.listen(fd, backlog) == 0 else {
+        guard SystemCall.listen(fd, backlog) == 0 else {
             let code = errno
-            Glibc.close(fd)
+            SystemCall.close(fd)
             throw Failure.system(call: "listen", path: path, errno: code)
         }
         return fd
@@ -83,7 +83,7 @@ public enum UnixSocket {
     /// Accepts one client; the descriptor is close-on-exec. Retries on EINTR.
     public static func accept(listener: Int32) throws -> Int32 {
         while true {
-            let fd = Glibc.accept(listener, nil, nil)
+            let fd = SystemCall.accept(listener)
             if fd >= 0 {
                 setCloseOnExec(fd)
                 return fd
@@ -109,7 +109,7 @@ public enum UnixSocket {
         guard lstat(path, &info) == 0 else { return .absent }
         guard (info.st_mode & S_IFMT) == S_IFSOCK else { return .notASocket }
         if let fd = try? connect(path: path) {
-            Glibc.close(fd)
+            SystemCall.close(fd)
             return .live
         }
         return .stale

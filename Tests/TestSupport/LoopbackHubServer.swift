@@ -1,4 +1,5 @@
 import Foundation
+import JSONRPC
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -214,7 +215,7 @@ public final class LoopbackHubServer: @unchecked Sendable {
             var attempts = 0
             while offset < raw.count, attempts < 100_000 {
                 attempts += 1
-                let written = Glibc.send(client, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))  // no SIGPIPE
+                let written = SystemCall.send(client, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))  // no SIGPIPE
                 if written <= 0 { return false }
                 offset += written
             }
