@@ -11,6 +11,8 @@ import math
 
 __all__ = ["result_html", "table_html", "fallback_svg"]
 
+#: The class of the figures drawn here (the daemon's have none).
+DRAWN_HERE = "sa-drawn-here"
 #: Rows shown in a result's HTML table; the rest are counted below it (`to_frame()` has them all).
 MAX_HTML_ROWS = 60
 # Viridis at 0, 1/9, …, 1 (as Sources/RunReport/ColorScale.swift): reads the same in grey.
@@ -94,9 +96,9 @@ def _viridis(t):
 
 
 def _svg(width, height, body, title):
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">'
+    return ('<svg xmlns="http://www.w3.org/2000/svg" class="%s" width="%d" height="%d" viewBox="0 0 %d %d" role="img">'
             '<title>%s</title><rect width="100%%" height="100%%" fill="#ffffff"/>%s</svg>'
-            % (width, height, width, height, html.escape(title), body))
+            % (DRAWN_HERE, width, height, width, height, html.escape(title), body))
 
 
 def _heatmap_svg(matrix, title):
