@@ -502,9 +502,10 @@ def progress_printer(out=None):
 def progress_bar(description=None):
     """A `progress=` callable drawing a tqdm bar (0…100 %, the message beside it): a notebook
     widget in a Jupyter kernel (`tqdm.notebook`, which needs ipywidgets), a text bar on stderr
-    elsewhere. Without tqdm — or in a kernel without ipywidgets, where `tqdm.auto` would fall
-    back to `\r` text — it is `progress_printer()`. `description`: the bar's label (default: the
-    begin report's title, e.g. `pruneSweep`). `progress=True` on any call uses this."""
+    elsewhere (what `tqdm.auto` picks). Without tqdm — or in a kernel without ipywidgets, where
+    `tqdm.auto` would fall back to `\r` text in the cell — it is `progress_printer()`.
+    `description`: the bar's label (default: the begin report's title, e.g. `pruneSweep`).
+    `progress=True` on any call uses this. Call it once per request (the bar closes at "end")."""
     try:
         if _in_kernel():
             import ipywidgets  # noqa: F401  (tqdm.notebook draws with it)
@@ -513,13 +514,13 @@ def progress_bar(description=None):
             from tqdm import tqdm
     except ImportError:
         return progress_printer()
-    bar = None
+    # Made now, not at the first report: in a notebook the widget then shows in the cell that
+    # started the call, even when the call runs on as an asyncio task after the cell returns.
+    bar = tqdm(total=100, desc=description or "", unit="%", bar_format="{desc}{percentage:3.0f}%|{bar}| {postfix}")
 
     def show(value):
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=100, desc=description or value.get("title", ""), unit="%",
-                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+        if value.get("kind") == "begin" and not description and value.get("title"):
+            bar.set_description(value["title"])
         if "percentage" in value:
             bar.update(max(0, value["percentage"] - bar.n))
         if value.get("message"):
