@@ -4,6 +4,7 @@ only), and the notebook itself in a real Jupyter kernel (nbclient + ipykernel).
 Skipped, with the reason printed, when ATTND does not name a built attnd binary (or, for the
 kernel, when nbclient, nbformat or ipykernel are missing: .ci/run installs them from PyPI).
 """
+import importlib.util
 import json
 import os
 import subprocess
@@ -66,25 +67,12 @@ class NotebookTest(unittest.TestCase):
         self.assertNotIn("\n  8%", r.stderr)
 
 
-def _kernel_available():
-    try:
-        import nbclient  # noqa: F401
-        import nbformat  # noqa: F401
-        import ipykernel  # noqa: F401
-        return True
-    except ImportError:
-        return False
+def _installed(*names):
+    """True when every module of `names` can be imported (found without importing it)."""
+    return all(importlib.util.find_spec(name) is not None for name in names)
 
 
-def _installed(name):
-    try:
-        __import__(name)
-        return True
-    except ImportError:
-        return False
-
-
-@unittest.skipUnless(os.environ.get("ATTND") and _kernel_available(),
+@unittest.skipUnless(os.environ.get("ATTND") and _installed("nbclient", "nbformat", "ipykernel"),
                      "needs ATTND and nbclient + nbformat + ipykernel (.ci/run installs them from PyPI)")
 class NotebookKernelTest(unittest.TestCase):
     """The notebook executed by a real Jupyter kernel, as a user runs it."""
