@@ -267,7 +267,13 @@ class _Methods:
                                                  before=before))
 
     def runs_get(self, id):
-        return self._invoke("runs/get", {"id": id})
+        """A stored run: the RunSummary fields plus params, error and result (in its result class,
+        so `attn.runs_get(id)["result"].to_frame()` works)."""
+        def wrap_result(run):
+            if isinstance(run, dict) and isinstance(run.get("result"), dict):
+                run["result"] = _results.wrap(run.get("method"), run["result"])
+            return run
+        return self._invoke("runs/get", {"id": id}, None, wrap_result)
 
     def runs_delete(self, id):
         return self._invoke("runs/delete", {"id": id})
@@ -379,13 +385,13 @@ class Client(_Methods):
         client, run_id = weakref.ref(self), result["runId"]
 
         def fetch():
-            self = client()
-            if self is None or self._closed or not self._lock.acquire(blocking=False):
+            owner = client()
+            if owner is None or owner._closed or not owner._lock.acquire(blocking=False):
                 return []
             try:
-                return self.report_figures([run_id])
+                return owner.report_figures([run_id])
             finally:
-                self._lock.release()
+                owner._lock.release()
         return fetch
 
     def _notify(self, method, params):

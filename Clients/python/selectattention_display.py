@@ -73,7 +73,7 @@ def fallback_svg(result):
     if method == "profileAttention":
         grid = {}
         for record in result.records():
-            grid.setdefault(record["layer"], []).append(_number(record.get("entrySparsity")))
+            grid.setdefault(record["layer"], []).append(_number(record, "entrySparsity"))
         return _heatmap_svg([grid[layer] for layer in sorted(grid)], "entry sparsity per head (rows: layers)")
     if method == "perPositionKL":
         return _heatmap_svg([layer["values"] for layer in result.get("layers", [])],
@@ -81,11 +81,11 @@ def fallback_svg(result):
     return ""
 
 
-def _number(value):
-    """A metric's number: a Stat (`texts` aggregate) gives its mean; None stays None."""
-    if isinstance(value, dict):
-        value = value.get("mean")
-    return float(value) if isinstance(value, (int, float)) else None
+def _number(record, name):
+    """A row's metric `name` as a float: for a `texts` aggregate row, its Stat's `name.mean`;
+    None when absent or null."""
+    value = record.get(name, record.get(name + ".mean"))
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _viridis(t):
@@ -126,7 +126,7 @@ def _sweep_svg(records):
     """attentionKL (log axis) against prunedBlockFraction, one series per block size."""
     series = {}
     for record in records:
-        x, y = _number(record.get("prunedBlockFraction")), _number(record.get("attentionKL", record.get("attentionKL.mean")))
+        x, y = _number(record, "prunedBlockFraction"), _number(record, "attentionKL")
         if x is not None and y is not None and y > 0:
             series.setdefault(record.get("blockSize"), []).append((x, y))
     if not series:

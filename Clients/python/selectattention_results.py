@@ -69,6 +69,10 @@ class Result(dict):
         self.figures = []
         self._figure_source = None
 
+    def __reduce__(self):
+        # Pickles as its dict and figures: the figure source (a closure on the client) is left out.
+        return (self.__class__, (dict(self),), {"figures": self.figures, "_figure_source": None})
+
     def records(self):
         """The main table's rows as flat dicts (override)."""
         return []

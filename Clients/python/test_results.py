@@ -118,6 +118,26 @@ class ResultClassTests(unittest.TestCase):
         self.assertIn("#fde725", heat)                          # the peak (0.6) is viridis' top colour
         self.assertIn("#440154", heat)                          # zeros its bottom
 
+    def test_texts_aggregates_are_drawn_from_their_means(self):
+        stat = lambda mean: {"mean": mean, "lower": None, "upper": None, "n": 1}  # noqa: E731
+        many = {"texts": [], "aggregate": {"points": [
+            {"selection": "threshold", "blockSize": 2, "threshold": t, "prunedBlockFraction": stat(f), "attentionKL": stat(k)}
+            for t, f, k in ((0.1, 0.5, 0.2), (0.01, 0.25, 0.02))]}}
+        sweep = results.wrap("pruneSweep", many)
+        columns, rows = sweep.rows()
+        self.assertEqual(rows[1][columns.index("attentionKL.mean")], 0.02)
+        self.assertIsNone(rows[1][columns.index("attentionKL.lower")])
+        svg = display.fallback_svg(sweep)
+        self.assertEqual((svg.count("<polyline"), svg.count("<circle")), (1, 2))
+
+    def test_results_pickle_without_their_client(self):
+        import pickle
+        sweep = results.wrap("pruneSweep", SWEEP, lambda: [])
+        sweep.figures = [{"name": "a.svg", "svg": "<svg/>"}]
+        copy = pickle.loads(pickle.dumps(sweep))
+        self.assertIs(type(copy), results.SweepResult)
+        self.assertEqual((copy, copy.figures, copy._figure_source), (SWEEP, sweep.figures, None))
+
     def test_html_table_is_escaped_and_bounded(self):
         page = display.table_html(["a<b"], [["<x>"]] * 70, max_rows=60)
         self.assertIn("a&lt;b", page)
@@ -311,6 +331,11 @@ class RealDaemonResultTests(unittest.TestCase):
         self.assertFalse(display.DRAWN_HERE in page, "the daemon's figures, not the one drawn here")
         self.per_position._repr_html_()
         self.assertEqual([f["name"] for f in self.per_position.figures], ["per-position-%s.svg" % self.per_position["runId"][:8]])
+
+    def test_a_stored_runs_result_converts_too(self):
+        run = self.client.runs_get(self.sweep["runId"])
+        self.assertIsInstance(run["result"], results.SweepResult)
+        self.assertEqual(run["result"].rows(), self.sweep.rows())
 
     def test_without_history_the_display_draws_its_own_figure(self):
         with sa.Client.spawn(attnd=os.environ["ATTND"], model=TINY_MODEL, args=["--no-history"]) as attn:
