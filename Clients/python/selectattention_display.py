@@ -9,7 +9,7 @@ Standard library only; pure functions of the result apart from that one request.
 import html
 import math
 
-__all__ = ["result_html", "table_html", "fallback_svg"]
+__all__ = ["result_html", "result_text", "table_html", "table_text", "fallback_svg"]
 
 #: The class of the figures drawn here (the daemon's have none).
 DRAWN_HERE = "sa-drawn-here"
@@ -60,6 +60,30 @@ def table_html(columns, rows, max_rows=MAX_HTML_ROWS):
                    for row in rows[:max_rows])
     more = "" if len(rows) <= max_rows else "<p>… %d more rows (to_frame() has them all)</p>" % (len(rows) - max_rows)
     return '<table class="sa-table"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>%s' % (head, body, more)
+
+
+def result_text(result, max_rows=20):
+    """The plain-text display (IPython's text/plain): what the result is, its keys, its table."""
+    columns, rows = result.rows()
+    head = "%s of %s: %d rows; a dict with keys %s" % (type(result).__name__, result.method, len(rows),
+                                                       ", ".join(sorted(result)))
+    return head + "\n" + table_text(columns, rows, max_rows)
+
+
+def table_text(columns, rows, max_rows=20):
+    """(columns, rows) as aligned text, at most `max_rows` rows, then a line counting the rest."""
+    shown = [[str(column) for column in columns]] + [[_plain(v) for v in row] for row in rows[:max_rows]]
+    widths = [max(len(line[i]) for line in shown) for i in range(len(columns))]
+    lines = ["  ".join(value.rjust(width) for value, width in zip(line, widths)) for line in shown]
+    if len(rows) > max_rows:
+        lines.append("… %d more rows (to_frame() has them all)" % (len(rows) - max_rows))
+    return "\n".join(lines)
+
+
+def _plain(value):
+    if isinstance(value, float):
+        return "%.4g" % value
+    return "" if value is None else str(value)
 
 
 # ---------------------------------------------------------------------------------------------

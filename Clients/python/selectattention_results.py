@@ -91,6 +91,11 @@ class Result(dict):
         from selectattention_display import result_html
         return result_html(self)
 
+    def _repr_pretty_(self, printer, cycle):
+        """IPython's plain display: a summary line and the table (`repr()` stays the dict's)."""
+        from selectattention_display import result_text
+        printer.text(dict.__repr__(self) if cycle else result_text(self))
+
 
 class SweepResult(Result):
     """`pruneSweep`: one row per point (block-size major), or per aggregate point with `texts`."""

@@ -138,6 +138,17 @@ class ResultClassTests(unittest.TestCase):
         self.assertIs(type(copy), results.SweepResult)
         self.assertEqual((copy, copy.figures, copy._figure_source), (SWEEP, sweep.figures, None))
 
+    def test_plain_text_display_is_a_summary_and_the_table_while_repr_stays_the_dicts(self):
+        sweep = results.wrap("pruneSweep", SWEEP)
+        self.assertEqual(repr(sweep), repr(SWEEP))
+        text = display.result_text(sweep).splitlines()
+        self.assertEqual(text[0], "SweepResult of pruneSweep: 4 rows; a dict with keys cached, points, runId")
+        self.assertEqual(text[1].split()[:3], ["selection", "blockSize", "threshold"])
+        self.assertEqual(text[3].split()[:4], ["threshold", "2", "0.01", "0.05"])
+        self.assertEqual(len(text), 6)
+        long = display.table_text(["q"], [[i] for i in range(25)], max_rows=20).splitlines()
+        self.assertEqual((len(long), long[-1]), (22, "… 5 more rows (to_frame() has them all)"))
+
     def test_html_table_is_escaped_and_bounded(self):
         page = display.table_html(["a<b"], [["<x>"]] * 70, max_rows=60)
         self.assertIn("a&lt;b", page)
