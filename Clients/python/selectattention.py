@@ -7,18 +7,24 @@
         for point in sweep["points"]:
             print(point["blockSize"], point["threshold"], point["prunedBlockFraction"], point["attentionKL"])
 
-Standard library only (Python 3.8+). Results are plain dicts exactly as the protocol defines them
-(Protocol/README.md): field names stay camelCase there; keyword arguments are snake_case and are
+Standard library only (Python 3.8+). Results are dicts exactly as the protocol defines them
+(Protocol/README.md); the analyses return dict subclasses (selectattention_results) that also
+convert with `.to_frame()` / `.to_numpy()` when pandas / NumPy are installed and display as a table
+and a figure in Jupyter. Field names stay camelCase; keyword arguments are snake_case and are
 mapped to camelCase (`block_sizes` → `blockSizes`). An argument left at None is not sent, so the
 daemon's default applies.
 
 - `progress=callable` sends a workDoneToken and calls `callable(value)` with each `$/progress`
-  value dict (`{"kind": "begin"|"report"|"end", "percentage"?: int, "message"?: str, ...}`).
+  value dict (`{"kind": "begin"|"report"|"end", "percentage"?: int, "message"?: str, ...}`);
+  `progress=True` shows `progress_bar()` (a tqdm bar when tqdm is installed).
 - Ctrl-C (KeyboardInterrupt) during a call sends `$/cancelRequest`, waits for the daemon's
   -32800 answer, then re-raises KeyboardInterrupt. A second Ctrl-C stops waiting.
 - Errors from the daemon raise `SelectAttentionError(code, message, data)`.
 
 A Client serves one call at a time (calls from several threads are serialised by a lock).
+`AsyncClient` (selectattention_async) has the same methods as coroutines, several in flight at
+once, for asyncio and notebooks: `task = asyncio.ensure_future(attn.prune_sweep(...))` returns at
+once and `task.cancel()` cancels the request in the daemon.
 """
 
 import itertools
@@ -28,8 +34,12 @@ import socket
 import subprocess
 import threading
 import time
+import weakref
 
-__all__ = ["Client", "SelectAttentionError", "load_npy", "ErrorCode"]
+import selectattention_results as _results
+
+__all__ = ["Client", "AsyncClient", "SelectAttentionError", "load_npy", "ErrorCode", "find_attnd",
+           "progress_printer", "progress_bar"]
 __version__ = "1.0.0"
 PROTOCOL_VERSION = "1.0"
 
@@ -153,15 +163,20 @@ class _FrameReader:
 
     def next_message(self):
         while True:
-            message = self._take()
+            message = self.take()
             if message is not None:
                 return message
             chunk = self.transport.read()
             if not chunk:
                 raise SelectAttentionError(None, "attnd closed the connection")
-            self.buffer += chunk
+            self.feed(chunk)
 
-    def _take(self):
+    def feed(self, chunk):
+        """Appends bytes read from the connection (for readers that do their own reading)."""
+        self.buffer += chunk
+
+    def take(self):
+        """The next complete message, or None until more bytes are fed."""
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
             return None
@@ -187,7 +202,103 @@ def _frame(message):
 
 # ---------------------------------------------------------------------------------------------
 
-class Client:
+class _Methods:
+    """The protocol's methods, shared by Client (returns results) and AsyncClient (returns
+    awaitables): each builds its params and hands them to `self._invoke(method, params,
+    progress, finish)`, which sends the request, wraps an analysis result in its result class
+    and applies `finish` to it."""
+
+    def model_info(self):
+        """The loaded model: {name, path, fingerprint, nLayer, nHead, nEmbd, nPositions, vocabSize, parameterCount}."""
+        return self._invoke("model/info")
+
+    def load_model(self, path=None, name=None, download=None, progress=None):
+        """Loads a model folder (`path`) or a HuggingFace cache name (`name`, with `download=True`
+        to fetch it when missing). Relative paths are made absolute here. Returns ModelInfo."""
+        if path is not None:
+            path = os.path.abspath(path)
+
+        def remember(model):
+            self.model = model
+            return model
+        return self._invoke("model/load", _params(path=path, name=name, download=download), progress, remember)
+
+    def tokenize(self, text):
+        """{tokens, pieces, offsets} — offsets are [start, end) UTF-8 byte offsets."""
+        return self._invoke("tokenize", {"text": text})
+
+    def forward(self, text=None, tokens=None, *, top_k=None, include_logits=None, force=None, progress=None):
+        """Next-token predictions: {argmax, top, nll, perplexity, logits?} plus the run fields."""
+        return self._invoke("forward", _params(text=text, tokens=tokens, top_k=top_k, include_logits=include_logits,
+                                               force=force), progress)
+
+    def profile_attention(self, text=None, tokens=None, texts=None, *, block_size=None, thresholds=None,
+                          entry_threshold=None, include_attention=None, export_path=None,
+                          overwrite=None, force=None, progress=None):
+        """Per layer/head attention statistics. `export_path` (made absolute here) writes the
+        (L, H, T, T) attention as .npy; read it back with `load_npy`."""
+        if export_path is not None:
+            export_path = os.path.abspath(export_path)
+        return self._invoke("profileAttention", _params(
+            text=text, tokens=tokens, texts=texts, block_size=block_size, thresholds=thresholds,
+            entry_threshold=entry_threshold, include_attention=include_attention,
+            export_path=export_path, overwrite=overwrite, force=force), progress)
+
+    def prune_sweep(self, text=None, tokens=None, texts=None, *, selection=None, thresholds=None, block_sizes=None,
+                    keep_sink=None, keep_local=None, end_to_end=None, seed_epsilon=None, max_attention_kl=None,
+                    max_output_kl=None, force=None, progress=None):
+        """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate)."""
+        return self._invoke("pruneSweep", _params(
+            text=text, tokens=tokens, texts=texts, selection=selection, thresholds=thresholds, block_sizes=block_sizes,
+            keep_sink=keep_sink, keep_local=keep_local, end_to_end=end_to_end, seed_epsilon=seed_epsilon,
+            max_attention_kl=max_attention_kl, max_output_kl=max_output_kl, force=force), progress)
+
+    def per_position_kl(self, text=None, tokens=None, *, selection=None, threshold=None, block_size=None, metric=None,
+                        keep_sink=None, keep_local=None, seed_epsilon=None, segment_size=None, force=None, progress=None):
+        """Per layer and position, the mean over heads of `metric`: {metric, layers: [{layer, values, segments?}]}."""
+        return self._invoke("perPositionKL", _params(
+            text=text, tokens=tokens, selection=selection, threshold=threshold, block_size=block_size, metric=metric,
+            keep_sink=keep_sink, keep_local=keep_local, seed_epsilon=seed_epsilon, segment_size=segment_size,
+            force=force), progress)
+
+    def runs_list(self, *, method=None, status=None, model=None, since=None, limit=None, before=None):
+        """{runs: [...], next?} newest first; pass `next` as `before` for the next page."""
+        return self._invoke("runs/list", _params(method=method, status=status, model=model, since=since, limit=limit,
+                                                 before=before))
+
+    def runs_get(self, id):
+        """A stored run: the RunSummary fields plus params, error and result (in its result class,
+        so `attn.runs_get(id)["result"].to_frame()` works)."""
+        def wrap_result(run):
+            if isinstance(run, dict) and isinstance(run.get("result"), dict):
+                run["result"] = _results.wrap(run.get("method"), run["result"])
+            return run
+        return self._invoke("runs/get", {"id": id}, None, wrap_result)
+
+    def runs_delete(self, id):
+        return self._invoke("runs/delete", {"id": id})
+
+    def runs_prune(self, *, older_than=None, keep=None):
+        """Deletes runs created before `older_than` (RFC 3339) and/or beyond the newest `keep`: {deleted}."""
+        return self._invoke("runs/prune", _params(older_than=older_than, keep=keep))
+
+    def report(self, ids, *, title=None, path=None):
+        """The HTML report of completed runs. With `path`, also writes it there. Returns the HTML."""
+        def save(result):
+            if path is not None:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(result["html"])
+            return result["html"]
+        return self._invoke("runs/report", _params(ids=list(ids), title=title), None, save)
+
+    def report_figures(self, ids, *, title=None):
+        """The report's figures of completed runs, each a standalone SVG document: [{name, svg}]
+        (`attn report --format svg`). A name is a plain file name ending `.svg`."""
+        return self._invoke("runs/report", _params(ids=list(ids), title=title, format="svg"), None,
+                            lambda result: result["figures"])
+
+
+class Client(_Methods):
     """A connection to attnd. Use `Client.spawn(...)` or `Client.connect(path)`."""
 
     #: How long to wait for the -32800 answer after Ctrl-C before giving up, seconds.
@@ -200,11 +311,8 @@ class Client:
         self._lock = threading.RLock()
         self._stray = {}  # responses that arrived for other ids (should not happen: one call at a time)
         self._closed = False
-        params = {"clientInfo": {"name": client_name, "version": __version__}}
-        if model is not None:
-            params["model"] = _model_ref(model)
         try:
-            self.server = self._request("initialize", params)
+            self.server = self._request("initialize", _initialize_params(model, client_name))
             self._notify("initialized", {})
         except BaseException:
             transport.close(timeout=1.0)
@@ -223,14 +331,8 @@ class Client:
         `log_level` (default `warning`, so a notebook cell shows no INFO lines) is passed as
         `--log-level` unless `args` name one; None passes nothing.
         """
-        command = [attnd or find_attnd(), "--stdio"]
-        if model is not None:
-            command += ["--model", os.path.abspath(model) if os.path.isdir(model) else model]
-        command += list(args)
-        if log_level is not None and "--log-level" not in command:
-            command += ["--log-level", log_level]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                   start_new_session=True)
+        process = subprocess.Popen(_spawn_command(attnd, model, args, log_level), stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
         return cls(_PipeTransport(process))
 
     @classmethod
@@ -266,7 +368,31 @@ class Client:
         """Sends any request and returns its result. `progress(value)` gets $/progress values."""
         if self._closed:
             raise SelectAttentionError(None, "the client is closed")
-        return self._request(method, params, progress)
+        return self._request(method, params, progress_bar() if progress is True else progress)
+
+    def _invoke(self, method, params=None, progress=None, finish=None):
+        result = _results.wrap(method, self.call(method, params, progress))
+        if isinstance(result, _results.Result):
+            result._figure_source = self._figure_source(result)
+        return finish(result) if finish is not None else result
+
+    def _figure_source(self, result):
+        """A callable fetching the daemon's figures of `result`'s run for its display, or None
+        when the run is not stored. It never waits: while another call holds the connection,
+        or once the client is closed, it returns none (and the display draws its own)."""
+        if not _stored_run(result) or not (self.server.get("capabilities") or {}).get("history"):
+            return None
+        client, run_id = weakref.ref(self), result["runId"]
+
+        def fetch():
+            owner = client()
+            if owner is None or owner._closed or not owner._lock.acquire(blocking=False):
+                return []
+            try:
+                return owner.report_figures([run_id])
+            finally:
+                owner._lock.release()
+        return fetch
 
     def _notify(self, method, params):
         message = {"jsonrpc": "2.0", "method": method}
@@ -328,81 +454,6 @@ class Client:
             raise SelectAttentionError(error.get("code"), error.get("message", "error"), error.get("data"))
         return response.get("result")
 
-    # -- methods -----------------------------------------------------------------------------
-    def model_info(self):
-        """The loaded model: {name, path, fingerprint, nLayer, nHead, nEmbd, nPositions, vocabSize, parameterCount}."""
-        return self.call("model/info")
-
-    def load_model(self, path=None, name=None, download=None, progress=None):
-        """Loads a model folder (`path`) or a HuggingFace cache name (`name`, with `download=True`
-        to fetch it when missing). Relative paths are made absolute here. Returns ModelInfo."""
-        if path is not None:
-            path = os.path.abspath(path)
-        self.model = self.call("model/load", _params(path=path, name=name, download=download), progress)
-        return self.model
-
-    def tokenize(self, text):
-        """{tokens, pieces, offsets} — offsets are [start, end) UTF-8 byte offsets."""
-        return self.call("tokenize", {"text": text})
-
-    def forward(self, text=None, tokens=None, *, top_k=None, include_logits=None, force=None, progress=None):
-        """Next-token predictions: {argmax, top, nll, perplexity, logits?} plus the run fields."""
-        return self.call("forward", _params(text=text, tokens=tokens, top_k=top_k, include_logits=include_logits,
-                                            force=force), progress)
-
-    def profile_attention(self, text=None, tokens=None, texts=None, *, block_size=None, thresholds=None,
-                          entry_threshold=None, include_attention=None, export_path=None,
-                          overwrite=None, force=None, progress=None):
-        """Per layer/head attention statistics. `export_path` (made absolute here) writes the
-        (L, H, T, T) attention as .npy; read it back with `load_npy`."""
-        if export_path is not None:
-            export_path = os.path.abspath(export_path)
-        return self.call("profileAttention", _params(
-            text=text, tokens=tokens, texts=texts, block_size=block_size, thresholds=thresholds,
-            entry_threshold=entry_threshold, include_attention=include_attention,
-            export_path=export_path, overwrite=overwrite, force=force), progress)
-
-    def prune_sweep(self, text=None, tokens=None, texts=None, *, selection=None, thresholds=None, block_sizes=None,
-                    keep_sink=None, keep_local=None, end_to_end=None, seed_epsilon=None, max_attention_kl=None,
-                    max_output_kl=None, force=None, progress=None):
-        """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate)."""
-        return self.call("pruneSweep", _params(
-            text=text, tokens=tokens, texts=texts, selection=selection, thresholds=thresholds, block_sizes=block_sizes,
-            keep_sink=keep_sink, keep_local=keep_local, end_to_end=end_to_end, seed_epsilon=seed_epsilon,
-            max_attention_kl=max_attention_kl, max_output_kl=max_output_kl, force=force), progress)
-
-    def per_position_kl(self, text=None, tokens=None, *, selection=None, threshold=None, block_size=None, metric=None,
-                        keep_sink=None, keep_local=None, seed_epsilon=None, segment_size=None, force=None, progress=None):
-        """Per layer and position, the mean over heads of `metric`: {metric, layers: [{layer, values, segments?}]}."""
-        return self.call("perPositionKL", _params(
-            text=text, tokens=tokens, selection=selection, threshold=threshold, block_size=block_size, metric=metric,
-            keep_sink=keep_sink, keep_local=keep_local, seed_epsilon=seed_epsilon, segment_size=segment_size,
-            force=force), progress)
-
-    def runs_list(self, *, method=None, status=None, model=None, since=None, limit=None, before=None):
-        """{runs: [...], next?} newest first; pass `next` as `before` for the next page."""
-        return self.call("runs/list", _params(method=method, status=status, model=model, since=since, limit=limit,
-                                              before=before))
-
-    def runs_get(self, id):
-        return self.call("runs/get", {"id": id})
-
-    def runs_delete(self, id):
-        return self.call("runs/delete", {"id": id})
-
-    def runs_prune(self, *, older_than=None, keep=None):
-        """Deletes runs created before `older_than` (RFC 3339) and/or beyond the newest `keep`: {deleted}."""
-        return self.call("runs/prune", _params(older_than=older_than, keep=keep))
-
-    def report(self, ids, *, title=None, path=None):
-        """The HTML report of completed runs. With `path`, also writes it there. Returns the HTML."""
-        html = self.call("runs/report", _params(ids=list(ids), title=title))["html"]
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(html)
-        return html
-
-
 def find_attnd(environ=None):
     """The attnd to spawn: `$ATTND`, else `attnd` on PATH, else this repository's own build
     (`.build/release/attnd`, then `.build/debug/attnd`, two folders above this file). Raises
@@ -423,17 +474,22 @@ def find_attnd(environ=None):
                             "repository with `swift build -c release` (then .build/release/attnd is used)")
 
 
+def _in_kernel():
+    """True when running in an IPython kernel (Jupyter), where displays can be updated in place."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in shell.config
+
+
 def progress_printer(out=None):
     """A `progress=` callable that shows one updating line: a Jupyter display that is updated in
     place when running in an IPython kernel, else `\r` on a terminal (`out`, default stderr)."""
     import sys
-    try:
-        from IPython import get_ipython
+    if _in_kernel():
         from IPython.display import display
-        in_kernel = get_ipython() is not None and "IPKernelApp" in get_ipython().config
-    except ImportError:
-        in_kernel = False
-    if in_kernel:
         handle = display("  0%", display_id=True)
 
         def show(value):
@@ -449,8 +505,71 @@ def progress_printer(out=None):
     return show
 
 
+def progress_bar(description=None):
+    """A `progress=` callable drawing a tqdm bar (0…100 %, the message beside it): a notebook
+    widget in a Jupyter kernel (`tqdm.notebook`, which needs ipywidgets), a text bar on stderr
+    elsewhere (what `tqdm.auto` picks). Without tqdm — or in a kernel without ipywidgets, where
+    `tqdm.auto` would fall back to `\r` text in the cell — it is `progress_printer()`.
+    `description`: the bar's label (default: the begin report's title, e.g. `pruneSweep`).
+    `progress=True` on any call uses this. Call it once per request (the bar closes at "end")."""
+    try:
+        if _in_kernel():
+            import ipywidgets  # noqa: F401  (tqdm.notebook draws with it)
+            from tqdm.notebook import tqdm
+        else:
+            from tqdm import tqdm
+    except ImportError:
+        return progress_printer()
+    # Made now, not at the first report: in a notebook the widget then shows in the cell that
+    # started the call, even when the call runs on as an asyncio task after the cell returns.
+    bar = tqdm(total=100, desc=description or "", unit="%", bar_format="{desc}{percentage:3.0f}%|{bar}| {postfix}")
+
+    def show(value):
+        if value.get("kind") == "begin" and not description and value.get("title"):
+            bar.set_description(value["title"])
+        if "percentage" in value:
+            bar.update(max(0, value["percentage"] - bar.n))
+        if value.get("message"):
+            bar.set_postfix_str(value["message"], refresh=False)
+        if value.get("kind") == "end":
+            bar.update(100 - bar.n)
+            bar.close()
+    return show
+
+
+def _spawn_command(attnd, model, args, log_level):
+    """The argv of `attnd --stdio [--model MODEL] ARGS [--log-level LEVEL]` (see Client.spawn)."""
+    command = [attnd or find_attnd(), "--stdio"]
+    if model is not None:
+        command += ["--model", os.path.abspath(model) if os.path.isdir(model) else model]
+    command += list(args)
+    if log_level is not None and "--log-level" not in command:
+        command += ["--log-level", log_level]
+    return command
+
+
+def _initialize_params(model, client_name):
+    params = {"clientInfo": {"name": client_name, "version": __version__}}
+    if model is not None:
+        params["model"] = _model_ref(model)
+    return params
+
+
+def _stored_run(result):
+    """True when `result` names a run stored in the daemon's history (so `runs/report` can draw it)."""
+    return bool(result.get("runId")) and (result.get("history") or {}).get("stored") is True
+
+
 def _model_ref(model):
     """A folder → {"path": absolute}; anything else → {"name": model}."""
     if os.path.isdir(model):
         return {"path": os.path.abspath(model)}
     return {"name": model}
+
+
+def __getattr__(name):
+    """`AsyncClient` lives in selectattention_async (which imports this module), loaded on first use."""
+    if name == "AsyncClient":
+        from selectattention_async import AsyncClient
+        return AsyncClient
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

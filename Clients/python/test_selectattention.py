@@ -272,11 +272,14 @@ class NotebookTests(unittest.TestCase):
         self.assertEqual(notebook["nbformat"], 4)
         code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
         self.assertGreaterEqual(len(code), 5)
+        import ast
         for cell in code:
             self.assertEqual((cell["outputs"], cell["execution_count"]), ([], None))
-            compile("".join(cell["source"]), cell["id"], "exec")
+            # Cells may `await` at top level, as IPython allows.
+            compile("".join(cell["source"]), cell["id"], "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         source = "".join("".join(cell["source"]) for cell in code)
-        for call in ("profile_attention(", "prune_sweep(", "per_position_kl(", "end_to_end=True", "block_sizes=[4, 8]", "progress_printer()"):
+        for call in ("profile_attention(", "prune_sweep(", "per_position_kl(", "end_to_end=True", "block_sizes=[4, 8]",
+                     "progress=True", ".to_frame()", "AsyncClient.spawn(", "asyncio.ensure_future("):
             self.assertIn(call, source)
 
 
