@@ -8,20 +8,32 @@ final class DensePass: @unchecked Sendable {
     let attention: OwnedFloats
     /// Next-token logits `(T, V)`, or nil when the pass that filled the entry skipped them.
     let logits: [Float]?
+    /// Every layer's queries and keys, `(L, T, 2C)` (Q then K per token), so that estimators
+    /// (which read Q and K) can run from the cache too; nil when the pass did not keep them.
+    let queriesKeys: OwnedFloats?
     let layers: Int
     let heads: Int
     let tokens: Int
 
-    init(attention: OwnedFloats, logits: [Float]?, layers: Int, heads: Int, tokens: Int) {
+    init(attention: OwnedFloats, logits: [Float]?, queriesKeys: OwnedFloats? = nil, layers: Int, heads: Int, tokens: Int) {
         self.attention = attention
         self.logits = logits
+        self.queriesKeys = queriesKeys
         self.layers = layers
         self.heads = heads
         self.tokens = tokens
     }
 
     /// Memory held, in bytes.
-    var bytes: Int { (attention.count + (logits?.count ?? 0)) * MemoryLayout<Float>.size }
+    var bytes: Int { (attention.count + (logits?.count ?? 0) + (queriesKeys?.count ?? 0)) * MemoryLayout<Float>.size }
+
+    /// Layer `l`'s queries and keys, when kept. - Parameter headDim: D (C = H·D).
+    func queriesKeys(_ l: Int, headDim: Int) -> LayerQueriesKeys? {
+        guard let queriesKeys else { return nil }
+        let rowStride = 2 * heads * headDim
+        return LayerQueriesKeys(rows: queriesKeys.base + l * tokens * rowStride, rowStride: rowStride, tokens: tokens,
+                                heads: heads, headDim: headDim)
+    }
 
     /// Layer `l`'s attention, `(H, T, T)`.
     func layer(_ l: Int) -> UnsafeBufferPointer<Float> {
@@ -50,11 +62,11 @@ final class DenseCache: @unchecked Sendable {
 
     init(budget: Int) { self.budget = budget }
 
-    /// The cached pass for `key`, refreshed as most recently used. With `needLogits`, an entry
-    /// without logits does not count.
-    func lookup(_ key: Key, needLogits: Bool) -> DensePass? {
+    /// The cached pass for `key`, refreshed as most recently used. With `needLogits` (or
+    /// `needQueriesKeys`), an entry without logits (or without Q and K) does not count.
+    func lookup(_ key: Key, needLogits: Bool, needQueriesKeys: Bool = false) -> DensePass? {
         lock.lock(); defer { lock.unlock() }
-        guard let e = entries[key], !needLogits || e.logits != nil else { return nil }
+        guard let e = entries[key], !needLogits || e.logits != nil, !needQueriesKeys || e.queriesKeys != nil else { return nil }
         touch(key)
         return e
     }

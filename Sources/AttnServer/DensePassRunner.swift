@@ -34,9 +34,10 @@ extension ModelSession {
                            consume: consume).logits
     }
 
-    /// `densePass`, and with `queryKeys` (or `fresh`) always a forward pass, never the cache:
-    /// `queryKeys` sees each layer's Q and K before its attention (and before `consume` sees
-    /// that attention), which a cached pass does not hold.
+    /// `densePass`, and with `queryKeys` each layer's Q and K before its attention (and before
+    /// `consume` sees that attention) — from the cache when it holds this input's Q and K too
+    /// (a pass stores them with its attention when both fit the budget). With `fresh`, always
+    /// a forward pass, never the cache (to time it).
     ///
     /// - Returns: the logits as `densePass`, and the pass's `attentionSeconds` (nil when the
     ///   attention came from the cache).
@@ -48,10 +49,13 @@ extension ModelSession {
         let c = model.config
         let key = DenseCache.Key(fingerprint: model.fingerprint, tokens: tokens)
         let L = c.nLayer
-        if !fresh, queryKeys == nil, let hit = cache.lookup(key, needLogits: needLogits) {
+        if !fresh, let hit = cache.lookup(key, needLogits: needLogits, needQueriesKeys: queryKeys != nil) {
             logger.debug("dense pass: cache hit (\(tokens.count) tokens)")
             for l in 0..<L {
                 try context.checkCancelled()
+                if let queryKeys, let qk = hit.queriesKeys(l, headDim: c.headDim) {
+                    try context.timed("analysis") { try queryKeys(l, qk) }
+                }
                 try context.timed("analysis") { try consume(l, hit.layer(l)) }
                 progress.report(Double(l + 1) / Double(L), "layer \(l + 1) of \(L) (cached pass)")
             }
@@ -59,8 +63,10 @@ extension ModelSession {
         }
         let T = tokens.count
         let perLayer = c.nHead * T * T
-        let bytes = (L * perLayer + (needLogits ? T * c.vocabSize : 0)) * MemoryLayout<Float>.size
+        let perLayerQK = T * 2 * c.nEmbd   // (T, 2C)
+        let bytes = (L * perLayer + L * perLayerQK + (needLogits ? T * c.vocabSize : 0)) * MemoryLayout<Float>.size
         let keep: OwnedFloats? = cache.admits(bytes: bytes) ? OwnedFloats(count: L * perLayer) : nil
+        let keepQK: OwnedFloats? = keep != nil ? OwnedFloats(count: L * perLayerQK) : nil
         logger.debug("dense pass: running the forward pass (\(T) tokens, logits: \(needLogits), cached after: \(keep != nil))")
         let passStarted = DispatchTime.now().uptimeNanoseconds
         var observerSeconds = 0.0   // time spent in the observer (the analysis), inside the pass
@@ -71,7 +77,12 @@ extension ModelSession {
         }
         let output = try withoutActuallyEscaping(consume) { consume in
             var options = ForwardOptions()
-            options.queryKeyObserver = queryKeys
+            if queryKeys != nil || keepQK != nil {
+                options.queryKeyObserver = { layer, qk in
+                    if let keepQK { qk.copyQueriesKeys(into: keepQK.base + layer * perLayerQK) }
+                    try queryKeys?(layer, qk)
+                }
+            }
             options.computeLogits = needLogits
             options.checkCancellation = { try context.checkCancelled() }
             options.attentionObserver = { layer, probs in
@@ -88,7 +99,7 @@ extension ModelSession {
         }
         if let logits = output.logits { try FiniteGuard.check(logits, quantity: "logits") }
         if let keep {
-            cache.store(key, DensePass(attention: keep, logits: output.logits, layers: L, heads: c.nHead, tokens: T))
+            cache.store(key, DensePass(attention: keep, logits: output.logits, queriesKeys: keepQK, layers: L, heads: c.nHead, tokens: T))
         }
         return (output.logits, output.attentionSeconds)
     }

@@ -159,6 +159,13 @@ extension ModelSession {
         let keep = p.keep, estimator = p.tileEstimator
         var accumulators = [TilePointAccumulator](repeating: TilePointAccumulator(seedEpsilon: p.seedEpsilon), count: plans.count)
         let chosen = LayerTiles()
+        // The points of each distinct key block size, in plan order (plans are block-size major).
+        var pointsByBlockSize: [(blockSize: Int, points: [Int])] = []
+        for (bIndex, b) in p.blockSizes.enumerated() {
+            let points = Array((bIndex * p.thresholds.count)..<((bIndex + 1) * p.thresholds.count))
+            if let g = pointsByBlockSize.firstIndex(where: { $0.blockSize == b }) { pointsByBlockSize[g].points += points }
+            else { pointsByBlockSize.append((b, points)) }
+        }
         let denseShare = p.endToEnd ? 1.0 / Double(plans.count + 1) : 1.0
         let threads = model.model.threads, heads = c.nHead
         let queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = estimator.map { estimator in
@@ -175,16 +182,24 @@ extension ModelSession {
         }
         let dense = try timedDensePass(model: model, tokens: tokens, needLogits: p.endToEnd, context: context,
                                        progress: progress.slice(0, denseShare), fresh: p.endToEnd, queryKeys: queryKeys) { l, a in
-            // Each (point, head) scored into its own accumulator, merged in head order.
+            // Per (head, Bk) the head's row sums, built once and shared by every point of that Bk;
+            // each (point, head) scored into its own accumulator, merged in head order.
             let partial = Slots<TilePointAccumulator>(count: plans.count * heads)
-            ParallelChunks.run(chunks: plans.count * heads, threads: threads) { _, n in
+            ParallelChunks.run(chunks: heads, threads: threads) { _, h in
                 guard !context.isCancelled else { return }
-                let index = n / heads, h = n % heads
                 let head = UnsafeBufferPointer(rebasing: a[(h * t * t)..<((h + 1) * t * t)])   // (T, T)
-                let tiles = estimator == nil ? TileChooser.oracle(plans[index], attention: head, keep: keep) : chosen.tiles[index][h]
-                var one = TilePointAccumulator(seedEpsilon: p.seedEpsilon)
-                one.add(layer: l, kept: tiles.kept, pure: tiles.pure, attention: head, headDim: d, estimatorMultiplyAdds: tiles.multiplyAdds)
-                partial[n] = one
+                let sums = TileRowSums.make(attention: head, tokens: t, keyBlockSizes: pointsByBlockSize.map(\.blockSize),
+                                            epsilon: p.seedEpsilon)
+                for (group, groupSums) in zip(pointsByBlockSize, sums) {
+                    for index in group.points {
+                        guard !context.isCancelled else { return }
+                        let tiles = estimator == nil ? TileChooser.oracle(plans[index], attention: head, keep: keep) : chosen.tiles[index][h]
+                        var one = TilePointAccumulator(seedEpsilon: p.seedEpsilon)
+                        one.add(layer: l, kept: tiles.kept, pure: tiles.pure, sums: groupSums, attention: head, headDim: d,
+                                estimatorMultiplyAdds: tiles.multiplyAdds)
+                        partial[index * heads + h] = one
+                    }
+                }
             }
             try context.checkCancelled()
             for n in 0..<(plans.count * heads) { if let one = partial[n] { accumulators[n / heads].merge(one) } }

@@ -7,7 +7,9 @@ import XCTest
 /// forward pass once: the daemon's debug log says when it runs the model and when the
 /// dense-pass cache answers.
 final class DenseCacheDaemonTests: XCTestCase {
-    private func runsAndHits(budget: Int) throws -> (runs: Int, hits: Int) {
+    /// Runs `requests` (method, params) in one daemon; the forward passes run and cache hits
+    /// its debug log reports, and the results.
+    private func runsAndHits(budget: Int, requests: [(String, JSONValue)]) throws -> (runs: Int, hits: Int, results: [JSONValue]) {
         let folder = try DaemonSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let log = folder.appendingPathComponent("stderr.log")
@@ -19,25 +21,46 @@ final class DenseCacheDaemonTests: XCTestCase {
                                                      "--cache-budget-bytes", String(budget)],
                                          stderr: handle)
         _ = try client.request("initialize", timeout: 30)
-        let text: JSONValue = "Attention is all you need, said the paper; the notebook disagreed."
-        _ = try client.request("profileAttention", params: ["text": text])
-        _ = try client.request("pruneSweep", params: ["text": text, "blockSizes": [4]])
-        _ = try client.request("perPositionKL", params: ["text": text, "blockSize": 4])
+        let results = try requests.map { try client.request($0.0, params: $0.1, timeout: 120) }
         DaemonSupport.stop(client)
         try handle.close()
         let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
         return (lines.filter { $0.contains("dense pass: running the forward pass") }.count,
-                lines.filter { $0.contains("dense pass: cache hit") }.count)
+                lines.filter { $0.contains("dense pass: cache hit") }.count, results)
+    }
+
+    private let text: JSONValue = "Attention is all you need, said the paper; the notebook disagreed."
+
+    private var threeAnalyses: [(String, JSONValue)] {
+        [("profileAttention", ["text": text]), ("pruneSweep", ["text": text, "blockSizes": [4]]),
+         ("perPositionKL", ["text": text, "blockSize": 4])]
+    }
+
+    /// Estimators read Q and K: the cache keeps them with the attention, so a sweep per
+    /// estimator after a profile runs no model either, and answers what a fresh pass answers.
+    func testEstimatorSweepsRunFromTheCachedQueriesAndKeys() throws {
+        let sweeps: [(String, JSONValue)] = ["meanPool", "quest", "antidiagonal"].map { estimator in
+            ("pruneSweep", ["text": text, "estimator": .string(estimator), "queryBlockSize": 4, "blockSizes": [4, 8],
+                            "selection": "coverage", "thresholds": [0.5, 0.9], "stride": 2, "force": true])
+        }
+        let cached = try runsAndHits(budget: 1 << 30, requests: [("profileAttention", ["text": text])] + sweeps)
+        XCTAssertEqual(cached.runs, 1)
+        XCTAssertEqual(cached.hits, 3)
+        let uncached = try runsAndHits(budget: 0, requests: [("profileAttention", ["text": text])] + sweeps)
+        XCTAssertEqual(uncached.runs, 4)
+        for (a, b) in zip(cached.results.dropFirst(), uncached.results.dropFirst()) {
+            XCTAssertEqual(a["points"], b["points"], "the cached Q and K give the fresh pass's points bit for bit")
+        }
     }
 
     func testThreeAnalysesOfOneTextRunTheModelOnce() throws {
-        let r = try runsAndHits(budget: 1 << 30)
+        let r = try runsAndHits(budget: 1 << 30, requests: threeAnalyses)
         XCTAssertEqual(r.runs, 1)
         XCTAssertEqual(r.hits, 2)
     }
 
     func testAZeroBudgetRunsTheModelEachTime() throws {
-        let r = try runsAndHits(budget: 0)
+        let r = try runsAndHits(budget: 0, requests: threeAnalyses)
         XCTAssertEqual(r.runs, 3)
         XCTAssertEqual(r.hits, 0)
     }

@@ -35,8 +35,17 @@ public struct TileMetricsAccumulator: Sendable {
     /// - Precondition: `attention.count == T·T` for the mask's T.
     public mutating func add(mask: TileMask, attention: UnsafeBufferPointer<Float>, headDim: Int,
                              estimatorMultiplyAdds cost: Int = 0) {
+        let g = mask.geometry
+        let sums = TileRowSums(attention: attention, tokens: g.tokens, keyBlockSize: g.keyBlockSize, epsilon: 1e-12)
+        add(mask: mask, sums: sums, headDim: headDim, estimatorMultiplyAdds: cost)
+    }
+
+    /// `add(mask:attention:…)` from the head's row sums at the mask's Bk (one `TileRowSums`
+    /// serves every mask of that Bk): O(T·Nk).
+    /// - Precondition: `sums` has the mask's T and Bk.
+    public mutating func add(mask: TileMask, sums: TileRowSums, headDim: Int, estimatorMultiplyAdds cost: Int = 0) {
         let g = mask.geometry, t = g.tokens
-        precondition(attention.count == t * t, "attention holds \(attention.count) floats, expected T·T = \(t * t)")
+        precondition(sums.tokens == t && sums.keyBlockSize == g.keyBlockSize, "row sums of another T or Bk")
         keptTiles += mask.keptTiles
         visibleTiles += g.visibleTiles
         computedEntries += mask.computedEntries
@@ -45,7 +54,7 @@ public struct TileMetricsAccumulator: Sendable {
         estimatorMultiplyAdds += cost
         for q in 0..<t {
             if mask.fallsBack(query: q) { fallbackRows += 1 }
-            rowRecalls.append(TileRowMetrics.keptMass(mask, attention: attention, query: q))
+            rowRecalls.append(sums.keptMass(mask, query: q))
         }
     }
 

@@ -38,18 +38,30 @@ public struct TilePointAccumulator: Sendable {
     /// - Precondition: both masks have the same geometry and `attention.count == T·T`.
     public mutating func add(layer: Int, kept: TileMask, pure: TileMask, attention: UnsafeBufferPointer<Float>,
                              headDim: Int, estimatorMultiplyAdds: Int) {
+        let g = kept.geometry
+        let sums = TileRowSums(attention: attention, tokens: g.tokens, keyBlockSize: g.keyBlockSize, epsilon: seedEpsilon)
+        add(layer: layer, kept: kept, pure: pure, sums: sums, attention: attention, headDim: headDim,
+            estimatorMultiplyAdds: estimatorMultiplyAdds)
+    }
+
+    /// `add(layer:kept:pure:attention:…)` from the head's row sums at the masks' Bk (built with
+    /// this accumulator's `seedEpsilon`; one `TileRowSums` serves every point of that Bk):
+    /// O(T·Nk) per point, the attention read only for the rows `TileRowSums.seedKL` cannot
+    /// shortcut.
+    /// - Precondition: both masks have the same geometry, `sums` its T and Bk and ε = `seedEpsilon`.
+    public mutating func add(layer: Int, kept: TileMask, pure: TileMask, sums: TileRowSums, attention: UnsafeBufferPointer<Float>,
+                             headDim: Int, estimatorMultiplyAdds: Int) {
         let g = kept.geometry, t = g.tokens
         precondition(pure.geometry == g, "kept and pure masks of different geometry")
+        precondition(sums.epsilon == seedEpsilon, "row sums built with another ε")
         var counts = layers[layer] ?? LayerCounts()
-        counts.metrics.add(mask: kept, attention: attention, headDim: headDim, estimatorMultiplyAdds: estimatorMultiplyAdds)
+        counts.metrics.add(mask: kept, sums: sums, headDim: headDim, estimatorMultiplyAdds: estimatorMultiplyAdds)
         for q in 0..<t {
-            let i = g.queryBlock(of: q), visible = g.visibleKeyBlocks(query: q)
-            let pureKept = (0..<visible).filter { pure.isKept(queryBlock: i, keyBlock: $0) }.count
-            counts.visiblePairs += visible
-            counts.keptPairs += kept.fallsBack(query: q) ? visible : (0..<visible).filter { kept.isKept(queryBlock: i, keyBlock: $0) }.count
+            counts.visiblePairs += g.visibleKeyBlocks(query: q)
+            counts.keptPairs += sums.keptBlocks(kept, query: q)
             counts.allPairs += g.keyBlocks
-            counts.pureKeptPairs += pureKept
-            counts.seedKL += TileRowMetrics.seedKL(pure: pure, attention: attention, query: q, epsilon: seedEpsilon)
+            counts.pureKeptPairs += sums.keptBlocksWithoutFallback(pure, query: q)
+            counts.seedKL += sums.seedKL(pure: pure, attention: attention, query: q)
         }
         layers[layer] = counts
     }

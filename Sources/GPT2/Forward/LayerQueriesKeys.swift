@@ -6,7 +6,9 @@ import Kernels
 /// Borrowed: valid only during the hook call that hands it out; copy (`copyQueries()`,
 /// `copyKeys()`) what must outlive it. Read-only, so it may be read from several threads at once.
 public struct LayerQueriesKeys {
-    private let qkv: UnsafePointer<Float>   // (T, 3C)
+    private let qkv: UnsafePointer<Float>   // (T, rowStride): Q at columns 0..<C, K at C..<2C
+    /// Floats from one token's row to the next: 3C in the layer's fused qkv.
+    public let rowStride: Int
     /// `T`.
     public let tokens: Int
     /// `H`.
@@ -15,7 +17,16 @@ public struct LayerQueriesKeys {
     public let headDim: Int
 
     init(qkv: UnsafePointer<Float>, tokens: Int, heads: Int, headDim: Int) {
-        self.qkv = qkv
+        self.init(rows: qkv, rowStride: 3 * heads * headDim, tokens: tokens, heads: heads, headDim: headDim)
+    }
+
+    /// Q and K read from `rows` (T, rowStride): Q at columns 0..<C, K at C..<2C, C = H·D; e.g. a
+    /// copy of a pass's Q and K kept for later (`rowStride` 2C).
+    /// - Precondition: `rowStride ≥ 2C`.
+    public init(rows: UnsafePointer<Float>, rowStride: Int, tokens: Int, heads: Int, headDim: Int) {
+        precondition(rowStride >= 2 * heads * headDim, "rows of \(rowStride) floats cannot hold Q and K (2C = \(2 * heads * headDim))")
+        self.qkv = rows
+        self.rowStride = rowStride
         self.tokens = tokens
         self.heads = heads
         self.headDim = headDim
@@ -25,7 +36,7 @@ public struct LayerQueriesKeys {
     public func head(_ h: Int) -> HeadQueriesKeys {
         precondition(h >= 0 && h < heads, "head \(h) out of 0..<\(heads)")
         let c = heads * headDim
-        return HeadQueriesKeys(q: qkv + h * headDim, k: qkv + c + h * headDim, rowStride: 3 * c, tokens: tokens,
+        return HeadQueriesKeys(q: qkv + h * headDim, k: qkv + c + h * headDim, rowStride: rowStride, tokens: tokens,
                                headDim: headDim)
     }
 
@@ -35,12 +46,18 @@ public struct LayerQueriesKeys {
     /// K as a contiguous (H, T, D) array.
     public func copyKeys() -> [Float] { copy(offset: heads * headDim) }
 
+    /// Q then K of each token, (T, 2C) row-major: what `init(rows:rowStride: 2C …)` reads back.
+    public func copyQueriesKeys(into out: UnsafeMutablePointer<Float>) {
+        let c2 = 2 * heads * headDim
+        for t in 0..<tokens { (out + t * c2).update(from: qkv + t * rowStride, count: c2) }
+    }
+
     private func copy(offset: Int) -> [Float] {
-        let c = heads * headDim, d = headDim
+        let d = headDim
         var out = [Float](repeating: 0, count: heads * tokens * d)   // (H, T, D)
         for h in 0..<heads {
             for t in 0..<tokens {
-                for i in 0..<d { out[(h * tokens + t) * d + i] = qkv[t * 3 * c + offset + h * d + i] }
+                for i in 0..<d { out[(h * tokens + t) * d + i] = qkv[t * rowStride + offset + h * d + i] }
             }
         }
         return out
