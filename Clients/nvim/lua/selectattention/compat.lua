@@ -38,20 +38,22 @@ function M.start_client(config)
   return id
 end
 
---- The `cmd` that connects an LSP client to the Unix socket `path`, or nil and why not.
+--- true when this Neovim's LSP client can join a Unix socket, else nil and a message saying so.
 --- 0.11+: `vim.lsp.rpc.connect(path)`; 0.10: `vim.lsp.rpc.domain_socket_connect(path)`.
 --- Neovim 0.7 to 0.9 can only spawn a process for a client (`rpc.connect` there is TCP only, from 0.8).
-function M.socket_cmd(path)
+function M.socket_support()
   local rpc = vim.lsp.rpc
-  if has('nvim-0.11') and rpc.connect then
-    return rpc.connect(path)
-  end
-  if rpc.domain_socket_connect then
-    return rpc.domain_socket_connect(path)
-  end
+  if (has('nvim-0.11') and rpc.connect) or rpc.domain_socket_connect then return true end
   return nil, string.format(
     'Neovim %s cannot connect its LSP client to a Unix socket (0.10 or later can); '
       .. 'leave `socket` unset to spawn attnd --stdio instead', M.version())
+end
+
+--- The LSP client `cmd` that connects to the Unix socket `path` (after socket_support()).
+function M.socket_cmd(path)
+  local rpc = vim.lsp.rpc
+  if has('nvim-0.11') and rpc.connect then return rpc.connect(path) end
+  return rpc.domain_socket_connect(path)
 end
 
 --- "0.7.2"

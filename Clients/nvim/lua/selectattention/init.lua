@@ -25,7 +25,7 @@ M.defaults = {
   scale = 'max',          -- value shown in the top colour: 'max' (the largest drawn) or nats
   virtual_text = 'eol',   -- :AttnKL values: 'eol' (largest per line), 'inline' (per span, 0.10+), false
   hover = true,           -- show the value under the cursor on CursorHold where :AttnKL drew
-  echo_progress = true,   -- echo $/progress in the command line
+  echo = true,            -- echo $/progress and finished work in the command line
   profile = {},           -- default params of :AttnProfile (e.g. {blockSize = 4})
   kl = {},                -- default params of :AttnKL (e.g. {blockSize = 4, threshold = 0.01})
   sweep = {},             -- default params of :AttnSweep (e.g. {blockSizes = {4, 8}})
@@ -127,8 +127,10 @@ function M.kl(command)
     if not (tokenized and computed) then return end
     local drawn, message = kl.draw(region, tokenized, computed, draw_options)
     if not drawn then error(message, 0) end
-    vim.api.nvim_echo({ { string.format('attnd: %s over %d spans (%d tokens)', computed.metric, drawn,
-      computed.numTokens) } }, false, {})
+    if M.options.echo then
+      vim.api.nvim_echo({ { string.format('attnd: %s over %d spans (%d tokens)', computed.metric, drawn,
+        computed.numTokens) } }, false, {})
+    end
   end
   local sent = client.request('tokenize', { text = region.text }, on_result('tokenize', function(result)
     tokenized = result
@@ -144,8 +146,10 @@ end
 --- :AttnCancel — $/cancelRequest for every request of this plugin in flight.
 function M.cancel()
   local count = client.cancel_all()
-  vim.api.nvim_echo({ { string.format('attnd: cancelling %d request%s', count, count == 1 and '' or 's') } },
-    false, {})
+  if M.options.echo then
+    vim.api.nvim_echo({ { string.format('attnd: cancelling %d request%s', count, count == 1 and '' or 's') } },
+      false, {})
+  end
   return count
 end
 
@@ -195,7 +199,7 @@ function M.setup(options)
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), options or {})
   if options and options.colours then M.options.colours = options.colours end -- a list: replace, not merge
   if M.options.socket == true then M.options.socket = socket_check.default_path() end
-  progress.set_echo(M.options.echo_progress)
+  progress.set_echo(M.options.echo)
   ramp.define(M.options.colours)
   define_commands()
   define_autocommands()
