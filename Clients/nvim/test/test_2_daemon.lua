@@ -193,6 +193,27 @@ T.test(':AttnKL layer=1 scale=… shows one layer on a fixed scale', function()
   T.contains(hover, 'layer 1', 'the layer shown')
 end)
 
+T.test("virtual_text = 'inline' puts each span's value after it (0.10+), else one per line", function()
+  local bufnr = new_buffer(LINES)
+  sa.options.virtual_text = 'inline'
+  local ok, err = pcall(function()
+    vim.cmd('AttnKL')
+    local marks = wait_for_marks(bufnr, 'inline highlights')
+    local virtual = vim.api.nvim_buf_get_extmarks(bufnr, kl.virtual_namespace, 0, -1, { details = true })
+    if compat.inline_virtual_text then
+      T.eq(#virtual, #marks, 'one value per span')
+      for index, mark in ipairs(marks) do
+        T.eq({ virtual[index][2], virtual[index][3] }, { mark[3], mark[4] }, 'the value sits at the span\'s end')
+        T.eq(virtual[index][4].virt_text_pos, 'inline', 'inline')
+      end
+    else
+      T.eq(#virtual, #LINES, 'Neovim ' .. compat.version() .. ' has no inline virtual text: one per line')
+    end
+  end)
+  sa.options.virtual_text = 'eol'
+  if not ok then error(err, 0) end
+end)
+
 T.test(':AttnProfile shows one row per head with the daemon\'s numbers', function()
   new_buffer(LINES)
   local before = #progress.history
