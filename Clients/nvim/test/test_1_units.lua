@@ -1,5 +1,6 @@
 -- Unit tests of the plugin's pure parts, on cases worked out by hand (no daemon).
 local T = require('harness')
+local uv = require('selectattention.compat').uv
 local args = require('selectattention.args')
 local ramp = require('selectattention.ramp')
 local region = require('selectattention.region')
@@ -153,7 +154,7 @@ T.test('socket checks refuse a missing socket, a shared folder and a file that i
   ok, why = socket_check.check(folder .. '/attnd.sock')
   T.eq(ok, false, 'a regular file')
   T.contains(why, 'is a file, not a socket', 'message')
-  vim.loop.fs_chmod(folder, 511) -- 0777
+  uv.fs_chmod(folder, 511) -- 0777
   ok, why = socket_check.check(folder .. '/attnd.sock')
   T.eq(ok, false, 'a folder others may write')
   T.contains(why, 'writable by group or others (mode 777)', 'message')

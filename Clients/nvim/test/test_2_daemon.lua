@@ -2,6 +2,7 @@
 -- Expected highlight positions are computed here from the test's own tokenize call and Vim's own
 -- character splitting (split(line, '\zs')), not with the plugin's offset code.
 local T = require('harness')
+local uv = require('selectattention.compat').uv
 
 if not vim.env.ATTND or vim.env.ATTND == '' then
   T.skip('daemon tests', 'set ATTND to the attnd binary ($(swift build --show-bin-path)/attnd)')
@@ -17,6 +18,13 @@ local compat = require('selectattention.compat')
 local LINES = { 'café 日本語', 'naïve ñ x', 'Ωμέγα 🙂!' }
 local COLOURS = { '#102030', '#405060', '#708090', '#a0b0c0', '#d0e0f0' }
 local messages = T.capture_notify()
+-- Every vim.deprecate() call made while the plugin works (Neovim's own warnings go to the
+-- message area, not vim.notify).
+local deprecated, deprecate = {}, vim.deprecate
+vim.deprecate = function(name, ...)
+  deprecated[#deprecated + 1] = name
+  return deprecate(name, ...)
+end
 
 sa.setup({
   attnd = vim.env.ATTND, model = T.model, args = { '--no-history' }, colours = COLOURS,
@@ -284,10 +292,10 @@ T.test(':AttnCancel cancels a running sweep, and the daemon answers -32800 at on
   end, 'the sweep to report progress')
   T.eq(client.in_flight(), { 'pruneSweep' }, 'in flight')
   T.eq(sa.status():match('^attnd pruneSweep %d+%%') ~= nil, true, 'status line: ' .. sa.status())
-  local started, cancelled_at = vim.loop.hrtime(), vim.loop.now()
+  local started, cancelled_at = uv.hrtime(), uv.now()
   vim.cmd('AttnCancel')
   T.wait(5000, function() return T.find_message(messages, 'pruneSweep cancelled') ~= nil end, 'the cancelled answer')
-  local elapsed_ms = (vim.loop.hrtime() - started) / 1e6
+  local elapsed_ms = (uv.hrtime() - started) / 1e6
   local ended = progress.history[#progress.history]
   T.truthy(elapsed_ms < 2000, string.format('answered within 2 s of the cancel (%.0f ms)', elapsed_ms))
   T.eq(client.in_flight(), {}, 'nothing in flight')
@@ -325,6 +333,11 @@ T.test('a model that does not load: the reason is shown and the command fails', 
   T.contains(message, 'tiny-peaked-missing', 'the load failure names the model')
   T.contains(message, 'no such folder', 'and says why')
   T.eq(client.running(), false, 'the connection is gone')
+end)
+
+T.test('nothing the plugin called was reported deprecated', function()
+  T.eq(deprecated, {}, 'vim.deprecate() calls')
+  T.eq(T.find_message(messages, 'deprecated'), nil, 'a deprecation warning')
 end)
 
 sa.stop(3000)

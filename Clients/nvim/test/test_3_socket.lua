@@ -1,6 +1,7 @@
 -- Joining a listening daemon (`attnd --listen PATH`): works on Neovim 0.10+, and on older
 -- Neovims is refused with a message saying so.
 local T = require('harness')
+local uv = require('selectattention.compat').uv
 local compat = require('selectattention.compat')
 local socket_check = require('selectattention.socket_check')
 
@@ -9,7 +10,7 @@ T.test('the default socket path is attn\'s', function()
   vim.env.XDG_RUNTIME_DIR = '/run/user/4242'
   T.eq(socket_check.default_path(), '/run/user/4242/selectattention/attnd.sock', 'with XDG_RUNTIME_DIR')
   vim.env.XDG_RUNTIME_DIR = ''
-  T.eq(socket_check.default_path(), string.format('/tmp/selectattention-%d/attnd.sock', vim.loop.getuid()),
+  T.eq(socket_check.default_path(), string.format('/tmp/selectattention-%d/attnd.sock', uv.getuid()),
     'without')
   vim.env.XDG_RUNTIME_DIR = saved
 end)
@@ -42,7 +43,7 @@ T.test('joining attnd --listen: :AttnProfile and :AttnKL through the socket', fu
   T.truthy(job > 0, 'attnd --listen started')
   local ok, err = pcall(function()
     T.wait(30000, function()
-      local stat = vim.loop.fs_lstat(socket)
+      local stat = uv.fs_lstat(socket)
       return stat ~= nil and stat.type == 'socket'
     end, 'the socket')
     sa.setup({ socket = socket, model = T.model, echo = false, kl = { blockSize = 4 } })
@@ -63,9 +64,9 @@ T.test('joining attnd --listen: :AttnProfile and :AttnKL through the socket', fu
     T.eq(client.server().model.name, 'tiny-peaked', 'the daemon\'s model')
   end)
   sa.stop(3000)
-  vim.loop.kill(vim.fn.jobpid(job), 'sigterm') -- the daemon removes its socket and exits 0
+  uv.kill(vim.fn.jobpid(job), 'sigterm') -- the daemon removes its socket and exits 0
   local codes = vim.fn.jobwait({ job }, 10000)
   T.eq(codes[1], 0, 'attnd --listen exit code after SIGTERM')
   if not ok then error(err, 0) end
-  T.eq(vim.loop.fs_lstat(socket), nil, 'the socket file is removed')
+  T.eq(uv.fs_lstat(socket), nil, 'the socket file is removed')
 end)

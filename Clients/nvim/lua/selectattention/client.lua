@@ -121,7 +121,7 @@ local function client_config(options)
   return {
     name = 'attnd',
     cmd = cmd,
-    root_dir = vim.loop.cwd(),
+    root_dir = compat.uv.cwd(),
     before_init = function(params)
       params.clientInfo = { name = 'selectattention.nvim', version = VERSION }
     end,
@@ -220,14 +220,14 @@ end
 --- result won the race and the handler already ran. Polls every 20 ms; the entry must be gone
 --- on two polls in a row, so that a result read in the same chunk is handled first.
 local function await_cancelled(lsp_client, request_id, entry)
-  local started, seen_gone = vim.loop.now(), false
+  local started, seen_gone = compat.uv.now(), false
   local function poll()
     if not state or state.client ~= lsp_client or not state.pending[request_id] then return end
     local gone = lsp_client.requests[request_id] == nil
     if gone and seen_gone then
       state.pending[request_id] = nil
       entry.answer({ code = -32800, message = 'cancelled' }, nil)
-    elseif vim.loop.now() - started > M.cancel_timeout_ms then
+    elseif compat.uv.now() - started > M.cancel_timeout_ms then
       state.pending[request_id] = nil
       entry.answer({ code = -32800, message = string.format(
         'cancelled, but the daemon did not answer within %d ms', M.cancel_timeout_ms) }, nil)

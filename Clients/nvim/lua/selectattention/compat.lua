@@ -74,6 +74,9 @@ function M.highlight(name)
            ctermbg = cterm.background, ctermfg = cterm.foreground }
 end
 
+--- libuv: `vim.uv` (0.10+), `vim.loop` before.
+M.uv = vim.uv or vim.loop
+
 --- True when extmarks accept `virt_text_pos = 'inline'` (0.10+).
 M.inline_virtual_text = has('nvim-0.10')
 

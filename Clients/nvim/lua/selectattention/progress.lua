@@ -3,12 +3,14 @@
 ---
 --- After each change the `User SelectAttentionProgress` autocommand fires (for a status line
 --- that shows `require('selectattention').status()`).
+local compat = require('selectattention.compat')
+
 local M = {}
 
 --- token → {title, kind, percentage?, message?}
 local tokens = {}
 --- Every value received, in order, as {token, kind, percentage?, message?, at_ms} (the last 200;
---- at_ms: vim.loop.now() when it arrived).
+--- at_ms: compat.uv.now() when it arrived).
 M.history = {}
 
 local echo_enabled = true
@@ -50,7 +52,7 @@ function M.update(params)
   if type(value.percentage) == 'number' then entry.percentage = value.percentage end
   entry.message = type(value.message) == 'string' and value.message or nil
   table.insert(M.history, { token = params.token, kind = value.kind, percentage = value.percentage,
-                            message = entry.message, at_ms = vim.loop.now() })
+                            message = entry.message, at_ms = compat.uv.now() })
   if #M.history > 200 then table.remove(M.history, 1) end
   if echo_enabled then
     vim.api.nvim_echo({ { describe(entry), 'ModeMsg' } }, false, {})

@@ -13,19 +13,19 @@ function M.show(name, lines)
     bufnr = vim.api.nvim_create_buf(false, true)
     buffers[name] = bufnr
     vim.api.nvim_buf_set_name(bufnr, name)
-    vim.api.nvim_buf_set_option(bufnr, 'bufhidden', 'wipe')
-    vim.api.nvim_buf_set_option(bufnr, 'filetype', 'selectattention')
+    vim.bo[bufnr].bufhidden = 'wipe'
+    vim.bo[bufnr].filetype = 'selectattention'
   end
-  vim.api.nvim_buf_set_option(bufnr, 'modifiable', true)
+  vim.bo[bufnr].modifiable = true
   vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
-  vim.api.nvim_buf_set_option(bufnr, 'modifiable', false)
+  vim.bo[bufnr].modifiable = false
   if window == -1 then
     local previous = vim.api.nvim_get_current_win()
     vim.cmd('botright ' .. math.min(#lines + 1, 20) .. 'split')
     window = vim.api.nvim_get_current_win()
     vim.api.nvim_win_set_buf(window, bufnr)
-    vim.api.nvim_win_set_option(window, 'wrap', false)
-    vim.api.nvim_win_set_option(window, 'number', false)
+    vim.wo[window].wrap = false
+    vim.wo[window].number = false
     vim.api.nvim_set_current_win(previous)
   end
   return bufnr

@@ -5,7 +5,7 @@
 --- socket out.)
 local M = {}
 
-local uv = vim.loop
+local uv = require('selectattention.compat').uv
 
 --- The default socket path, as `attn` computes it: `$XDG_RUNTIME_DIR/selectattention/attnd.sock`,
 --- else `/tmp/selectattention-$UID/attnd.sock`.
