@@ -321,6 +321,14 @@ class RealDaemonTests(unittest.TestCase):
             self.client.prune_sweep(tokens=self.TOKENS, thresholds=[1.5])
         self.assertEqual((caught.exception.code, caught.exception.data["field"]), (-32602, "thresholds[0]"))
 
+    def test_evaluate_corpus(self):
+        corpus = os.path.join(REPO, "Tests", "Fixtures", "reference", "corpus", "corpus.txt")
+        result = self.client.evaluate_corpus(path=corpus, max_length=128,
+                                             settings=[{"selection": "threshold", "threshold": 0.003125, "blockSize": 32}])
+        self.assertEqual((result["windows"], result["stride"], result["tokensScored"]), (12, 64, 777))
+        self.assertAlmostEqual(result["dense"]["perplexity"], 5926.8739, delta=0.01)   # the HF golden
+        self.assertEqual(len(result["settings"]), 1)
+
     def test_export_and_load_npy(self):
         try:
             import numpy  # noqa: F401

@@ -146,7 +146,7 @@ func forEachPositionChunk(positions: Int, threads: Int, _ body: (_ position: Int
 /// After `y`'s max, one pass reads `z` and `y` once for both `Σ exp(y − max y)` (summed exactly
 /// as `summarizeRow` sums, so identical rows give identical log-sum-exps and a KL of exactly 0)
 /// and `Σ exp(z − lse z)(z − y)`.
-private func comparePosition(full z: UnsafePointer<Float>, pruned y: UnsafePointer<Float>, count v: Int,
+func comparePosition(full z: UnsafePointer<Float>, pruned y: UnsafePointer<Float>, count v: Int,
                              fullRow: LogitsRowSummary) -> (kl: Double, prunedRow: LogitsRowSummary) {
     let (maxY, argmaxY) = maximumAndArgmax(y, count: v)
     let lseZ = fullRow.logSumExp, maxYD = Double(maxY)

@@ -25,6 +25,15 @@ extension ModelSession {
     func runAnalysis<Body>(method: String, params: some MethodParams, inputs: [ResolvedInput], model: LoadedModel,
                            cacheable: Bool, context: RequestContext,
                            compute: () throws -> AnalysisOutput<Body>) throws -> AnalysisResult<Body> {
+        try runAnalysis(method: method, params: params, inputs: inputs, model: model, cacheable: cacheable,
+                        context: context, computeInRun: { _ in try compute() })
+    }
+
+    /// `runAnalysis` whose work sees its run (`ticket.runID`, `ticket.failure`): for work that
+    /// writes parts of its result to the history as it goes (`evaluateCorpus`'s windows).
+    func runAnalysis<Body>(method: String, params: some MethodParams, inputs: [ResolvedInput], model: LoadedModel,
+                           cacheable: Bool, context: RequestContext,
+                           computeInRun: (RunHistory.Ticket) throws -> AnalysisOutput<Body>) throws -> AnalysisResult<Body> {
         let request = try runRequest(method: method, params: params, inputs: inputs, model: model, clientName: context.clientName)
         var ticket = context.timed("historyLookup") { history.begin(request, cacheable: cacheable) }
         if let stored = ticket.cached, var cached = try? stored.decode(AnalysisResult<Body>.self) {
@@ -34,7 +43,7 @@ extension ModelSession {
         }
         let output: AnalysisOutput<Body>
         do {
-            output = try compute()
+            output = try computeInRun(ticket)
             // Every number of the result must be finite (`-32009` names the first that is not).
             try context.timed("resultCheck") { try FiniteGuard.check(result: try JSONValue(encoding: output.body).objectValue ?? [:]) }
         } catch {

@@ -2,7 +2,7 @@ import Foundation
 import JSONRPC
 import Logging
 
-/// Registers the model-backed methods (`model/load`, `model/info`, `tokenize`, `forward`,
+/// Registers the model-backed methods (`model/load`, `model/info`, `tokenize`, `forward`, `evaluateCorpus`,
 /// `profileAttention`, `pruneSweep`, `perPositionKL`, `runs/*`) and the `initialize`
 /// extension that reports/loads the model, on one shared `ModelSession`.
 ///
@@ -20,6 +20,7 @@ public func registerAnalysisMethods(into registry: MethodRegistry, configuration
     session.register(into: registry)
     session.registerForward(into: registry)
     session.registerAnalyses(into: registry)
+    session.registerCorpus(into: registry)
     session.registerRuns(into: registry)
     session.registerReport(into: registry)
 }

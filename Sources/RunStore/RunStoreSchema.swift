@@ -68,7 +68,22 @@ enum RunStoreSchema {
                 CREATE INDEX sweep_point_output_kl ON sweep_point(output_kl) WHERE output_kl IS NOT NULL;
                 """)
         }
-        // Register "v2" here. Do not touch "v1".
+        // Issue 15: one row per finished window of an `evaluateCorpus` run, so the same request
+        // resumes after a cancel, a crash or a restart. Keyed by the evaluation (model, input,
+        // canonical params without `perWindow`), owned by the run that last used it.
+        migrator.registerMigration("corpus-windows") { db in
+            try db.execute(sql: """
+                CREATE TABLE corpus_window (
+                    evaluation_key TEXT NOT NULL,
+                    ordinal        INTEGER NOT NULL CHECK (ordinal >= 0),
+                    run_id         TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    result_json    TEXT NOT NULL,
+                    PRIMARY KEY (evaluation_key, ordinal)
+                );
+                CREATE INDEX corpus_window_run ON corpus_window(run_id);
+                """)
+        }
+        // Register the next migration here. Do not touch the ones above.
         return migrator
     }
 }

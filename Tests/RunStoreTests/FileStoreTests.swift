@@ -23,7 +23,7 @@ final class FileStoreTests: XCTestCase {
         let reopened = try RunStore(path: path)
         XCTAssertEqual(try reopened.run(id: id).sweepPoints.count, 1)
         try reopened.writer.read { db in
-            XCTAssertEqual(try RunStoreSchema.migrator.appliedIdentifiers(db), ["v1"])
+            XCTAssertEqual(try RunStoreSchema.migrator.appliedIdentifiers(db), ["corpus-windows", "v1"])
         }
     }
 

@@ -6,11 +6,12 @@ final class MigrationTests: XCTestCase {
     func testMigratesEmptyDatabaseToTheV1Schema() throws {
         let store = try RunStore.inMemory()
         try store.writer.read { db in
-            XCTAssertEqual(try RunStoreSchema.migrator.appliedIdentifiers(db), ["v1"])
+            XCTAssertEqual(try RunStoreSchema.migrator.appliedIdentifiers(db), ["corpus-windows", "v1"])
             let tables = try String.fetchAll(db, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations' ORDER BY name
                 """)
-            XCTAssertEqual(tables, ["input", "model", "run", "sweep_point"])
+            XCTAssertEqual(tables, ["corpus_window", "input", "model", "run", "sweep_point"])
+            XCTAssertEqual(try db.columns(in: "corpus_window").map(\.name), ["evaluation_key", "ordinal", "run_id", "result_json"])
             func columns(_ table: String) throws -> [String] { try db.columns(in: table).map(\.name) }
             XCTAssertEqual(try columns("model"), ["fingerprint", "name", "path", "config_json", "first_seen_at"])
             XCTAssertEqual(try columns("input"), ["hash", "token_count", "text", "first_seen_at"])

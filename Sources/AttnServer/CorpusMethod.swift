@@ -1,0 +1,144 @@
+import AttentionAnalysis
+import AttnProtocol
+import Foundation
+import GPT2
+import JSONRPC
+import RunStore
+
+/// `evaluateCorpus`: HuggingFace's sliding-window perplexity of a corpus, dense and per
+/// pruning setting, one window at a time; each finished window is stored in the history, so the
+/// same request continues from its first missing window after a cancel, a crash or a restart.
+extension ModelSession {
+    func registerCorpus(into registry: MethodRegistry) {
+        registry.register("evaluateCorpus", kind: .compute, params: EvaluateCorpusParams.self, handle: { given, context in
+            let model = try self.requireModel()
+            let p = try given.resolved(nPositions: model.config.nPositions)
+            let text = try context.timed("tokenize") { try CorpusInput.text(of: p) }
+            let tokens = context.timed("tokenize") { model.tokenizer.encode(text) }
+            let field = p.path == nil ? "text" : "path"
+            guard tokens.count >= 2 else {
+                throw RPCError.invalidParams(field: field, value: nil, accepted: "a corpus of at least 2 tokens",
+                                             message: "invalid params: `\(field)` tokenises to \(tokens.count) tokens; a corpus needs at least 2")
+            }
+            // The corpus text is not stored with the run (it may be 64 MiB): its token ids identify it.
+            let inputs = [ResolvedInput(tokens: tokens, text: nil)]
+            return try self.runAnalysis(method: "evaluateCorpus", params: p, inputs: inputs, model: model,
+                                        cacheable: !p.force, context: context) { ticket in
+                try self.evaluateCorpus(p, tokens: tokens, model: model, ticket: ticket, context: context)
+            }
+        })
+    }
+
+    /// The evaluation's identity for its stored windows: the run's cache key without `perWindow`
+    /// (which changes only what is returned).
+    private func evaluationKey(_ p: EvaluateCorpusParams, tokens: [Int], model: LoadedModel) throws -> String {
+        var key = p
+        key.perWindow = false
+        return try runRequest(method: "evaluateCorpus", params: key, inputs: [ResolvedInput(tokens: tokens, text: nil)],
+                              model: model, clientName: nil).cacheKey
+    }
+
+    private func evaluateCorpus(_ p: EvaluateCorpusParams, tokens: [Int], model: LoadedModel, ticket: RunHistory.Ticket,
+                                context: RequestContext) throws -> AnalysisOutput<EvaluateCorpusResult> {
+        let c = model.config
+        let plan: SlidingWindowPlan
+        do {
+            plan = try SlidingWindowPlan(tokenCount: tokens.count, maxLength: p.maxLength ?? c.nPositions,
+                                         stride: p.stride ?? 1)
+        } catch let e as AnalysisError { throw e.rpcError }
+        let points = p.settings.map(\.point)
+        // Stored windows: only with a working history, and never with `force`.
+        let store = ticket.failure == nil ? history.store : nil
+        let key = try evaluationKey(p, tokens: tokens, model: model)
+        var scores: [WindowScores] = []
+        if let store, !p.force {
+            do {
+                for data in try store.adoptCorpusWindows(key: key, runID: ticket.runID) {
+                    guard scores.count < plan.windows.count,
+                          let record = try? JSONParser.parse(data).decode(WindowScores.self),
+                          record.window == plan.windows[scores.count], record.settings.count == points.count else { break }
+                    scores.append(record)
+                }
+            } catch {
+                logger.warning("evaluateCorpus: could not read stored windows, computing them: \(error)")
+            }
+        }
+        let reused = scores.count
+        let total = plan.windows.count
+        for window in plan.windows[reused...] {
+            try context.checkCancelled()
+            let record = try scoreWindow(window, tokens: Array(tokens[window.begin..<window.end]), points: points,
+                                         model: model, context: context)
+            if let store {
+                do {
+                    try store.saveCorpusWindow(key: key, ordinal: window.index, runID: ticket.runID,
+                                               resultJSON: JSONWriter.data(try JSONValue(encoding: record)))
+                } catch {
+                    logger.warning("evaluateCorpus: could not store window \(window.index): \(error)")
+                }
+            }
+            scores.append(record)
+            context.report(percentage: Int(99 * Double(window.index + 1) / Double(total)),
+                           message: "window \(window.index + 1) of \(total)")
+        }
+        let summary: CorpusSummary
+        do { summary = try CorpusNLL.summarize(scores) } catch let e as AnalysisError { throw e.rpcError }
+        let settings = zip(p.settings, summary.settings).map { setting, s in
+            CorpusSettingResult(setting: setting, nll: s.nll, perplexity: s.perplexity,
+                                deltaNLL: Stat(mean: s.deltaNLL.mean, lower: s.deltaNLL.lower, upper: s.deltaNLL.upper, n: s.deltaNLL.n),
+                                outputKL: s.outputKL, top1Agreement: s.top1Agreement)
+        }
+        let body = EvaluateCorpusResult(maxLength: plan.maxLength, stride: plan.stride, windows: total, windowsReused: reused,
+                                        tokensScored: summary.tokensScored, predictionsScored: summary.predictionsScored,
+                                        dense: CorpusDense(nll: summary.denseNLL, perplexity: summary.densePerplexity),
+                                        settings: settings, perWindow: p.perWindow ? scores.map(windowResult) : nil)
+        return AnalysisOutput(body: body, digest: CorpusDigest(windows: total, tokensScored: summary.tokensScored,
+                                                               perplexity: summary.densePerplexity, settings: settings.count))
+    }
+
+    /// One window: the dense forward pass, then one pruned pass per setting, scored on the
+    /// window's scored rows. Checks cancellation between layers (inside each pass).
+    private func scoreWindow(_ window: CorpusWindow, tokens: [Int], points: [SweepSetting], model: LoadedModel,
+                             context: RequestContext) throws -> WindowScores {
+        let c = model.config
+        var options = ForwardOptions()
+        options.checkCancellation = { try context.checkCancelled() }
+        let dense = try context.timed("forward") { try model.model.forward(tokens: tokens, options: options) }
+        guard let denseLogits = dense.logits else { throw RPCError(.internalError, "the dense pass returned no logits") }
+        try FiniteGuard.check(denseLogits, quantity: "logits")
+        let scorer = try WindowLogitsScorer(window: window, tokens: tokens, denseLogits: denseLogits, vocabularySize: c.vocabSize,
+                                            threadCount: model.model.threads)
+        let settings = try points.enumerated().map { i, point -> SettingWindowScores in
+            let intervention = try AttentionIntervention(point: point, heads: c.nHead, tokens: tokens.count,
+                                                         threadCount: model.model.threads)
+            var pruned = options
+            pruned.attentionHeadIntervention = intervention.headClosure
+            let out = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: pruned) }
+            guard let logits = out.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
+            try FiniteGuard.check(logits, quantity: "prunedLogits", point: i)
+            return try context.timed("compare") { try scorer.score(prunedLogits: logits) }
+        }
+        return WindowScores(window: window, denseNLLSum: scorer.denseNLLSum, settings: settings)
+    }
+}
+
+/// A stored window as the protocol's per-window values.
+private func windowResult(_ s: WindowScores) -> CorpusWindowResult {
+    let n = s.window.predictions
+    func mean(_ x: Double) -> Double? { n > 0 ? x / Double(n) : nil }
+    return CorpusWindowResult(index: s.window.index, begin: s.window.begin, end: s.window.end,
+                              targetLength: s.window.targetLength, predictions: n, weight: s.window.guideWeight,
+                              denseNLL: s.denseMeanNLL,
+                              settings: s.settings.map {
+                                  CorpusWindowSetting(nll: mean($0.nllSum), outputKL: mean($0.outputKLSum),
+                                                      top1Agreement: mean(Double($0.top1Agreements)))
+                              })
+}
+
+extension PruningSetting {
+    /// The library's setting (the one conversion; tile and estimator fields extend it here).
+    var point: SweepSetting {
+        SweepSetting(selection: SelectionRule(selection), blockSize: blockSize, value: threshold,
+                     keep: KeepPolicy(keepSink: keepSink, keepLocal: keepLocal))
+    }
+}
