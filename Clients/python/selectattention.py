@@ -363,13 +363,25 @@ class Client:
             export_path=export_path, overwrite=overwrite, force=force), progress)
 
     def prune_sweep(self, text=None, tokens=None, texts=None, *, selection=None, thresholds=None, block_sizes=None,
+                    query_block_size=None, estimator=None, stride=None, last_queries=None, sink_tokens=None,
                     keep_sink=None, keep_local=None, end_to_end=None, seed_epsilon=None, max_attention_kl=None,
-                    max_output_kl=None, force=None, progress=None):
-        """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate)."""
+                    max_output_kl=None, export_mask=None, force=None, progress=None):
+        """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate).
+
+        Tiles (Protocol/README.md §11): `query_block_size` (Bq) and `estimator` ("oracle", "meanPool",
+        "antidiagonal", "lastQueries", "quest", "streaming" with selection "window"), with `stride`,
+        `last_queries`, `sink_tokens`; tile points add tileDensity, computedFraction, recall, recallP5.
+        `export_mask` is a folder to create (made absolute here): each point's kept tiles in
+        FlexAttention BlockMask layout, read back with `load_npy` (result member `exportedMask`)."""
+        export_path = None
+        if export_mask is not None:
+            export_path, export_mask = os.path.abspath(export_mask), True
         return self.call("pruneSweep", _params(
             text=text, tokens=tokens, texts=texts, selection=selection, thresholds=thresholds, block_sizes=block_sizes,
-            keep_sink=keep_sink, keep_local=keep_local, end_to_end=end_to_end, seed_epsilon=seed_epsilon,
-            max_attention_kl=max_attention_kl, max_output_kl=max_output_kl, force=force), progress)
+            query_block_size=query_block_size, estimator=estimator, stride=stride, last_queries=last_queries,
+            sink_tokens=sink_tokens, keep_sink=keep_sink, keep_local=keep_local, end_to_end=end_to_end,
+            seed_epsilon=seed_epsilon, max_attention_kl=max_attention_kl, max_output_kl=max_output_kl,
+            export_mask=export_mask, export_path=export_path, force=force), progress)
 
     def per_position_kl(self, text=None, tokens=None, *, selection=None, threshold=None, block_size=None, metric=None,
                         keep_sink=None, keep_local=None, seed_epsilon=None, segment_size=None, force=None, progress=None):

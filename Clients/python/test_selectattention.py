@@ -135,6 +135,16 @@ class FakeServerTests(unittest.TestCase):
         self.assertEqual(result["echo"], {"text": "a b", "thresholds": [0.01], "blockSizes": [16], "keepSink": True,
                                           "endToEnd": True, "maxOutputKL": 0.01})
 
+    def test_tile_params_and_export_mask_pass_through(self):
+        result = self.client.prune_sweep(tokens=[1, 2], query_block_size=4, estimator="antidiagonal", stride=2,
+                                         last_queries=None, sink_tokens=None, export_mask="masks")
+        self.assertEqual(result["echo"], {"tokens": [1, 2], "queryBlockSize": 4, "estimator": "antidiagonal", "stride": 2,
+                                          "exportMask": True, "exportPath": os.path.abspath("masks")})
+        result = self.client.prune_sweep(tokens=[1], estimator="streaming", selection="window", thresholds=[16],
+                                         sink_tokens=0, last_queries=8)
+        self.assertEqual(result["echo"], {"tokens": [1], "estimator": "streaming", "selection": "window", "thresholds": [16],
+                                          "sinkTokens": 0, "lastQueries": 8})
+
     def test_each_method_name(self):
         calls = [
             (lambda: self.client.model_info(), "model/info"),

@@ -151,12 +151,14 @@ extension ModelSession {
     /// `endToEnd` one pruned pass per point against the dense logits.
     /// - Important: called on the compute queue.
     func tileSweepOne(_ p: PruneSweepParams, tokens: [Int], model: LoadedModel, context: RequestContext,
-                      progress: ProgressSpan) throws -> (points: [SweepPointResult], extras: [TilePointExtras]) {
+                      progress: ProgressSpan) throws -> (points: [SweepPointResult], extras: [TilePointExtras], exports: [MaskExport.Point]) {
         let c = model.config, d = c.headDim, t = tokens.count
         let plans = p.tilePlans(tokens: t)
         let keep = p.keep, estimator = p.tileEstimator
         var accumulators = [TilePointAccumulator](repeating: TilePointAccumulator(seedEpsilon: p.seedEpsilon), count: plans.count)
         let chosen = LayerTiles()
+        // With `exportMask`: the kept masks this attention-level scoring used, [point][layer][head].
+        var exportMasks = [[[TileMask]]](repeating: [], count: p.exportMask ? plans.count : 0)
         let denseShare = p.endToEnd ? 1.0 / Double(plans.count + 1) : 1.0
         let threads = model.model.threads, heads = c.nHead
         let queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = estimator.map { estimator in
@@ -175,6 +177,7 @@ extension ModelSession {
                                        progress: progress.slice(0, denseShare), fresh: p.endToEnd, queryKeys: queryKeys) { l, a in
             // Each (point, head) scored into its own accumulator, merged in head order.
             let partial = Slots<TilePointAccumulator>(count: plans.count * heads)
+            let keptSlots = Slots<TileMask>(count: p.exportMask ? plans.count * heads : 0)
             ParallelChunks.run(chunks: plans.count * heads, threads: threads) { _, n in
                 guard !context.isCancelled else { return }
                 let index = n / heads, h = n % heads
@@ -183,9 +186,11 @@ extension ModelSession {
                 var one = TilePointAccumulator(seedEpsilon: p.seedEpsilon)
                 one.add(layer: l, kept: tiles.kept, pure: tiles.pure, attention: head, headDim: d, estimatorMultiplyAdds: tiles.multiplyAdds)
                 partial[n] = one
+                if p.exportMask { keptSlots[n] = tiles.kept }
             }
             try context.checkCancelled()
             for n in 0..<(plans.count * heads) { if let one = partial[n] { accumulators[n / heads].merge(one) } }
+            for index in exportMasks.indices { exportMasks[index].append((0..<heads).compactMap { keptSlots[index * heads + $0] }) }
         }
         var points: [SweepPointResult] = []
         var extras: [TilePointExtras] = []
@@ -194,7 +199,8 @@ extension ModelSession {
             points.append(r.point)
             extras.append(TilePointExtras(tiles: r))
         }
-        guard p.endToEnd else { return (points, extras) }
+        let exports = zip(plans, exportMasks).map { MaskExport.Point(plan: $0, masks: $1) }
+        guard p.endToEnd else { return (points, extras, exports) }
         guard let logits = dense.logits else { throw RPCError(.internalError, "the dense pass returned no logits") }
         let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize,
                                                  threadCount: model.model.threads)
@@ -225,7 +231,7 @@ extension ModelSession {
             progress.report(denseShare + (1 - denseShare) * Double(index + 1) / Double(plans.count),
                             "pruned pass \(index + 1) of \(plans.count)")
         }
-        return (points, extras)
+        return (points, extras, exports)
     }
 }
 
