@@ -101,6 +101,35 @@ final class MaskExportDaemonTests: XCTestCase {
         }
     }
 
+    /// The oracle's masks can leave rows with no kept key: `dense_rows.npy` lists exactly the
+    /// point's `fullyPrunedRows`, and the tile arrays still hold only the kept tiles.
+    func testOracleFallbackRowsAreTheFullyPrunedRows() throws {
+        let client = try daemon()
+        let out = path("oracle")
+        let text = "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog again."
+        let result = try client.request("pruneSweep", params: [
+            "text": .string(text), "queryBlockSize": 4, "blockSizes": [2, 4], "estimator": "oracle", "selection": "threshold",
+            "thresholds": [0.9, 0.3], "exportMask": true, "exportPath": .string(out),
+        ], timeout: 120)
+        let points = result["points"]?.array ?? []
+        let exported = result["exportedMask"]?["points"]?.array ?? []
+        XCTAssertEqual(points.count, 4)
+        XCTAssertEqual(exported.count, 4)
+        var sawFallback = false
+        for (point, entry) in zip(points, exported) {
+            let rows = try XCTUnwrap(point["fullyPrunedRows"]?.intValue)
+            XCTAssertEqual(entry["fallbackRows"]?.intValue, rows)
+            XCTAssertEqual(entry["blockSize"], point["blockSize"])
+            XCTAssertEqual(entry["threshold"]?.doubleValue, point["threshold"]?.doubleValue)
+            let dense = try readInt32Npy(out + "/" + (entry["folder"]?.stringValue ?? "") + "/dense_rows.npy")
+            XCTAssertEqual(Int(dense.values.reduce(0, +)), rows)
+            let meta = try JSONParser.parse(Data(contentsOf: URL(fileURLWithPath: out + "/" + (entry["folder"]?.stringValue ?? "") + "/mask.json")))
+            XCTAssertEqual(meta["fallbackRows"]?.intValue, rows)
+            sawFallback = sawFallback || rows > 0
+        }
+        XCTAssertTrue(sawFallback, "τ = 0.9 leaves rows without a kept key (93 and 95 here)")
+    }
+
     func testExportFollowsThePathRulesAndNeverReplaces() throws {
         let client = try daemon()
         let tiles: [String: JSONValue] = ["tokens": [1, 2, 3, 4, 5, 6], "queryBlockSize": 2, "blockSizes": [2], "estimator": "meanPool",
