@@ -72,9 +72,9 @@ class SelectAttentionError(Exception):
 
 
 def load_npy(path):
-    """Loads an `.npy` file written by `profile_attention(export_path=...)` with NumPy.
-
-    Returns a float32 array of shape (L, H, T, T). Needs NumPy; the client itself does not.
+    """Loads an `.npy` file written by `profile_attention(export_path=...)` (a float32 array of
+    shape (L, H, T, T)) or one of `prune_sweep(export_mask=...)`'s int32 BlockMask arrays
+    (`<folder>/point-000/kv_indices.npy`, …) with NumPy. Needs NumPy; the client itself does not.
     """
     try:
         import numpy

@@ -74,6 +74,19 @@ final class CLITileSweepTests: XCTestCase {
             .contains("tileDensity"))
     }
 
+    func testCSVAddsTheTileColumnsOnlyForTilePoints() throws {
+        let tiled: JSONValue = ["runId": "r", "numTokens": 100, "model": "m", "cached": false, "history": ["stored": true],
+                                "points": [tilePoint(16, 0.9, kl: 0.5, density: 0.25, computed: 0.3125, recall: 0.875)]]
+        let lines = CSV.sweep(try tiled.decode(PruneSweepResponse.self), fallback: nil).split(whereSeparator: \.isNewline)
+        XCTAssertTrue(lines[0].hasSuffix(",tileDensity,computedFraction,recall,recallP5,estimatorMultiplyAdds"), String(lines[0]))
+        XCTAssertTrue(lines[1].hasSuffix(",0.25,0.3125,0.875,0.75,1000"), String(lines[1]))
+        var plain = tilePoint(16, 0.9, kl: 0.5, density: 0.25, computed: 0.3125, recall: 0.875).objectValue ?? [:]
+        for field in ["tileDensity", "computedFraction", "recall", "recallP5", "estimatorMultiplyAdds"] { plain[field] = nil }
+        let perRow: JSONValue = ["runId": "r", "numTokens": 100, "model": "m", "cached": false, "history": ["stored": true],
+                                 "points": [.object(plain)]]
+        XCTAssertFalse(CSV.sweep(try perRow.decode(PruneSweepResponse.self), fallback: nil).contains("tileDensity"))
+    }
+
     func testExportMaskThroughTheBinaries() throws {
         let harness = try AttnHarness()
         harness.environment["COLUMNS"] = "100"
