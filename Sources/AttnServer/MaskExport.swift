@@ -56,6 +56,10 @@ struct MaskExport {
             }
             NpyWriter.syncFolder(destination.folder)
             return ExportedMask(path: destination.path, queryBlockSize: p.queryBlockSize, points: written)
+        } catch Failure.io(let file, let why) {
+            try? FileManager.default.removeItem(atPath: staging)
+            // Name the folder asked for, not the hidden one being written (`file` may be inside it).
+            throw Failure.io(destination.path, file == destination.path ? why : "\(why) (writing \(file.split(separator: "/").suffix(2).joined(separator: "/")))")
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             throw error

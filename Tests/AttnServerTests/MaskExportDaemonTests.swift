@@ -202,4 +202,35 @@ final class MaskExportDaemonTests: XCTestCase {
         XCTAssertEqual(again["cached"]?.boolValue, false, "an export is computed and written, never taken from the cache")
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("second") + "/point-000/kv_indices.npy"))
     }
+
+    /// A full disk is an error with nothing left behind: with a 16 KiB file-size limit
+    /// (RLIMIT_FSIZE, inherited by the daemon) kv_indices.npy (2, 4, 50, 100) int32 = 160 KB
+    /// cannot be written: -32006 naming exportPath and EFBIG, no folder (hidden or not) remains,
+    /// and a small export then succeeds.
+    func testAFailedWriteLeavesNothingBehind() throws {
+        var saved = rlimit()
+        XCTAssertEqual(getrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0)
+        var limited = saved
+        limited.rlim_cur = 16 << 10
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited), 0)
+        let client: RPCClient
+        do {
+            defer { XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0) }
+            client = try daemon()
+        }
+        let out = path("masks")
+        let params: [String: JSONValue] = ["tokens": .array((0..<100).map { .int(Int64($0 % 250 + 1)) }), "queryBlockSize": 2,
+                                           "blockSizes": [1], "estimator": "streaming", "thresholds": [4],
+                                           "exportMask": true, "exportPath": .string(out)]
+        let e = DaemonSupport.error(client, "pruneSweep", .object(params))
+        XCTAssertEqual(e?.code, .exportFailed)
+        XCTAssertEqual(e?.data?["path"], .string(out))
+        XCTAssertTrue(e?.data?["reason"]?.stringValue?.hasPrefix(String(cString: strerror(EFBIG))) == true, "\(String(describing: e))")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "no partial folder")
+        var small = params
+        small["tokens"] = [1, 2, 3, 4]
+        let r = try client.request("pruneSweep", params: .object(small), timeout: 60)
+        XCTAssertEqual(r["exportedMask"]?["path"]?.stringValue, out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/point-000/mask.json"))
+    }
 }
