@@ -208,16 +208,7 @@ final class MaskExportDaemonTests: XCTestCase {
     /// cannot be written: -32006 naming exportPath and EFBIG, no folder (hidden or not) remains,
     /// and a small export then succeeds.
     func testAFailedWriteLeavesNothingBehind() throws {
-        var saved = rlimit()
-        XCTAssertEqual(getrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0)
-        var limited = saved
-        limited.rlim_cur = 16 << 10
-        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited), 0)
-        let client: RPCClient
-        do {
-            defer { XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0) }
-            client = try daemon()
-        }
+        let client = try DaemonSupport.withFileSizeLimit(16 << 10) { try daemon() }
         let out = path("masks")
         let params: [String: JSONValue] = ["tokens": .array((0..<100).map { .int(Int64($0 % 250 + 1)) }), "queryBlockSize": 2,
                                            "blockSizes": [1], "estimator": "streaming", "thresholds": [4],
