@@ -321,6 +321,27 @@ class RealDaemonTests(unittest.TestCase):
         self.assertEqual(values[0]["kind"], "begin")
         self.assertEqual(values[-1]["kind"], "end")
 
+    def test_tile_sweep_exports_block_masks(self):
+        with tempfile.TemporaryDirectory() as folder:
+            out = os.path.join(folder, "masks")
+            sweep = self.client.prune_sweep(tokens=self.TOKENS, query_block_size=4, estimator="quest", selection="topK",
+                                            thresholds=[1], block_sizes=[4, 8], export_mask=out)
+            self.assertEqual([(p["blockSize"], p["threshold"]) for p in sweep["points"]], [(4, 1), (8, 1)])
+            for point in sweep["points"]:
+                self.assertLessEqual(point["tileDensity"], 1.0)
+                self.assertAlmostEqual(point["prunedMass"], 1 - point["recall"], places=12)
+            exported = sweep["exportedMask"]
+            self.assertEqual(exported["path"], out)
+            self.assertEqual([p["folder"] for p in exported["points"]], ["point-000", "point-001"])
+            with open(os.path.join(out, "point-001", "kv_indices.npy"), "rb") as f:
+                head = f.read(128)
+            self.assertEqual(head[:8], b"\x93NUMPY\x01\x00")
+            self.assertIn(b"'descr': '<i4'", head)
+            self.assertIn(b"'shape': (2, 4, 3, 2)", head)   # (L, H, ceil(12/4), ceil(12/8))
+            with open(os.path.join(out, "point-001", "mask.json"), encoding="utf-8") as f:
+                meta = json.load(f)
+            self.assertEqual((meta["BLOCK_SIZE"], meta["tokens"]), ([4, 8], self.TOKENS))
+
     def test_per_position_and_errors(self):
         result = self.client.per_position_kl(tokens=self.TOKENS, block_size=4, threshold=0.05, segment_size=5)
         self.assertEqual([len(layer["values"]) for layer in result["layers"]], [12, 12])
