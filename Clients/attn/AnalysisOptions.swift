@@ -11,6 +11,14 @@ extension Selection: ExpressibleByArgument {
     }
 }
 
+/// `--estimator meanpool` as well as `meanPool`.
+extension Estimator: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let match = Estimator.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }
+        self = match
+    }
+}
+
 extension PositionMetric: ExpressibleByArgument {
     public init?(argument: String) {
         guard let match = PositionMetric.allCases.first(where: { $0.rawValue.lowercased() == argument.lowercased() }) else { return nil }

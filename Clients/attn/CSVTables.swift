@@ -26,15 +26,20 @@ enum CSV {
 
     static func sweep(_ response: PruneSweepResponse, fallback: DenseFallback?) -> String {
         let points = RunsRenderer.points(response.body)
+        // Tile points (§11) add their columns; a per-row sweep's CSV is unchanged.
+        let tiles = points.contains { $0.computedFraction != nil }
         let headers = ["selection", "blockSize", "threshold", "prunedBlockFraction", "seedPrunedFraction", "prunedMass",
                        "attentionKL", "seedKL", "fullyPrunedRows", "denseFallbackShare",
                        "outputKL", "top1Agreement", "nllFull", "nllPruned", "perplexityFull", "perplexityPruned"]
+            + (tiles ? ["tileDensity", "computedFraction", "recall", "recallP5", "estimatorMultiplyAdds"] : [])
         return render(headers, points.map { p in
             [p.selection.rawValue, String(p.blockSize), number(p.threshold), number(p.prunedBlockFraction),
              number(p.seedPrunedFraction), number(p.prunedMass), number(p.attentionKL), number(p.seedKL),
              String(p.fullyPrunedRows), number(fallback?.share(p)),
              number(p.endToEnd?.outputKL), number(p.endToEnd?.top1Agreement), number(p.endToEnd?.nllFull),
              number(p.endToEnd?.nllPruned), number(p.endToEnd?.perplexityFull), number(p.endToEnd?.perplexityPruned)]
+                + (tiles ? [number(p.tileDensity), number(p.computedFraction), number(p.recall), number(p.recallP5),
+                            p.estimatorMultiplyAdds.map(String.init) ?? ""] : [])
         })
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttnProtocol
+import Foundation
 import JSONRPC
 
 /// `attn sweep`: `pruneSweep` as a table of block sizes × rule values.
@@ -11,7 +12,10 @@ struct SweepCommand: ParsableCommand {
         Cells read "attentionKL (prunedBlockFraction)": the exact KL of the pruned attention in \
         nats and the share of causally visible blocks pruned. A second table shows the notebook's \
         seedKL and seedPrunedFraction for comparison; --end-to-end adds outputKL, top-1 agreement \
-        and NLL of the model run with the rule applied inside every layer.
+        and NLL of the model run with the rule applied inside every layer. With --query-block-size \
+        or --estimator the points are tiles (Bq queries × B keys) and a tile table shows tileDensity, \
+        computedFraction and recall beside the divergence; --export-mask DIR writes each point's \
+        kept tiles in FlexAttention BlockMask layout (.npy) into the new folder DIR.
         """)
 
     @OptionGroup var daemon: DaemonOptions
@@ -19,8 +23,26 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var policy: KeepPolicyOptions
     @OptionGroup var format: CSVOption
 
-    @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
+    @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
     var selection: Selection?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Queries per tile Bq, 1…1024 (daemon default 1: the per-row rule).", valueName: "n"))
+    var queryBlockSize: Int?
+
+    @Option(help: ArgumentHelp("Who chooses the tiles: oracle, meanPool, antidiagonal, lastQueries, quest or streaming (daemon default oracle).", valueName: "name"))
+    var estimator: Estimator?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("antidiagonal's stride, 1…1024, dividing Bq and every block size (daemon default 8).", valueName: "n"))
+    var stride: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("lastQueries' number of queries, 1…4096 (daemon default 64).", valueName: "n"))
+    var lastQueries: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("streaming's sink in tokens, 0…4096 (daemon default 4).", valueName: "n"))
+    var sinkTokens: Int?
+
+    @Option(help: ArgumentHelp("Write each point's kept tiles (FlexAttention BlockMask layout, .npy) into this new folder.", valueName: "dir"))
+    var exportMask: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The rule's values, comma-separated: thresholds τ in (0, 1], coverage levels, or k for topK (daemon defaults per rule).", valueName: "list"))
     var thresholds: String?
@@ -41,10 +63,36 @@ struct SweepCommand: ParsableCommand {
         try AnalysisRunner.checkFormats(daemon, format)
         if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
         if let blockSizes { _ = try ListParsing.integers(blockSizes, option: "--block-sizes") }
+        let only: [(String, Bool, Estimator)] = [("--stride", stride != nil, .antidiagonal), ("--last-queries", lastQueries != nil, .lastQueries),
+                                                 ("--sink-tokens", sinkTokens != nil, .streaming)]
+        for (option, given, owner) in only where given && estimator != owner {
+            throw ValidationError("\(option) applies to --estimator \(owner.rawValue); give --estimator \(owner.rawValue) or leave it out")
+        }
+        if selection == .window && estimator != .streaming {
+            throw ValidationError("--selection window is the rule of --estimator streaming; give --estimator streaming or another --selection")
+        }
+        if exportMask != nil && (queryBlockSize ?? 1) == 1 && (estimator ?? .oracle) == .oracle {
+            throw ValidationError("--export-mask writes tile masks; give --query-block-size N > 1 or an --estimator other than oracle")
+        }
+    }
+
+    /// The tile params, as given.
+    func tileParams() -> [String: JSONValue] {
+        var params: [String: JSONValue] = [:]
+        if let queryBlockSize { params["queryBlockSize"] = .int(Int64(queryBlockSize)) }
+        if let estimator { params["estimator"] = .string(estimator.rawValue) }
+        if let stride { params["stride"] = .int(Int64(stride)) }
+        if let lastQueries { params["lastQueries"] = .int(Int64(lastQueries)) }
+        if let sinkTokens { params["sinkTokens"] = .int(Int64(sinkTokens)) }
+        if let exportMask {
+            params["exportMask"] = true
+            params["exportPath"] = .string(URL(fileURLWithPath: exportMask).standardizedFileURL.path)
+        }
+        return params
     }
 
     func run() throws {
-        var params = try input.resolve().params.merging(policy.params())
+        var params = try input.resolve().params.merging(policy.params()).merging(tileParams())
         if let selection { params["selection"] = .string(selection.rawValue) }
         if let thresholds { params["thresholds"] = .array(try ListParsing.numbers(thresholds, option: "--thresholds").map(ListParsing.json)) }
         if let blockSizes { params["blockSizes"] = .array(try ListParsing.integers(blockSizes, option: "--block-sizes").map { .int(Int64($0)) }) }
@@ -55,7 +103,8 @@ struct SweepCommand: ParsableCommand {
             CSV.sweep(result, fallback: SweepRenderer.fallback(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model)))
         }
         try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self, truncate: input.truncate, csv: csv) { session, result in
-            SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current())
+            SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current(),
+                                 tiles: SweepRenderer.TileLabel(queryBlockSize: queryBlockSize ?? 1, estimator: estimator ?? .oracle))
         }
     }
 }

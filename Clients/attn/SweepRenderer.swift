@@ -2,9 +2,17 @@ import AttnProtocol
 
 /// Human tables for a `pruneSweep` result: block sizes × rule values.
 enum SweepRenderer {
+    /// What the request asked of the tiles (the points do not echo it), for the tile table's title.
+    struct TileLabel {
+        var queryBlockSize: Int
+        var estimator: Estimator
+    }
+
     /// - Parameter model: the model's layers and heads, for the dense-fallback share (nil when
     ///   unknown, e.g. the daemon now holds another model: the counts are shown instead).
-    static func render(_ response: PruneSweepResponse, model: (layers: Int, heads: Int)?, terminal: Terminal) -> String {
+    /// - Parameter tiles: the request's Bq and estimator (nil: not known; the title omits them).
+    static func render(_ response: PruneSweepResponse, model: (layers: Int, heads: Int)?, terminal: Terminal,
+                       tiles: TileLabel? = nil) -> String {
         let result = response.body
         let points = result.points ?? result.aggregate?.points.map(\.means) ?? []
         let fallback = Self.fallback(response, model: model)
@@ -23,6 +31,13 @@ enum SweepRenderer {
             "\(Format.nats(point.attentionKL)) (\(Format.percent(point.prunedBlockFraction)))"
                 + (fallback?.dominates(point) == true ? " †" : "")
         })
+        if let table = tileTable(result.points ?? [], ruleName: ruleName, label: tiles, width: terminal.tableWidth) {
+            sections += ["", terminal.title(table.title), table.body]
+        }
+        if let exported = result.exportedMask {
+            sections.append(wrap("BlockMask arrays of \(exported.points.count) point\(exported.points.count == 1 ? "" : "s") written to \(exported.path)"
+                + " (point-000 … in the order above; load with BlockMask.from_kv_blocks, BLOCK_SIZE from mask.json)"))
+        }
         let shortest = result.texts?.map(\.numTokens).min() ?? response.fields.numTokens
         let tooLarge = Set(points.map(\.blockSize)).filter { $0 >= shortest }.sorted()
         if !tooLarge.isEmpty {
@@ -72,6 +87,23 @@ enum SweepRenderer {
             }
         }
         return sections.joined(separator: "\n")
+    }
+
+    /// Tile points: per point the divergence beside what the tiles keep and cost — tileDensity,
+    /// computedFraction, recall and its 5th percentile. Nil when no point is a tile point.
+    static func tileTable(_ points: [SweepPoint], ruleName: String, label: TileLabel?, width: Int?) -> (title: String, body: String)? {
+        let tiled = points.filter { $0.computedFraction != nil }
+        guard !tiled.isEmpty else { return nil }
+        var table = TextTable(headers: ["block", ruleName, "attentionKL nats", "tileDensity", "computed", "recall", "recall p5"], keyColumns: 2)
+        for point in tiled {
+            table.append([
+                String(point.blockSize), Format.ruleValue(point.threshold), Format.nats(point.attentionKL),
+                point.tileDensity.map(Format.percent) ?? "—", point.computedFraction.map(Format.percent) ?? "—",
+                point.recall.map(Format.percent) ?? "—", point.recallP5.map(Format.percent) ?? "—",
+            ])
+        }
+        let who = label.map { "Bq=\($0.queryBlockSize) queries × B keys, estimator \($0.estimator.rawValue)" } ?? "query block × key block"
+        return ("tiles (\(who)): what is kept and computed", table.render(width: width))
     }
 
     /// The dense-fallback shares of the points, when the model's shape is known.

@@ -82,9 +82,9 @@ class SelectAttentionError(Exception):
 
 
 def load_npy(path):
-    """Loads an `.npy` file written by `profile_attention(export_path=...)` with NumPy.
-
-    Returns a float32 array of shape (L, H, T, T). Needs NumPy; the client itself does not.
+    """Loads an `.npy` file written by `profile_attention(export_path=...)` (a float32 array of
+    shape (L, H, T, T)) or one of `prune_sweep(export_mask=...)`'s int32 BlockMask arrays
+    (`<folder>/point-000/kv_indices.npy`, …) with NumPy. Needs NumPy; the client itself does not.
     """
     try:
         import numpy
@@ -233,33 +233,49 @@ class _Methods:
                                                force=force), progress)
 
     def profile_attention(self, text=None, tokens=None, texts=None, *, block_size=None, thresholds=None,
-                          entry_threshold=None, include_attention=None, export_path=None,
+                          entry_threshold=None, include_attention=None, query_block_size=None, export_path=None,
                           overwrite=None, force=None, progress=None):
         """Per layer/head attention statistics. `export_path` (made absolute here) writes the
-        (L, H, T, T) attention as .npy; read it back with `load_npy`."""
+        (L, H, T, T) attention as .npy; read it back with `load_npy`. `query_block_size` decides the
+        `blockMasks` of `include_attention` per (query block × key block) tile."""
         if export_path is not None:
             export_path = os.path.abspath(export_path)
         return self._invoke("profileAttention", _params(
             text=text, tokens=tokens, texts=texts, block_size=block_size, thresholds=thresholds,
-            entry_threshold=entry_threshold, include_attention=include_attention,
+            entry_threshold=entry_threshold, include_attention=include_attention, query_block_size=query_block_size,
             export_path=export_path, overwrite=overwrite, force=force), progress)
 
     def prune_sweep(self, text=None, tokens=None, texts=None, *, selection=None, thresholds=None, block_sizes=None,
+                    query_block_size=None, estimator=None, stride=None, last_queries=None, sink_tokens=None,
                     keep_sink=None, keep_local=None, end_to_end=None, seed_epsilon=None, max_attention_kl=None,
-                    max_output_kl=None, force=None, progress=None):
-        """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate)."""
+                    max_output_kl=None, export_mask=None, force=None, progress=None):
+        """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate).
+
+        Tiles (Protocol/README.md §11): `query_block_size` (Bq) and `estimator` ("oracle", "meanPool",
+        "antidiagonal", "lastQueries", "quest", "streaming" with selection "window"), with `stride`,
+        `last_queries`, `sink_tokens`; tile points add tileDensity, computedFraction, recall, recallP5.
+        `export_mask` is a folder to create (made absolute here): each point's kept tiles in
+        FlexAttention BlockMask layout, read back with `load_npy` (result member `exportedMask`)."""
+        export_path = None
+        if export_mask is not None:
+            export_path, export_mask = os.path.abspath(export_mask), True
         return self._invoke("pruneSweep", _params(
             text=text, tokens=tokens, texts=texts, selection=selection, thresholds=thresholds, block_sizes=block_sizes,
-            keep_sink=keep_sink, keep_local=keep_local, end_to_end=end_to_end, seed_epsilon=seed_epsilon,
-            max_attention_kl=max_attention_kl, max_output_kl=max_output_kl, force=force), progress)
+            query_block_size=query_block_size, estimator=estimator, stride=stride, last_queries=last_queries,
+            sink_tokens=sink_tokens, keep_sink=keep_sink, keep_local=keep_local, end_to_end=end_to_end,
+            seed_epsilon=seed_epsilon, max_attention_kl=max_attention_kl, max_output_kl=max_output_kl,
+            export_mask=export_mask, export_path=export_path, force=force), progress)
 
     def per_position_kl(self, text=None, tokens=None, *, selection=None, threshold=None, block_size=None, metric=None,
+                        query_block_size=None, estimator=None, stride=None, last_queries=None, sink_tokens=None,
                         keep_sink=None, keep_local=None, seed_epsilon=None, segment_size=None, force=None, progress=None):
-        """Per layer and position, the mean over heads of `metric`: {metric, layers: [{layer, values, segments?}]}."""
+        """Per layer and position, the mean over heads of `metric`: {metric, layers: [{layer, values, segments?}]}.
+        The tile params are those of `prune_sweep`; each row's value is then that of the tile mask."""
         return self._invoke("perPositionKL", _params(
             text=text, tokens=tokens, selection=selection, threshold=threshold, block_size=block_size, metric=metric,
-            keep_sink=keep_sink, keep_local=keep_local, seed_epsilon=seed_epsilon, segment_size=segment_size,
-            force=force), progress)
+            query_block_size=query_block_size, estimator=estimator, stride=stride, last_queries=last_queries,
+            sink_tokens=sink_tokens, keep_sink=keep_sink, keep_local=keep_local, seed_epsilon=seed_epsilon,
+            segment_size=segment_size, force=force), progress)
 
     def evaluate_corpus(self, text=None, *, path=None, max_length=None, stride=None, settings=None, per_window=None,
                         force=None, progress=None):

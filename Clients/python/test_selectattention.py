@@ -135,6 +135,16 @@ class FakeServerTests(unittest.TestCase):
         self.assertEqual(result["echo"], {"text": "a b", "thresholds": [0.01], "blockSizes": [16], "keepSink": True,
                                           "endToEnd": True, "maxOutputKL": 0.01})
 
+    def test_tile_params_and_export_mask_pass_through(self):
+        result = self.client.prune_sweep(tokens=[1, 2], query_block_size=4, estimator="antidiagonal", stride=2,
+                                         last_queries=None, sink_tokens=None, export_mask="masks")
+        self.assertEqual(result["echo"], {"tokens": [1, 2], "queryBlockSize": 4, "estimator": "antidiagonal", "stride": 2,
+                                          "exportMask": True, "exportPath": os.path.abspath("masks")})
+        result = self.client.prune_sweep(tokens=[1], estimator="streaming", selection="window", thresholds=[16],
+                                         sink_tokens=0, last_queries=8)
+        self.assertEqual(result["echo"], {"tokens": [1], "estimator": "streaming", "selection": "window", "thresholds": [16],
+                                          "sinkTokens": 0, "lastQueries": 8})
+
     def test_each_method_name(self):
         calls = [
             (lambda: self.client.model_info(), "model/info"),
@@ -314,12 +324,45 @@ class RealDaemonTests(unittest.TestCase):
         self.assertEqual(values[0]["kind"], "begin")
         self.assertEqual(values[-1]["kind"], "end")
 
+    def test_tile_sweep_exports_block_masks(self):
+        with tempfile.TemporaryDirectory() as folder:
+            out = os.path.join(folder, "masks")
+            sweep = self.client.prune_sweep(tokens=self.TOKENS, query_block_size=4, estimator="quest", selection="topK",
+                                            thresholds=[1], block_sizes=[4, 8], export_mask=out)
+            self.assertEqual([(p["blockSize"], p["threshold"]) for p in sweep["points"]], [(4, 1), (8, 1)])
+            for point in sweep["points"]:
+                self.assertLessEqual(point["tileDensity"], 1.0)
+                self.assertAlmostEqual(point["prunedMass"], 1 - point["recall"], places=12)
+            exported = sweep["exportedMask"]
+            self.assertEqual(exported["path"], out)
+            self.assertEqual([p["folder"] for p in exported["points"]], ["point-000", "point-001"])
+            with open(os.path.join(out, "point-001", "kv_indices.npy"), "rb") as f:
+                head = f.read(128)
+            self.assertEqual(head[:8], b"\x93NUMPY\x01\x00")
+            self.assertIn(b"'descr': '<i4'", head)
+            self.assertIn(b"'shape': (2, 4, 3, 2)", head)   # (L, H, ceil(12/4), ceil(12/8))
+            with open(os.path.join(out, "point-001", "mask.json"), encoding="utf-8") as f:
+                meta = json.load(f)
+            self.assertEqual((meta["BLOCK_SIZE"], meta["tokens"]), ([4, 8], self.TOKENS))
+
     def test_per_position_and_errors(self):
         result = self.client.per_position_kl(tokens=self.TOKENS, block_size=4, threshold=0.05, segment_size=5)
         self.assertEqual([len(layer["values"]) for layer in result["layers"]], [12, 12])
         with self.assertRaises(sa.SelectAttentionError) as caught:
             self.client.prune_sweep(tokens=self.TOKENS, thresholds=[1.5])
         self.assertEqual((caught.exception.code, caught.exception.data["field"]), (-32602, "thresholds[0]"))
+
+    def test_per_position_kl_on_tiles_matches_the_sweeps_point(self):
+        text = "The quick brown fox jumps over the lazy dog. The quick brown fox jumps again."
+        tiles = dict(query_block_size=4, estimator="quest", selection="topK")
+        point = self.client.prune_sweep(text, thresholds=[1], block_sizes=[4], **tiles)["points"][0]
+        kl = self.client.per_position_kl(text, threshold=1, block_size=4, metric="prunedMass", **tiles)
+        values = [v for layer in kl["layers"] for v in layer["values"]]
+        self.assertAlmostEqual(sum(values) / len(values), point["prunedMass"], places=9)
+        self.assertGreater(point["prunedMass"], 0)
+        masks = self.client.profile_attention(text, include_attention=True, block_size=4, query_block_size=4,
+                                              thresholds=[0.2])["blockMasks"]
+        self.assertEqual(len(masks), 1)
 
     def test_evaluate_corpus(self):
         corpus = os.path.join(REPO, "Tests", "Fixtures", "reference", "corpus", "corpus.txt")

@@ -99,6 +99,11 @@ public struct PruneSweepParams: MethodParams, TileRuleParams, Equatable {
     public var maxAttentionKL: Double?
     /// Budget of `recommendation`, nats; needs `endToEnd`.
     public var maxOutputKL: Double?
+    /// Write each point's kept tiles in FlexAttention `BlockMask` layout under `exportPath` (§10).
+    public var exportMask: Bool
+    /// With `exportMask`: the folder to create (`PathRules`; absolute, or relative to
+    /// `attnd --export-dir`; checked against the file system by the daemon).
+    public var exportPath: String?
     public var force: Bool
 
     public static let defaultBlockSizes = [16, 32]
@@ -117,11 +122,27 @@ public struct PruneSweepParams: MethodParams, TileRuleParams, Equatable {
         seedEpsilon = try r.seedEpsilon()
         maxAttentionKL = try r.optionalDouble("maxAttentionKL", in: ProtocolLimits.budget)
         maxOutputKL = try r.optionalDouble("maxOutputKL", in: ProtocolLimits.budget)
+        exportMask = try r.bool("exportMask", default: false)
+        exportPath = try r.optionalPath("exportPath")
         force = try r.bool("force", default: false)
+        try checkMaskExport(r)
         if maxOutputKL != nil && !endToEnd {
             throw r.invalid("maxOutputKL", accepted: "only with endToEnd: true (outputKL needs the pruned forward pass)")
         }
         try checkWorkBudget(r)
+    }
+
+    /// `exportMask` needs `exportPath`, one input and tile points; `exportPath` needs `exportMask`.
+    private func checkMaskExport(_ r: ParamReader) throws {
+        if exportMask && exportPath == nil {
+            throw r.invalid("exportPath", accepted: "the path of a folder to create (required with exportMask: true)")
+        }
+        if !exportMask && exportPath != nil { throw r.invalid("exportPath", accepted: "absent unless exportMask: true") }
+        guard exportMask else { return }
+        if texts != nil { throw r.invalid("exportMask", accepted: "false with `texts` (masks are exported for one input)") }
+        if !usesTiles {
+            throw r.invalid("exportMask", accepted: "false on the per-row path (needs queryBlockSize > 1 or an estimator other than oracle)")
+        }
     }
 
     /// Sweep points this request evaluates: texts × blockSizes × thresholds.

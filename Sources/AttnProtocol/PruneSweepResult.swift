@@ -187,12 +187,50 @@ public struct PruneSweepResult: Codable, Equatable, Sendable {
     public var texts: [SweepOfText]?
     public var aggregate: SweepAggregate?
     public var recommendation: [Recommendation]?
+    /// Only with `exportMask`: where the masks were written (never stored with the run).
+    public var exportedMask: ExportedMask?
 
     public init(points: [SweepPoint]? = nil, texts: [SweepOfText]? = nil, aggregate: SweepAggregate? = nil,
-                recommendation: [Recommendation]? = nil) {
+                recommendation: [Recommendation]? = nil, exportedMask: ExportedMask? = nil) {
         self.points = points
         self.texts = texts
         self.aggregate = aggregate
         self.recommendation = recommendation
+        self.exportedMask = exportedMask
+    }
+}
+
+/// Where `exportMask` wrote the points' `BlockMask` arrays (§10, `exportMask`).
+public struct ExportedMask: Codable, Equatable, Sendable {
+    /// The folder created (absolute; resolved under `--export-dir`).
+    public var path: String
+    /// Bq of every point.
+    public var queryBlockSize: Int
+    /// One per point, in the order of `points`.
+    public var points: [ExportedMaskPoint]
+
+    public init(path: String, queryBlockSize: Int, points: [ExportedMaskPoint]) {
+        self.path = path
+        self.queryBlockSize = queryBlockSize
+        self.points = points
+    }
+}
+
+/// One point's subfolder of an `ExportedMask`.
+public struct ExportedMaskPoint: Codable, Equatable, Sendable {
+    /// `point-000`, … (relative to `ExportedMask.path`).
+    public var folder: String
+    /// Bk, tokens.
+    public var blockSize: Int
+    /// The rule value.
+    public var threshold: Double
+    /// (l, h, q) rows that keep no visible key and attend densely (listed in `dense_rows.npy`).
+    public var fallbackRows: Int
+
+    public init(folder: String, blockSize: Int, threshold: Double, fallbackRows: Int) {
+        self.folder = folder
+        self.blockSize = blockSize
+        self.threshold = threshold
+        self.fallbackRows = fallbackRows
     }
 }

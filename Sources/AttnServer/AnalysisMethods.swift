@@ -90,11 +90,15 @@ extension ModelSession {
             }
         })
 
-        registry.register("pruneSweep", kind: .compute, params: PruneSweepParams.self, handle: { p, context in
+        registry.register("pruneSweep", kind: .compute, parse: { r -> PruneSweepParams in
+            let p = try PruneSweepParams(reading: r)
+            if let path = p.exportPath { _ = try self.exportDestination(path, overwrite: false) }
+            return p
+        }, handle: { p, context in
             let model = try self.requireModel()
             let inputs = try context.timed("tokenize") { try p.input.resolve(with: model) }
             return try self.runAnalysis(method: "pruneSweep", params: p, inputs: inputs, model: model,
-                                        cacheable: !p.force, context: context) {
+                                        cacheable: !p.force && !p.exportMask, context: context) {
                 try self.sweep(p, inputs: inputs, model: model, context: context)
             }
         })
@@ -209,6 +213,7 @@ extension ModelSession {
                        context: RequestContext) throws -> AnalysisOutput<PruneSweepResult> {
         var perText: [[SweepPointResult]] = []
         var perTextTiles: [[TilePointExtras]] = []     // empty on the per-row path
+        var exports: [MaskExport.Point] = []            // with exportMask (one input)
         for (i, input) in inputs.enumerated() {
             let span = ProgressSpan(context: context, from: 99 * Double(i) / Double(inputs.count),
                                     to: 99 * Double(i + 1) / Double(inputs.count))
@@ -216,6 +221,7 @@ extension ModelSession {
                 let tiled = try tileSweepOne(p, tokens: input.tokens, model: model, context: context, progress: span)
                 perText.append(tiled.points)
                 perTextTiles.append(tiled.extras)
+                exports = tiled.exports
             } else {
                 perText.append(try sweepOne(p, tokens: input.tokens, model: model, context: context, progress: span))
             }
@@ -247,6 +253,11 @@ extension ModelSession {
             body.recommendation = try wire(Recommender.recommend(points: ranked, maxOutputKL: p.maxOutputKL,
                                                                  maxAttentionKL: p.maxAttentionKL))
             for j in body.recommendation?.indices ?? 0..<0 { body.recommendation?[j].point?.selection = p.selection }
+        }
+        if let path = p.exportPath, p.exportMask {
+            // Checked again now: something may have appeared at the path during the sweep.
+            let destination = try exportDestination(path, overwrite: false)
+            body.exportedMask = try MaskExport(destination: destination).write(exports, params: p, tokens: inputs[0].tokens)
         }
         let digest = SweepDigest(selection: p.selection, points: ranked.count,
                                  maxPrunedBlockFraction: ranked.map(\.prunedBlockFraction).max() ?? 0,

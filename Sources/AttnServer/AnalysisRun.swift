@@ -11,8 +11,9 @@ struct AnalysisOutput<Body: Codable & Sendable> {
     var points: [SweepPointRow] = []
 }
 
-/// Members of a result that are never stored with the run (the tensors).
-private let unstoredMembers = ["attention", "logits"]
+/// Members of a result that are never stored with the run (the tensors, and where this
+/// request's mask export went: a cache hit must not claim another request's files).
+private let unstoredMembers = ["attention", "logits", "exportedMask"]
 
 extension ModelSession {
     /// Runs one analysis as a stored run: answers from the cache when an identical completed

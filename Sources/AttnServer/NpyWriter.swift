@@ -1,8 +1,8 @@
 import Foundation
 import JSONRPC
 
-/// Writes a float32 NumPy `.npy` file (format version 1.0, C order, little-endian) one slab
-/// at a time, so a `(L, H, T, T)` attention tensor never has to exist in memory at once.
+/// Writes a float32 (or int32) NumPy `.npy` file (format version 1.0, C order, little-endian)
+/// one slab at a time, so a `(L, H, T, T)` attention tensor never has to exist in memory at once.
 ///
 /// The file is written to a new temporary file in the destination's folder (created with
 /// `O_EXCL | O_NOFOLLOW`, so nothing planted under that name is followed), flushed to disk
@@ -14,8 +14,15 @@ import JSONRPC
 final class NpyWriter {
     typealias Failure = ExportDestination.Failure
 
+    /// The element type, as the header's `descr` names it.
+    enum Element: String {
+        case float32 = "<f4"
+        case int32 = "<i4"
+    }
+
     let destination: ExportDestination
     let shape: [Int]
+    let element: Element
     private let overwrite: Bool
     private let temporaryPath: String
     private var descriptor: Int32
@@ -25,10 +32,11 @@ final class NpyWriter {
     var path: String { destination.path }
 
     /// Checks the destination again and opens the temporary file.
-    init(destination: ExportDestination, shape: [Int], overwrite: Bool) throws {
+    init(destination: ExportDestination, shape: [Int], overwrite: Bool, element: Element = .float32) throws {
         try destination.checkReplaceable(overwrite: overwrite)
         self.destination = destination
         self.shape = shape
+        self.element = element
         self.overwrite = overwrite
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         temporaryPath = (destination.folder == "/" ? "" : destination.folder) + "/.attnd-export-\(getpid())-\(suffix).partial"
@@ -36,14 +44,14 @@ final class NpyWriter {
         guard descriptor >= 0 else {
             throw Failure.io(destination.path, "cannot create a temporary file in \(destination.folder): \(String(cString: strerror(errno)))")
         }
-        try write(NpyWriter.header(shape: shape))
+        try write(NpyWriter.header(shape: shape, element: element))
     }
 
     /// The `.npy` v1.0 header: magic, version, little-endian header length, then a Python
     /// dict literal padded with spaces so that the data starts on a 64-byte boundary.
-    static func header(shape: [Int]) -> [UInt8] {
+    static func header(shape: [Int], element: Element = .float32) -> [UInt8] {
         let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
-        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+        var dict = "{'descr': '\(element.rawValue)', 'fortran_order': False, 'shape': (\(dims)), }"
         let unpadded = 10 + dict.utf8.count + 1
         dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
@@ -55,7 +63,16 @@ final class NpyWriter {
 
     /// Appends the next `values.count` floats in C order.
     func append(_ values: UnsafeBufferPointer<Float>) throws {
+        precondition(element == .float32, "a float32 writer")
         try write(UnsafeRawBufferPointer(values))
+        written += values.count
+    }
+
+    /// Appends the next `values.count` int32s in C order (little-endian, as every platform
+    /// this builds for).
+    func append(_ values: [Int32]) throws {
+        precondition(element == .int32, "an int32 writer")
+        try values.withUnsafeBytes { try write($0) }
         written += values.count
     }
 
@@ -128,8 +145,23 @@ final class NpyWriter {
         }
     }
 
+    /// Creates `path` (which must not exist; never following a link), writes `bytes` and
+    /// flushes them to disk; a failure removes the file.
+    static func writeNewFile(_ bytes: [UInt8], at path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure.io(path, String(cString: strerror(errno))) }
+        var failure: String?
+        do { try bytes.withUnsafeBytes { try writeAll(fd, $0) } } catch let f as WriteFailure { failure = f.reason }
+        if failure == nil && fsync(fd) != 0 { failure = "fsync: \(String(cString: strerror(errno)))" }
+        if close(fd) != 0 && failure == nil { failure = "close: \(String(cString: strerror(errno)))" }
+        if let failure {
+            unlink(path)
+            throw Failure.io(path, failure)
+        }
+    }
+
     /// Makes the rename durable (best effort: some file systems refuse fsync on a folder).
-    private static func syncFolder(_ folder: String) {
+    static func syncFolder(_ folder: String) {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         fsync(fd)

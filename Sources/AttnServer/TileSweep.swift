@@ -153,7 +153,7 @@ extension ModelSession {
     /// `endToEnd` one pruned pass per point against the dense logits.
     /// - Important: called on the compute queue.
     func tileSweepOne(_ p: PruneSweepParams, tokens: [Int], model: LoadedModel, context: RequestContext,
-                      progress: ProgressSpan) throws -> (points: [SweepPointResult], extras: [TilePointExtras]) {
+                      progress: ProgressSpan) throws -> (points: [SweepPointResult], extras: [TilePointExtras], exports: [MaskExport.Point]) {
         let c = model.config, d = c.headDim, t = tokens.count
         let plans = p.tilePlans(tokens: t)
         let keep = p.keep, estimator = p.tileEstimator
@@ -166,6 +166,8 @@ extension ModelSession {
             if let g = pointsByBlockSize.firstIndex(where: { $0.blockSize == b }) { pointsByBlockSize[g].points += points }
             else { pointsByBlockSize.append((b, points)) }
         }
+        // With `exportMask`: the kept masks this attention-level scoring used, [point][layer][head].
+        var exportMasks = [[[TileMask]]](repeating: [], count: p.exportMask ? plans.count : 0)
         let denseShare = p.endToEnd ? 1.0 / Double(plans.count + 1) : 1.0
         let threads = model.model.threads, heads = c.nHead
         let queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = estimator.map { estimator in
@@ -185,6 +187,7 @@ extension ModelSession {
             // Per (head, Bk) the head's row sums, built once and shared by every point of that Bk;
             // each (point, head) scored into its own accumulator, merged in head order.
             let partial = Slots<TilePointAccumulator>(count: plans.count * heads)
+            let keptSlots = Slots<TileMask>(count: p.exportMask ? plans.count * heads : 0)
             ParallelChunks.run(chunks: heads, threads: threads) { _, h in
                 guard !context.isCancelled else { return }
                 let head = UnsafeBufferPointer(rebasing: a[(h * t * t)..<((h + 1) * t * t)])   // (T, T)
@@ -198,11 +201,13 @@ extension ModelSession {
                         one.add(layer: l, kept: tiles.kept, pure: tiles.pure, sums: groupSums, attention: head, headDim: d,
                                 estimatorMultiplyAdds: tiles.multiplyAdds)
                         partial[index * heads + h] = one
+                        if p.exportMask { keptSlots[index * heads + h] = tiles.kept }
                     }
                 }
             }
             try context.checkCancelled()
             for n in 0..<(plans.count * heads) { if let one = partial[n] { accumulators[n / heads].merge(one) } }
+            for index in exportMasks.indices { exportMasks[index].append((0..<heads).compactMap { keptSlots[index * heads + $0] }) }
         }
         var points: [SweepPointResult] = []
         var extras: [TilePointExtras] = []
@@ -211,7 +216,8 @@ extension ModelSession {
             points.append(r.point)
             extras.append(TilePointExtras(tiles: r))
         }
-        guard p.endToEnd else { return (points, extras) }
+        let exports = zip(plans, exportMasks).map { MaskExport.Point(plan: $0, masks: $1) }
+        guard p.endToEnd else { return (points, extras, exports) }
         guard let logits = dense.logits else { throw RPCError(.internalError, "the dense pass returned no logits") }
         let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize,
                                                  threadCount: model.model.threads)
@@ -242,7 +248,7 @@ extension ModelSession {
             progress.report(denseShare + (1 - denseShare) * Double(index + 1) / Double(plans.count),
                             "pruned pass \(index + 1) of \(plans.count)")
         }
-        return (points, extras)
+        return (points, extras, exports)
     }
 }
 

@@ -27,7 +27,8 @@ enum HTMLDocument {
     @media print { section.run, figure { break-inside: avoid-page; } main { max-width: none; } }
     """
 
-    static func render(title: String, runs: [RunFigures], overview: Figure?) -> String {
+    /// - Parameter tiles: the recall-against-computedFraction figure of the tile runs, if any.
+    static func render(title: String, runs: [RunFigures], overview: Figure?, tiles: Figure? = nil) -> String {
         var figureNumber = 0
         func figureHTML(_ figure: Figure) -> String {
             figureNumber += 1
@@ -54,6 +55,9 @@ enum HTMLDocument {
 
         if let overview {
             html.append("<section id=\"sweeps\"><h2>Sparsity against divergence</h2>\(figureHTML(overview))</section>")
+        }
+        if let tiles {
+            html.append("<section id=\"tiles\"><h2>Recall against computed fraction</h2>\(figureHTML(tiles))</section>")
         }
         for r in runs {
             html.append("<section class=\"run\" id=\"run-\(XMLText.escape(r.run.id))\">")

@@ -5,8 +5,9 @@ import JSONRPC
 /// Renders stored runs (what `runs/get` returns) as one self-contained HTML page or as
 /// standalone SVG figures. Pure functions of their input: no I/O, safe from any thread.
 ///
-/// Draws `pruneSweep` runs (sparsity against divergence, overlaid across runs; per-layer
-/// bars; this tool against the notebook), `perPositionKL` runs (layers × positions heatmap
+/// Draws `pruneSweep` runs (sparsity against divergence, overlaid across runs; recall and
+/// attentionKL against computedFraction per tile size and estimator; per-layer bars; this tool
+/// against the notebook), `perPositionKL` runs (layers × positions heatmap
 /// with tokens) and `profileAttention` runs (layers × heads heatmaps). Other methods get a
 /// short note. Missing optional fields are left out; unknown fields are ignored.
 public enum RunReport {
@@ -14,13 +15,15 @@ public enum RunReport {
     /// empty or an entry is not a stored run.
     public static func html(runs: [Run], options: ReportOptions = ReportOptions()) throws -> String {
         let (figures, overview) = try build(runs.map(StoredRun.init), options: options)
-        return HTMLDocument.render(title: options.title ?? "SelectAttention report", runs: figures, overview: overview)
+        return HTMLDocument.render(title: options.title ?? "SelectAttention report", runs: figures, overview: overview[0],
+                                   tiles: overview[1])
     }
 
     /// `html(runs:options:)` for JSON: one `runs/get` result or an array of them.
     public static func html(runsJSON: Data, options: ReportOptions = ReportOptions()) throws -> String {
         let (figures, overview) = try build(try runs(fromJSON: runsJSON), options: options)
-        return HTMLDocument.render(title: options.title ?? "SelectAttention report", runs: figures, overview: overview)
+        return HTMLDocument.render(title: options.title ?? "SelectAttention report", runs: figures, overview: overview[0],
+                                   tiles: overview[1])
     }
 
     /// `html(runs:options:)` for runs as `JSONSerialization` objects (`runs/get` results).
@@ -39,6 +42,7 @@ public enum RunReport {
     }
 
     /// Each figure as a standalone SVG document, named for a file (`sweep-divergence.svg`,
+    /// `tiles-recall.svg` (recall and attentionKL against computedFraction, when runs have tile points),
     /// `layers-<run>.svg`, `honest-vs-notebook-<run>.svg`, `per-position-<run>.svg`,
     /// `profile-<run>.svg`, where `<run>` is the run id's first 8 characters). Names are unique.
     /// Runs without figures contribute none (the params table exists only in the HTML).
@@ -51,10 +55,10 @@ public enum RunReport {
         try svgFigures(try build(try runs(fromJSON: runsJSON), options: options))
     }
 
-    private static func svgFigures(_ built: ([RunFigures], Figure?)) -> [(name: String, svg: String)] {
+    private static func svgFigures(_ built: ([RunFigures], [Figure?])) -> [(name: String, svg: String)] {
         let (perRun, overview) = built
         var used = Set<String>()
-        return ([overview].compactMap { $0 } + perRun.flatMap(\.figures)).map { figure in
+        return (overview.compactMap { $0 } + perRun.flatMap(\.figures)).map { figure in
             var name = figure.name, n = 2
             while used.contains(name) {
                 name = figure.name.replacingOccurrences(of: ".svg", with: "-\(n).svg")
@@ -80,10 +84,12 @@ public enum RunReport {
         return try array.enumerated().map { try StoredRun.decode($1, index: $0) }
     }
 
-    private static func build(_ stored: [StoredRun], options: ReportOptions) throws -> ([RunFigures], Figure?) {
+    /// The runs' figures, and the figures across runs: [sparsity against divergence (or nil),
+    /// recall against computedFraction of the tile runs (or nil)].
+    private static func build(_ stored: [StoredRun], options: ReportOptions) throws -> ([RunFigures], [Figure?]) {
         guard !stored.isEmpty else { throw ReportError.noRuns }
         let perRun = stored.map { RunFigures(run: $0, options: options) }
-        let overview = SweepFigure.make(stored.compactMap { try? SweepResult(run: $0, options: options) })
-        return (perRun, overview)
+        let sweeps = stored.compactMap { try? SweepResult(run: $0, options: options) }
+        return (perRun, [SweepFigure.make(sweeps), RecallFigure.make(sweeps)])
     }
 }

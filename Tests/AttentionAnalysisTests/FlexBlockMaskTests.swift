@@ -36,4 +36,20 @@ final class FlexBlockMaskTests: XCTestCase {
         let other = TileMask(geometry: TileGeometry(tokens: 5, queryBlockSize: 1, keyBlockSize: 2), keepingAllVisible: true)
         XCTAssertThrowsError(try FlexBlockMask(masks: [[mask([(0, 0), (1, 1), (2, 2)]), other]]))
     }
+
+    /// With `allowingFallback`, rows 0 and 1 (block 0 keeps nothing) are listed in `denseRows`
+    /// and the tile arrays stay the kept tiles: (1,1) partial, (2,2) full; nothing for block 0.
+    func testFallbackRowsAreListedApart() throws {
+        let flex = try FlexBlockMask(masks: [[mask([(1, 1), (2, 2)]), mask([(0, 0), (1, 1), (2, 2)])]], allowingFallback: true)
+        XCTAssertEqual(flex.denseRows, [1, 1, 0, 0, 0,
+                                        0, 0, 0, 0, 0])
+        XCTAssertEqual(flex.fallbackRows, 2)
+        XCTAssertEqual(flex.kvNumBlocks, [0, 1, 0, 1, 1, 0])
+        XCTAssertEqual(flex.kvIndices, [0, 0, 0, 1, 0, 0, 0, 0, 0,
+                                        0, 0, 0, 1, 0, 0, 0, 0, 0])
+        XCTAssertEqual(flex.fullKvNumBlocks, [0, 0, 1, 0, 0, 1])
+        XCTAssertEqual(flex.fullKvIndices, [0, 0, 0, 0, 0, 0, 2, 0, 0,
+                                            0, 0, 0, 0, 0, 0, 2, 0, 0])
+        XCTAssertEqual(try FlexBlockMask(masks: [[mask([(0, 0), (1, 1), (2, 2)])]]).denseRows, [0, 0, 0, 0, 0])
+    }
 }

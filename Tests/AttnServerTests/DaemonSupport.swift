@@ -48,6 +48,18 @@ enum DaemonSupport {
         return daemon
     }
 
+    /// Runs `body` (typically spawning a daemon, which inherits the limit) under a file-size
+    /// limit of `bytes` (RLIMIT_FSIZE; no root needed), then restores the old limit.
+    static func withFileSizeLimit<T>(_ bytes: Int, _ body: () throws -> T) throws -> T {
+        var saved = rlimit()
+        XCTAssertEqual(getrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0)
+        var limited = saved
+        limited.rlim_cur = rlim_t(bytes)
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited), 0)
+        defer { XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0) }
+        return try body()
+    }
+
     /// Ends the daemon politely and checks it exited with 0.
     static func stop(_ client: RPCClient) {
         _ = try? client.request("shutdown", timeout: 10)

@@ -156,16 +156,7 @@ final class ExportSafetyDaemonTests: XCTestCase {
     /// inherited by the daemon; no root needed) an 80 KB export fails with -32006 naming the
     /// cause, leaves no file, and the daemon serves on.
     func testFileSizeLimitIsAnExportFailure() throws {
-        var saved = rlimit()
-        XCTAssertEqual(getrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0)
-        var limited = saved
-        limited.rlim_cur = 16 << 10
-        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited), 0)
-        let client: RPCClient
-        do {
-            defer { XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0) }
-            client = try daemon()
-        }
+        let client = try DaemonSupport.withFileSizeLimit(16 << 10) { try daemon() }
         let target = path("big.npy")
         // (2 layers, 4 heads, 100, 100) float32 = 320,000 bytes.
         let e = export(client, target, overwrite: false, tokens: 100)

@@ -18,6 +18,8 @@ final class CLITableWidthTests: XCTestCase {
             ["forward", text],
             ["sweep", "--thresholds", "0.01,0.005,0.002,0.001,0.0005,0.0002", "--block-sizes", "2,4,128", "--end-to-end",
              "--max-attention-kl", "0.01", text],
+            ["sweep", "--query-block-size", "4", "--estimator", "meanPool", "--selection", "coverage",
+             "--thresholds", "0.5,0.8,0.9,0.95,0.99,0.999", "--block-sizes", "2,4", "--end-to-end", text],
             ["tokenize", text],
         ]
         for columns in [100, 60] {

@@ -17,12 +17,21 @@ public struct FlexBlockMask: Equatable, Sendable {
     public private(set) var fullKvNumBlocks: [Int32]
     /// (L, H, Nq, Nk): their key blocks, then 0s.
     public private(set) var fullKvIndices: [Int32]
+    /// (L, H, T): 1 for a row that keeps no visible key and attends densely instead (§11 dense
+    /// fallback; only with `allowingFallback`), else 0. A `BlockMask` cannot say this itself.
+    public private(set) var denseRows: [Int32]
 
-    /// - Parameter masks: `masks[l][h]`, every mask of one geometry.
+    /// Rows that fall back to dense, over every layer and head.
+    public var fallbackRows: Int { denseRows.reduce(0) { $0 + Int($1) } }
+
+    /// - Parameters:
+    ///   - masks: `masks[l][h]`, every mask of one geometry.
+    ///   - allowingFallback: record rows that fall back to dense in `denseRows` instead of refusing
+    ///     them; the tile arrays stay the kept tiles exactly.
     /// - Throws: `AnalysisError.invalidDimension` when the layers or heads are ragged, a geometry
-    ///   differs, or a mask has a row that falls back to dense (a `BlockMask` cannot say that one
-    ///   row of a query block attends densely).
-    public init(masks: [[TileMask]]) throws {
+    ///   differs, or (without `allowingFallback`) a mask has a row that falls back to dense (a
+    ///   `BlockMask` cannot say that one row of a query block attends densely).
+    public init(masks: [[TileMask]], allowingFallback: Bool = false) throws {
         guard let first = masks.first?.first else {
             throw AnalysisError.invalidDimension(field: "masks", value: 0, accepted: "at least one layer and one head")
         }
@@ -35,6 +44,7 @@ public struct FlexBlockMask: Equatable, Sendable {
         fullKvNumBlocks = kvNumBlocks
         kvIndices = [Int32](repeating: 0, count: l * h * nq * nk)
         fullKvIndices = kvIndices
+        denseRows = [Int32](repeating: 0, count: l * h * g.tokens)
         for (layer, row) in masks.enumerated() {
             guard row.count == h else {
                 throw AnalysisError.invalidDimension(field: "masks[\(layer)]", value: row.count, accepted: "\(h) heads, as layer 0")
@@ -44,7 +54,10 @@ public struct FlexBlockMask: Equatable, Sendable {
                     throw AnalysisError.invalidDimension(field: "masks[\(layer)][\(head)]", value: mask.geometry.tokens,
                                                          accepted: "the geometry of masks[0][0]")
                 }
-                if let q = (0..<g.tokens).first(where: { mask.fallsBack(query: $0) }) {
+                let falling = (0..<g.tokens).filter { mask.fallsBack(query: $0) }
+                if allowingFallback {
+                    for q in falling { denseRows[(layer * h + head) * g.tokens + q] = 1 }
+                } else if let q = falling.first {
                     throw AnalysisError.invalidDimension(field: "masks[\(layer)][\(head)]", value: q,
                                                          accepted: "masks whose every row keeps a visible key (query \(q) falls back to dense)")
                 }
