@@ -34,7 +34,9 @@ struct LineFramer {
             } else {
                 var line = pending
                 if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                if !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { events.append(.line(line)) }
+                if line.count > maxLineBytes {
+                    events.append(.tooLong(limitBytes: maxLineBytes))
+                } else if !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { events.append(.line(line)) }
             }
             pending = Data()
             start = chunk.index(after: newline)
