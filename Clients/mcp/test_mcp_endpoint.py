@@ -6,7 +6,9 @@ requirements.txt), on the repository's tiny model.
 Skipped, with the reason printed, when the SDK cannot be imported or ATTND names no binary.
 """
 import asyncio
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -139,6 +141,31 @@ class MCPEndpointTest(unittest.TestCase):
         self.assertIsNotNone(unknown, "an unknown tool must be a protocol error")
         self.assertEqual(unknown.error.code, -32602)
         self.assertIn("noSuchTool", unknown.error.message)
+
+
+@unittest.skipUnless(ATTND, "set ATTND to a built attnd binary to run the MCP endpoint tests")
+class MCPStdoutTest(unittest.TestCase):
+    """Without the SDK: stdout carries only protocol lines, and end of input exits with 0."""
+
+    def test_stdout_is_one_json_message_per_line_and_eof_exits_zero(self):
+        lines = [
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+             "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw"}}},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+             "params": {"name": "tokenize", "arguments": {"text": "caf\u00e9 \u732b\nnew line"}}},
+        ]
+        stdin = "".join(json.dumps(line) + "\n" for line in lines)
+        r = subprocess.run([ATTND, "--mcp", "--model", TINY_MODEL, "--no-history", "--log-level", "debug"],
+                           input=stdin, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        out = [json.loads(line) for line in r.stdout.splitlines()]   # every line is one JSON message
+        self.assertEqual([m.get("id") for m in out], [1, 2])
+        self.assertEqual(out[0]["result"]["protocolVersion"], "2025-06-18")
+        tokens = out[1]["result"]["structuredContent"]
+        self.assertEqual(len(tokens["tokens"]), len(tokens["pieces"]))
+        self.assertIn("\n", "".join(tokens["pieces"]))   # a newline inside a string stays escaped on the wire
+        self.assertIn("attnd serving MCP on stdio", r.stderr)   # logs (debug included) go to stderr only
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ public final class MCPBridge: @unchecked Sendable {
     private let lock = NSLock()
     private let writeLock = NSLock()
     private var state: State = .waiting
+    /// True from an `initialize` until its answer and the lines held meanwhile are handled.
+    private var holding = false
+    private var held: [Data] = []
     /// MCP request id → the daemon request id of a running `tools/call`, and whether MCP cancelled it.
     private var calls: [RequestID: (inner: RequestID, cancelled: Bool)] = [:]
     /// Progress token (as JSON text) → the last `progress` sent for it.
@@ -52,16 +55,46 @@ public final class MCPBridge: @unchecked Sendable {
         })
     }
 
-    /// Ends the daemon session (`shutdown`, then `exit`). Waits up to `timeout` seconds.
+    /// At end of input: waits until every request already received is answered (an
+    /// `initialize` and the lines held behind it, every running `tools/call`), then ends the
+    /// daemon session (`shutdown`, waiting up to `timeout` seconds, then `exit`).
     public func close(timeout: TimeInterval = 5) {
+        while lock.withLock({ holding || state == .initializing || !calls.isEmpty }) { usleep(5_000) }
         _ = try? client.request("shutdown", timeout: timeout)
         client.notify("exit")
     }
 
     // MARK: Incoming MCP messages
 
-    /// Handles one line read from the MCP client.
+    /// Handles one line read from the MCP client. Lines that arrive while `initialize` is
+    /// being answered are held and handled, in order, once it is.
     public func receive(line: Data) {
+        lock.lock()
+        if holding {
+            held.append(line)
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        process(line)
+    }
+
+    /// Handles the held lines in order, then stops holding (new lines may arrive meanwhile).
+    private func releaseHeld() {
+        while true {
+            lock.lock()
+            guard !held.isEmpty else {
+                holding = false
+                lock.unlock()
+                return
+            }
+            let line = held.removeFirst()
+            lock.unlock()
+            process(line)
+        }
+    }
+
+    private func process(_ line: Data) {
         let json: JSONValue
         do {
             json = try JSONParser.parse(line)
@@ -152,6 +185,7 @@ public final class MCPBridge: @unchecked Sendable {
         var clientInfo: [String: JSONValue] = ["name": "mcp"]
         if let name = request.params?["clientInfo"]?["name"]?.stringValue { clientInfo["name"] = .string(name) }
         if let version = request.params?["clientInfo"]?["version"]?.stringValue { clientInfo["version"] = .string(version) }
+        lock.withLock { holding = true }
         client.send("initialize", params: ["clientInfo": .object(clientInfo)]) { [self] outcome in
             switch outcome {
             case .success(let inner):
@@ -162,6 +196,7 @@ public final class MCPBridge: @unchecked Sendable {
                 lock.withLock { state = .waiting }
                 answer(request.id, .failure(error))
             }
+            releaseHeld()
         }
     }
 

@@ -6,7 +6,7 @@ import JSONRPC
 ///
 /// The bridge talks to a session of `server` over an in-process pipe pair, so every tool runs
 /// through the daemon's own dispatch. End of input ends the session (`shutdown`, `exit`) and
-/// the process with code 0. Only protocol lines are written to `protocolOutput`; logs go to stderr.
+/// the process with code 0, once the requests already received are answered. Only protocol lines are written to `protocolOutput`; logs go to stderr.
 public enum MCPStdioTransport {
     public static func serve(_ server: RPCServer, protocolOutput: Int32, maxMessageBytes: Int) -> Never {
         let bridge: MCPBridge

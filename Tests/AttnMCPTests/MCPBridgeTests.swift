@@ -106,6 +106,19 @@ final class MCPBridgeTests: XCTestCase {
         XCTAssertEqual(tokenize["result"]?["structuredContent"]?["client"], "agent-x")
     }
 
+    /// A client that does not wait for the `initialize` answer: what it sent meanwhile is handled
+    /// after it, in order, as if it had waited.
+    func testMessagesSentDuringInitializeWaitForIt() throws {
+        let harness = try Harness()
+        harness.send(["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ["protocolVersion": "2025-11-25"]])
+        harness.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+        harness.send(["jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": ["name": "tokenize", "arguments": ["text": "a b"]]])
+        let (call, before) = try harness.wait(for: 2)
+        XCTAssertEqual(before.compactMap { $0["id"] }, [1])
+        XCTAssertEqual(call["result"]?["structuredContent"]?["tokens"], [0, 1])
+        XCTAssertEqual(try harness.request(3, "ping").response["result"], .object([:]))
+    }
+
     func testAnUnknownVersionGetsTheNewestAndAMissingOneIsNamed() throws {
         let harness = try Harness()
         let missing = try harness.request(1, "initialize", ["capabilities": [:]]).response
