@@ -142,6 +142,29 @@ class MCPEndpointTest(unittest.TestCase):
         self.assertEqual(unknown.error.code, -32602)
         self.assertIn("noSuchTool", unknown.error.message)
 
+    def test_a_call_the_client_abandons_is_cancelled_in_the_daemon(self):
+        # ~30 s uncancelled (236 end-to-end points at T = 95 on the tiny model, debug build).
+        text = ("the cat sat on the mat and the dog ran " * 10)[:230]
+        heavy = {"text": text, "thresholds": [0.01 * i for i in range(1, 60)], "blockSizes": [2, 4, 8, 16],
+                 "endToEnd": True}
+
+        async def body(client):
+            started = asyncio.get_running_loop().time()
+            with self.assertRaises(asyncio.TimeoutError):
+                # The SDK sends notifications/cancelled for a call its caller abandons.
+                await asyncio.wait_for(client.call_tool("pruneSweep", heavy), timeout=1.0)
+            for _ in range(100):
+                runs = (await client.call_tool("runs_list", {})).structured_content["runs"]
+                if runs and runs[0]["status"] != "running":
+                    break
+                await asyncio.sleep(0.05)
+            after = await client.call_tool("tokenize", {"text": "still here"})
+            return runs, after, asyncio.get_running_loop().time() - started
+        runs, after, seconds = self.run_client(body)
+        self.assertEqual([(run["method"], run["status"]) for run in runs], [("pruneSweep", "cancelled")])
+        self.assertFalse(after.is_error)
+        self.assertLess(seconds, 15, "the cancelled sweep was not stopped")
+
 
 @unittest.skipUnless(ATTND, "set ATTND to a built attnd binary to run the MCP endpoint tests")
 class MCPStdoutTest(unittest.TestCase):
