@@ -51,8 +51,11 @@ let package = Package(
         ]),
         // Renders stored runs (JSON) to a self-contained HTML report and standalone SVG figures.
         .target(name: "RunReport", dependencies: ["AttnProtocol", "JSONRPC"]),
+        // The Model Context Protocol endpoint (`attnd --mcp`): translates MCP over stdio into
+        // calls on a session of the server. Tool schemas are embedded from Protocol/schema.
+        .target(name: "AttnMCP", dependencies: ["AttnServer", "AttnProtocol", "JSONRPC"]),
         .executableTarget(name: "attnd", dependencies: [
-            "AttnServer", "AttnProtocol", "JSONRPC",
+            "AttnServer", "AttnMCP", "AttnProtocol", "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -79,6 +82,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["AttnProtocol", "JSONRPC", "attn", "TestSupport"]),
         .testTarget(name: "HubDownloadTests", dependencies: ["HubDownload", "TestSupport"]),
         .testTarget(name: "RunReportTests", dependencies: ["RunReport"]),
+        .testTarget(name: "AttnMCPTests", dependencies: ["AttnMCP", "AttnServer", "AttnProtocol", "JSONRPC"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AttnMCP
 import AttnProtocol
 import AttnServer
 import Foundation
@@ -6,7 +7,8 @@ import JSONRPC
 import Logging
 
 /// `attnd`: holds one GPT-2 model and answers attention-analysis requests over JSON-RPC 2.0
-/// with LSP framing, on stdio (one client) or a Unix socket (many clients).
+/// with LSP framing, on stdio (one client) or a Unix socket (many clients); or, with `--mcp`,
+/// the Model Context Protocol on stdio (one agent, the analyses as tools).
 struct AttnDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attnd",
@@ -15,6 +17,9 @@ struct AttnDaemon: ParsableCommand {
 
     @Flag(help: "Serve one client on stdin/stdout (what editors spawn).")
     var stdio = false
+
+    @Flag(help: "Serve one Model Context Protocol client (an agent) on stdin/stdout: newline-delimited JSON-RPC, the methods as tools.")
+    var mcp = false
 
     @Option(name: .customLong("listen"), help: ArgumentHelp("Serve any number of clients on this Unix socket path (created mode 0600).", valueName: "path"))
     var socketPath: String?
@@ -53,8 +58,8 @@ struct AttnDaemon: ParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        if stdio == (socketPath != nil) {
-            throw ValidationError("give exactly one of --stdio or --listen PATH")
+        if [stdio, mcp, socketPath != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --stdio, --mcp or --listen PATH")
         }
         if maxClients < 1 { throw ValidationError("--max-clients must be ≥ 1 (got \(maxClients))") }
         if maxQueue < 0 { throw ValidationError("--max-queue must be ≥ 0 (got \(maxQueue))") }
@@ -129,6 +134,8 @@ struct AttnDaemon: ParsableCommand {
         if let listener {
             logger.info("attnd listening on \(listener.path) (pid \(getpid()))")
             listener.serve(server, maxMessageBytes: maxMessageBytes, maxClients: maxClients)
+        } else if mcp {
+            MCPStdioTransport.serve(server, protocolOutput: protocolOutput, maxMessageBytes: maxMessageBytes)
         } else {
             logger.info("attnd serving on stdio (pid \(getpid()))")
             StdioTransport.serve(server, protocolOutput: protocolOutput, maxMessageBytes: maxMessageBytes)
