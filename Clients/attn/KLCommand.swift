@@ -12,11 +12,12 @@ struct KLCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var policy: KeepPolicyOptions
     @OptionGroup var format: CSVOption
+    @OptionGroup var tiles: TileOptions
 
-    @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK.", valueName: "rule"))
+    @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
     var selection: Selection?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, or k (daemon default 0.002).", valueName: "value"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, k, or a window in tokens (daemon default 0.002).", valueName: "value"))
     var threshold: Double?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Block size in tokens (daemon default 32).", valueName: "tokens"))
@@ -30,11 +31,12 @@ struct KLCommand: ParsableCommand {
 
     func validate() throws {
         try AnalysisRunner.checkFormats(daemon, format)
+        try tiles.check(selection: selection)
     }
 
     func run() throws {
         let resolved = try input.resolve()
-        var params = resolved.params.merging(policy.params())
+        var params = resolved.params.merging(policy.params()).merging(tiles.params())
         if let selection { params["selection"] = .string(selection.rawValue) }
         if let threshold { params["threshold"] = ListParsing.json(threshold) }
         if let blockSize { params["blockSize"] = .int(Int64(blockSize)) }

@@ -22,24 +22,10 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var policy: KeepPolicyOptions
     @OptionGroup var format: CSVOption
+    @OptionGroup var tiles: TileOptions
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
     var selection: Selection?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Queries per tile Bq, 1…1024 (daemon default 1: the per-row rule).", valueName: "n"))
-    var queryBlockSize: Int?
-
-    @Option(help: ArgumentHelp("Who chooses the tiles: oracle, meanPool, antidiagonal, lastQueries, quest or streaming (daemon default oracle).", valueName: "name"))
-    var estimator: Estimator?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("antidiagonal's stride, 1…1024, dividing Bq and every block size (daemon default 8).", valueName: "n"))
-    var stride: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("lastQueries' number of queries, 1…4096 (daemon default 64).", valueName: "n"))
-    var lastQueries: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("streaming's sink in tokens, 0…4096 (daemon default 4).", valueName: "n"))
-    var sinkTokens: Int?
 
     @Option(help: ArgumentHelp("Write each point's kept tiles (FlexAttention BlockMask layout, .npy) into this new folder.", valueName: "dir"))
     var exportMask: String?
@@ -63,27 +49,15 @@ struct SweepCommand: ParsableCommand {
         try AnalysisRunner.checkFormats(daemon, format)
         if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
         if let blockSizes { _ = try ListParsing.integers(blockSizes, option: "--block-sizes") }
-        let only: [(String, Bool, Estimator)] = [("--stride", stride != nil, .antidiagonal), ("--last-queries", lastQueries != nil, .lastQueries),
-                                                 ("--sink-tokens", sinkTokens != nil, .streaming)]
-        for (option, given, owner) in only where given && estimator != owner {
-            throw ValidationError("\(option) applies to --estimator \(owner.rawValue); give --estimator \(owner.rawValue) or leave it out")
-        }
-        if selection == .window && estimator != .streaming {
-            throw ValidationError("--selection window is the rule of --estimator streaming; give --estimator streaming or another --selection")
-        }
-        if exportMask != nil && (queryBlockSize ?? 1) == 1 && (estimator ?? .oracle) == .oracle {
+        try tiles.check(selection: selection)
+        if exportMask != nil && tiles.perRow {
             throw ValidationError("--export-mask writes tile masks; give --query-block-size N > 1 or an --estimator other than oracle")
         }
     }
 
     /// The tile params, as given.
     func tileParams() -> [String: JSONValue] {
-        var params: [String: JSONValue] = [:]
-        if let queryBlockSize { params["queryBlockSize"] = .int(Int64(queryBlockSize)) }
-        if let estimator { params["estimator"] = .string(estimator.rawValue) }
-        if let stride { params["stride"] = .int(Int64(stride)) }
-        if let lastQueries { params["lastQueries"] = .int(Int64(lastQueries)) }
-        if let sinkTokens { params["sinkTokens"] = .int(Int64(sinkTokens)) }
+        var params = tiles.params()
         if let exportMask {
             params["exportMask"] = true
             params["exportPath"] = .string(URL(fileURLWithPath: exportMask).standardizedFileURL.path)
@@ -104,7 +78,7 @@ struct SweepCommand: ParsableCommand {
         }
         try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self, truncate: input.truncate, csv: csv) { session, result in
             SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current(),
-                                 tiles: SweepRenderer.TileLabel(queryBlockSize: queryBlockSize ?? 1, estimator: estimator ?? .oracle))
+                                 tiles: SweepRenderer.TileLabel(queryBlockSize: tiles.queryBlockSize ?? 1, estimator: tiles.estimator ?? .oracle))
         }
     }
 }

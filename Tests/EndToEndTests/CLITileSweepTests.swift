@@ -41,6 +41,23 @@ final class CLITileSweepTests: XCTestCase {
         }
     }
 
+    /// `attn kl` takes the same tile options (one `TileOptions` group) and refuses them alike.
+    func testKLTakesTheTileOptions() throws {
+        let command = try KLCommand.parse(["--query-block-size", "8", "--estimator", "streaming", "--selection", "window",
+                                           "--threshold", "16", "--sink-tokens", "1", "x"])
+        let params = command.tiles.params()
+        XCTAssertEqual(params["queryBlockSize"], 8)
+        XCTAssertEqual(params["estimator"], "streaming")
+        XCTAssertEqual(params["sinkTokens"], 1)
+        XCTAssertTrue(try KLCommand.parse(["x"]).tiles.params().isEmpty, "nothing sent unless asked")
+        for (arguments, message) in [(["--stride", "4"], "--stride applies to --estimator antidiagonal"),
+                                     (["--selection", "window"], "--selection window is the rule of --estimator streaming")] {
+            XCTAssertThrowsError(try KLCommand.parse(arguments + ["x"])) { error in
+                XCTAssertTrue(KLCommand.message(for: error).contains(message), KLCommand.message(for: error))
+            }
+        }
+    }
+
     private func tilePoint(_ blockSize: Int, _ value: Double, kl: Double, density: Double, computed: Double, recall: Double) -> JSONValue {
         ["selection": "coverage", "blockSize": .int(Int64(blockSize)), "threshold": .double(value), "prunedBlockFraction": .double(1 - density),
          "seedPrunedFraction": 0.5, "prunedMass": .double(1 - recall), "attentionKL": .double(kl), "seedKL": 0.01, "fullyPrunedRows": 0,
