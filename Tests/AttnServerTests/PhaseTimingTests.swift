@@ -17,6 +17,12 @@ final class PhaseTimingTests: XCTestCase {
         _ = try client.request("initialize", params: [:], timeout: 30)
         _ = try client.request("pruneSweep", params: ["tokens": [1, 2, 3, 4, 5, 6, 7, 8], "blockSizes": [2],
                                                       "thresholds": [0.1], "endToEnd": true], timeout: 30)
+        // The line is logged just after the response is sent (its `send` phase is in it): wait for
+        // it before ending the session, or `exit` can win the race.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !((try? String(contentsOf: logURL, encoding: .utf8)) ?? "").contains("timings pruneSweep id=") {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         DaemonSupport.stop(client)
         let log = try String(contentsOf: logURL, encoding: .utf8)
         let line = try XCTUnwrap(log.split(separator: "\n").first { $0.contains("timings pruneSweep id=") }, log)
