@@ -35,6 +35,46 @@ public struct ModelLoadParams: MethodParams, Equatable {
     }
 }
 
+/// `initialize` params (§3, §10): LSP's fields, of which `clientInfo.name` labels the client's
+/// runs and the others are accepted as sent and not used, and `model`, loaded before the result
+/// is sent. (`workDoneToken` is taken off by the session before these are read.)
+public struct InitializeParams: MethodParams, Equatable {
+    public struct ClientInfo: Codable, Equatable, Sendable {
+        public var name: String?
+        public var version: String?
+    }
+
+    public var clientInfo: ClientInfo?
+    /// A model to load now, as `model/load` takes it.
+    public var model: ModelLoadParams?
+    /// LSP fields, accepted and ignored (any JSON).
+    public var processId: JSONValue?
+    public var rootUri: JSONValue?
+    public var rootPath: JSONValue?
+    public var capabilities: JSONValue?
+    public var initializationOptions: JSONValue?
+    public var trace: JSONValue?
+    public var locale: JSONValue?
+    public var workspaceFolders: JSONValue?
+
+    public init(reading r: ParamReader) throws {
+        if let info = try r.optionalObject("clientInfo") {
+            clientInfo = ClientInfo(name: try info.optionalString("name"), version: try info.optionalString("version"))
+        } else {
+            clientInfo = nil
+        }
+        model = try r.optionalObject("model").map { try ModelLoadParams(reading: $0) }
+        processId = r.raw("processId")
+        rootUri = r.raw("rootUri")
+        rootPath = r.raw("rootPath")
+        capabilities = r.raw("capabilities")
+        initializationOptions = r.raw("initializationOptions")
+        trace = r.raw("trace")
+        locale = r.raw("locale")
+        workspaceFolders = r.raw("workspaceFolders")
+    }
+}
+
 /// `tokenize` params.
 public struct TokenizeParams: MethodParams, Equatable {
     /// May be empty.

@@ -210,17 +210,10 @@ final class ClientSession: @unchecked Sendable {
         }
         do {
             let (reader, token) = try splitParams(request.params)
-            if let clientInfo = try reader.optionalObject("clientInfo") {
-                let name = try clientInfo.optionalString("name")
-                _ = try clientInfo.optionalString("version")
-                lock.withLock { clientName = name }
-            }
-            for lspField in ["processId", "rootUri", "rootPath", "capabilities", "trace", "locale",
-                             "initializationOptions", "workspaceFolders"] {
-                _ = reader.raw(lspField)
-            }
-            let hook = try server.registry.initializeHook()?.prepare(reader)
+            let params = try InitializeParams(reading: reader)
             try reader.finish()
+            lock.withLock { clientName = params.clientInfo?.name }
+            let hook = try server.registry.initializeHook()?.prepare(params)
             let base = server.initializeResultBase()
             let call: PreparedCall = { context in
                 var result = base

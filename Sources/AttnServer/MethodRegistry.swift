@@ -36,7 +36,7 @@ public final class MethodRegistry: @unchecked Sendable {
     }
 
     struct InitializeExtension {
-        let prepare: (ParamReader) throws -> (kind: MethodKind, call: (RequestContext) throws -> [String: JSONValue])
+        let prepare: (InitializeParams) throws -> (kind: MethodKind, call: (RequestContext) throws -> [String: JSONValue])
     }
 
     /// Names handled by the framework itself; registering them has no effect.
@@ -89,17 +89,16 @@ public final class MethodRegistry: @unchecked Sendable {
     /// Adds fields to the `initialize` request and result (e.g. `model` in, `model` info out).
     ///
     /// - Parameters:
-    ///   - parse: reads the extra params (the framework has already read the LSP fields
-    ///     `processId`, `clientInfo`, `rootUri`, `rootPath`, `capabilities`, `trace`, `locale`,
-    ///     `initializationOptions`, `workspaceFolders`).
+    ///   - parse: picks what it needs from the typed `initialize` params (read and validated
+    ///     by the framework, `InitializeParams`).
     ///   - kind: where to run `handle` for these params: `.immediate` when nothing is loaded,
     ///     `.compute` when `initialize` loads a model.
     ///   - handle: returns extra result members, merged into the standard result.
-    public func extendInitialize<Params>(parse: @escaping (ParamReader) throws -> Params,
+    public func extendInitialize<Params>(parse: @escaping (InitializeParams) throws -> Params,
                                          kind: @escaping (Params) -> MethodKind,
                                          handle: @escaping (Params, RequestContext) throws -> [String: JSONValue]) {
-        let initializeExtension = InitializeExtension { reader in
-            let params = try parse(reader)
+        let initializeExtension = InitializeExtension { initialize in
+            let params = try parse(initialize)
             return (kind(params), { context in try handle(params, context) })
         }
         lock.withLock { self.initializeExtension = initializeExtension }

@@ -15,9 +15,8 @@ extension ModelSession {
     }
 
     func register(into registry: MethodRegistry) {
-        registry.extendInitialize(parse: { r -> (source: Source, force: Bool)? in
-            guard let m = try r.optionalObject("model") else { return nil }
-            return ModelSession.source(try ModelLoadParams(reading: m))
+        registry.extendInitialize(parse: { p -> (source: Source, force: Bool)? in
+            p.model.map(ModelSession.source)
         }, kind: { $0 == nil ? .immediate : .compute }, handle: { source, context in
             if let source { try self.load(source.source, force: source.force, context: context) }
             var extra: [String: JSONValue] = ["capabilities": ["history": .bool(self.history.store != nil)]]

@@ -93,6 +93,32 @@ final class SchemaAgreementTests: XCTestCase {
         return .object(members)
     }
 
+    /// `initialize` params are typed too: the type's fields are the schema's properties, and the
+    /// params of every transcript's `initialize` decode (its result stays the framework's object).
+    func testInitializeParamsHaveTheSchemasProperties() throws {
+        let file = try schema("initialize")
+        var expected = properties(file["$defs"]?["params"] ?? .null, in: file)
+        expected.remove("workDoneToken")
+        XCTAssertEqual(fields(try InitializeParams.decode(["clientInfo": ["name": "t"]])), expected)
+        let full = try InitializeParams.decode(["processId": 12, "clientInfo": ["name": "nvim", "version": "0.7.2"],
+                                                "capabilities": [:], "model": ["path": "/models/gpt2"], "trace": "off"])
+        XCTAssertEqual(full.clientInfo?.name, "nvim")
+        XCTAssertEqual(full.model?.path, "/models/gpt2")
+        XCTAssertThrowsError(try InitializeParams.decode(["model": ["path": "relative"]]))
+        XCTAssertThrowsError(try InitializeParams.decode(["modle": [:]]), "unknown fields are refused")
+        var decoded = 0
+        let examples = Self.protocolFolder.appendingPathComponent("examples")
+        for name in try FileManager.default.contentsOfDirectory(atPath: examples.path) where name.hasSuffix(".json") {
+            let transcript = try json(examples.appendingPathComponent(name))
+            for step in transcript["steps"]?.arrayValue ?? [] {
+                guard let send = step["send"], send["method"] == "initialize", step["invalid"] != true else { continue }
+                XCTAssertNoThrow(try InitializeParams.decode(withoutToken(substituted(send["params"] ?? .null))), name)
+                decoded += 1
+            }
+        }
+        XCTAssertGreaterThan(decoded, 5)
+    }
+
     func testParamsTypesHaveTheSchemasProperties() throws {
         let samples: [String: JSONValue] = [
             "forward": ["tokens": [1]], "profileAttention": ["tokens": [1]], "pruneSweep": ["tokens": [1]],
