@@ -12,7 +12,9 @@ every weight widened exactly to float32, eager attention. Writes Tests/Fixtures/
     index.json           case -> {text, tokens, sampledIds, top5 (T × 5 ids), nll (nats, mean over
                          q in 0…T-2 of -ln softmax(z_q)[token[q+1]]), profile}
                          profile: per layer, per head {sinkMass, localMass (block 4), entropy,
-                         prevToken}, Float64, the definitions of Protocol/README.md §11
+                         prevToken}, Float64, the definitions of Protocol/README.md §11;
+                         uniformBaseline: the same numbers for causal uniform attention at T;
+                         leaders: the head with the largest sinkMass / localMass / prevToken
 
 Full logits (T × 50,257 floats) would be megabytes per case; the sampled columns (seeded ids,
 the text's own ids and each row's top 5), the log-sum-exp and the top-5 ids pin them down.
@@ -61,6 +63,13 @@ def profile(attn, block_size=4):
     return out
 
 
+def uniform_baseline(T, block_size=4):
+    """sinkMass, localMass, prevToken of causal uniform attention (A[q, k] = 1/(q+1)) at T tokens."""
+    inv = [1.0 / (q + 1) for q in range(T)]
+    return {"sinkMass": sum(inv) / T, "localMass": sum((q % block_size + 1) * inv[q] for q in range(T)) / T,
+            "prevToken": sum(inv[1:]) / (T - 1)}
+
+
 @torch.no_grad()
 def main():
     torch.manual_seed(SEED)
@@ -86,8 +95,14 @@ def main():
         save_file({"attentions": attn, "hidden_states": hidden,
                    "sampled_logits": logits[:, sampled].contiguous(), "logsumexp": lse.float()},
                   OUT / f"{name}.safetensors")
+        prof = profile(attn.double().numpy())
+        leaders = {}
+        for field in ("sinkMass", "localMass", "prevToken"):
+            l, h = max(((l, h) for l in range(len(prof)) for h in range(len(prof[l]))), key=lambda lh: prof[lh[0]][lh[1]][field])
+            leaders[field] = {"layer": l, "head": h, "value": prof[l][h][field]}
         index[name] = {"text": text, "tokens": tokens, "sampledIds": sampled, "top5": top5.tolist(),
-                       "nll": nll, "profile": profile(attn.double().numpy())}
+                       "nll": nll, "profile": prof, "uniformBaseline": uniform_baseline(len(tokens)),
+                       "leaders": leaders}
         print(f"{name}: T={len(tokens)} nll {nll:.4f} ({math.exp(nll):.1f} ppl)")
     (OUT / "index.json").write_text(json.dumps(index, indent=1) + "\n")
 

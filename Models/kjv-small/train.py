@@ -458,6 +458,9 @@ def main():
         print(f"step 0 held-out nll {nll:.3f}", flush=True)
 
     start = time.time()
+    first_step = step
+    if step > 0:
+        log.setdefault("resumes", []).append({"atStep": step, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}})
     last_ckpt = start
     seen_tokens = step * args.batch_size * args.seq_len
     window_loss = []
@@ -473,7 +476,8 @@ def main():
         if args.decay_start is None and elapsed > (1 - args.decay_fraction) * args.max_minutes * 60:
             # Decay over as many steps again as this throughput gives in the rest of the budget.
             args.decay_start = step
-            args.max_steps = min(args.max_steps, step + max(1, round(step * args.decay_fraction / (1 - args.decay_fraction))))
+            done = step - first_step  # steps of this run (after a --resume, only the resumed part)
+            args.max_steps = min(args.max_steps, step + max(1, round(done * args.decay_fraction / (1 - args.decay_fraction))))
             log["decay"] = {"decayStart": args.decay_start, "maxSteps": args.max_steps, "atSeconds": round(elapsed, 1)}
             print(f"lr decay from step {args.decay_start} to step {args.max_steps}", flush=True)
         x, pos = sample_batch(train_c, args, gen)  # (B, S) compact ids, (B, S) positions
