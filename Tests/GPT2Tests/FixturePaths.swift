@@ -26,6 +26,12 @@ enum FixturePaths {
     /// HuggingFace's ids, offsets and pre-tokens on them.
     static var gpt2Tokenizer: URL { root.appendingPathComponent("gpt2-tokenizer") }
 
+    /// `Models/kjv-small/`: the trained demo model (`Models/kjv-small/train.py`), F16 weights.
+    static var kjvSmall: URL {
+        root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Models").appendingPathComponent("kjv-small")
+    }
+
     /// `reference/tokenizer_cases.json`.
     static var tokenizerCases: URL {
         root.appendingPathComponent("reference").appendingPathComponent("tokenizer_cases.json")
