@@ -94,6 +94,15 @@ enum TileChooser {
         return HeadTiles(kept: applying(keep, to: e.mask), pure: e.mask, multiplyAdds: e.multiplyAdds)
     }
 
+    /// An estimator's tiles for several points of one geometry (one key block size): its scores
+    /// computed once, each point's selection applied to them.
+    static func estimate(_ estimator: TileEstimator, _ plans: [TilePointPlan], head qk: HeadQueriesKeys,
+                         keep: KeepPolicy) throws -> [HeadTiles] {
+        guard let geometry = plans.first?.geometry else { return [] }
+        let estimates = try estimator.estimate(qk, geometry: geometry, selections: plans.map(\.selection))
+        return estimates.map { HeadTiles(kept: applying(keep, to: $0.mask), pure: $0.mask, multiplyAdds: $0.multiplyAdds) }
+    }
+
     /// The oracle's tiles from one head's exact attention (T, T).
     static func oracle(_ plan: TilePointPlan, attention: UnsafeBufferPointer<Float>, keep: KeepPolicy) -> HeadTiles {
         let scores = OracleTiles.scores(attention: attention, geometry: plan.geometry, selection: plan.selection)
@@ -172,11 +181,18 @@ extension ModelSession {
         let threads = model.model.threads, heads = c.nHead
         let queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = estimator.map { estimator in
             { _, qk in
-                // (point, head) pairs on the pass's threads; each writes its own slot.
+                // (key block size, head) pairs on the pass's threads, the estimator's scores computed
+                // once per pair for all its points; each point's tiles go to their own slot.
                 let slots = Slots<Result<HeadTiles, Error>>(count: plans.count * heads)
-                ParallelChunks.run(chunks: plans.count * heads, threads: threads) { _, n in
+                ParallelChunks.run(chunks: pointsByBlockSize.count * heads, threads: threads) { _, n in
                     guard !context.isCancelled else { return }
-                    slots[n] = Result { try TileChooser.estimate(estimator, plans[n / heads], head: qk.head(n % heads), keep: keep) }
+                    let group = pointsByBlockSize[n / heads], h = n % heads
+                    do {
+                        let tiles = try TileChooser.estimate(estimator, group.points.map { plans[$0] }, head: qk.head(h), keep: keep)
+                        for (index, one) in zip(group.points, tiles) { slots[index * heads + h] = .success(one) }
+                    } catch {
+                        for index in group.points { slots[index * heads + h] = .failure(error) }
+                    }
                 }
                 try context.checkCancelled()
                 chosen.tiles = try plans.indices.map { i in try (0..<heads).map { h in try slots[i * heads + h]!.get() } }

@@ -196,6 +196,31 @@ final class TileEstimatorTests: XCTestCase {
 
     // MARK: validation
 
+    /// A sweep's values on one geometry share the estimator's scores: the same estimates as one
+    /// call per selection, costs included.
+    func testSeveralSelectionsEqualOneCallEach() throws {
+        let t = 24, d = 4
+        var rng = SystemRandomNumberGenerator()
+        let q = (0..<(t * d)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let k = (0..<(t * d)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let geometry = TileGeometry(tokens: t, queryBlockSize: 4, keyBlockSize: 4)
+        let cases: [(TileEstimator, [TileSelection])] = [
+            (.meanPool, [.coverage(0.5), .coverage(0.9), .threshold(0.2)]), (.quest, [.topK(1), .topK(3)]),
+            (.antidiagonal(stride: 2), [.coverage(0.7), .topK(2)]), (.lastQueries(count: 4), [.topK(1), .topK(2)]),
+            (.streaming(sinkTokens: 1), [.window(4), .window(9)]),
+        ]
+        for (estimator, selections) in cases {
+            try TileTestSupport.withHead(q: q, k: k, headDim: d) { head in
+                let together = try estimator.estimate(head, geometry: geometry, selections: selections)
+                let alone = try selections.map { try estimator.estimate(head, geometry: geometry, selection: $0) }
+                XCTAssertEqual(together, alone, "\(estimator)")
+            }
+        }
+        XCTAssertThrowsError(try TileTestSupport.withHead(q: q, k: k, headDim: d) {
+            try TileEstimator.quest.estimate($0, geometry: geometry, selections: [.topK(1), .window(3)])
+        })
+    }
+
     func testParametersOutOfRangeAreRefusedByName() {
         let q = [Float](repeating: 0, count: 5)
         func message(_ estimator: TileEstimator, _ selection: TileSelection) -> String {

@@ -48,6 +48,27 @@ public enum TileEstimator: Hashable, Sendable {
         }
     }
 
+    /// `estimate` for several selections on the same head and geometry (a sweep's rule values):
+    /// the estimator's tile scores are computed once and each selection applied to them, so
+    /// the result equals calling `estimate` per selection; each estimate reports the full cost
+    /// (what a kernel choosing that setting alone would pay).
+    /// - Throws: as `estimate`, for the first selection out of range.
+    public func estimate(_ qk: HeadQueriesKeys, geometry: TileGeometry, selections: [TileSelection]) throws -> [TileEstimate] {
+        precondition(qk.tokens == geometry.tokens, "Q/K have \(qk.tokens) tokens, geometry \(geometry.tokens)")
+        for selection in selections { try validate(geometry: geometry, selection: selection) }
+        let shared: (TileScores, Int)?
+        switch self {
+        case .meanPool: shared = MeanPoolEstimator.scores(qk, geometry: geometry)
+        case let .antidiagonal(stride): shared = AntidiagonalEstimator.scores(qk, geometry: geometry, stride: stride)
+        case .quest: shared = QuestEstimator.scores(qk, geometry: geometry)
+        case .lastQueries, .streaming: shared = nil
+        }
+        guard let (scores, cost) = shared else {
+            return try selections.map { try estimate(qk, geometry: geometry, selection: $0) }
+        }
+        return selections.map { TileEstimate(mask: scores.mask($0, keepDiagonal: true), multiplyAdds: cost) }
+    }
+
     private func validate(geometry g: TileGeometry, selection: TileSelection) throws {
         try selection.validate(field: "threshold")
         switch (self, selection) {
