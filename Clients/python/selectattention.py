@@ -278,14 +278,18 @@ class _Methods:
             segment_size=segment_size, force=force), progress)
 
     def evaluate_corpus(self, text=None, *, path=None, max_length=None, stride=None, settings=None, per_window=None,
-                        force=None, progress=None):
+                        windows=None, force=None, progress=None):
         """Sliding-window perplexity (HuggingFace's recipe) of a corpus, dense and per setting:
         {windows, windowsReused, tokensScored, dense: {nll, perplexity}, settings: [...], perWindow?}.
         `settings`: dicts {selection, threshold, blockSize, keepSink, keepLocal}. `path` is read by
-        the daemon (absolute). An interrupted evaluation resumes from its first missing window."""
+        the daemon (absolute). An interrupted evaluation resumes from its first missing window.
+        `windows=(start, end)`: only the plan's windows start…end − 1, with their sums in `perWindow`
+        (selectattention_dask combines such ranges into the whole evaluation)."""
         return self._invoke("evaluateCorpus", _params(
             text=text, path=path, max_length=max_length, stride=stride,
-            settings=None if settings is None else list(settings), per_window=per_window, force=force), progress)
+            settings=None if settings is None else list(settings), per_window=per_window,
+            windows=None if windows is None else {"start": int(windows[0]), "end": int(windows[1])}, force=force),
+            progress)
 
     def runs_list(self, *, method=None, status=None, model=None, since=None, limit=None, before=None):
         """{runs: [...], next?} newest first; pass `next` as `before` for the next page."""

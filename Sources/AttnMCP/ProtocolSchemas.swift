@@ -1815,6 +1815,13 @@ enum ProtocolSchemas {
         "stride": {"type": "integer", "minimum": 1, "description": "Tokens the window moves by, 1…maxLength. Default maxLength / 2 (integer division)."},
         "settings": {"type": "array", "maxItems": 64, "items": {"$ref": "#/$defs/Setting"}, "default": []},
         "perWindow": {"type": "boolean", "default": false},
+        "windows": {
+          "type": "object",
+          "description": "Only the plan's windows start…end − 1 (0-based); totals cover them alone and perWindow lists them.",
+          "required": ["start", "end"],
+          "properties": {"start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 1}},
+          "additionalProperties": false
+        },
         "force": {"$ref": "common.json#/$defs/Force"},
         "workDoneToken": {"$ref": "common.json#/$defs/ProgressToken"}
       },
@@ -1887,7 +1894,7 @@ enum ProtocolSchemas {
           "type": "array",
           "items": {
             "type": "object",
-            "required": ["index", "begin", "end", "targetLength", "predictions", "weight", "denseNLL", "settings"],
+            "required": ["index", "begin", "end", "targetLength", "predictions", "weight", "denseNLL", "denseNLLSum", "settings"],
             "properties": {
               "index": {"type": "integer", "minimum": 0},
               "begin": {"type": "integer", "minimum": 0},
@@ -1896,15 +1903,19 @@ enum ProtocolSchemas {
               "predictions": {"type": "integer", "minimum": 0},
               "weight": {"type": "integer", "minimum": 0},
               "denseNLL": {"type": ["number", "null"]},
+              "denseNLLSum": {"type": "number", "minimum": 0, "description": "Σ dense NLL over the window's scored predictions, nats."},
               "settings": {
                 "type": "array",
                 "items": {
                   "type": "object",
-                  "required": ["nll", "outputKL", "top1Agreement"],
+                  "required": ["nll", "outputKL", "top1Agreement", "nllSum", "outputKLSum", "top1Agreements"],
                   "properties": {
                     "nll": {"type": ["number", "null"]},
                     "outputKL": {"type": ["number", "null"]},
-                    "top1Agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+                    "top1Agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                    "nllSum": {"type": "number", "minimum": 0},
+                    "outputKLSum": {"type": "number", "minimum": 0},
+                    "top1Agreements": {"type": "integer", "minimum": 0}
                   },
                   "additionalProperties": false
                 }

@@ -13,6 +13,10 @@ public struct EvaluateCorpusParams: MethodParams, Equatable {
     public var settings: [PruningSetting]
     /// Also return every window's values.
     public var perWindow: Bool
+    /// Only the plan's windows `start..<end` (0-based indices): the result's totals cover them alone
+    /// and `perWindow` lists them with their sums, so a client can spread one evaluation over many
+    /// daemons and combine the windows into the whole evaluation's numbers (§10).
+    public var windows: WindowRange?
     public var force: Bool
 
     /// The largest corpus file `path` may name, bytes (64 MiB).
@@ -32,6 +36,11 @@ public struct EvaluateCorpusParams: MethodParams, Equatable {
         stride = try r.optionalInt("stride", range: 1...(maxLength ?? Self.maxLengthRange.upperBound))
         settings = try PruningSetting.readList(r, "settings")
         perWindow = try r.bool("perWindow", default: false)
+        if let w = try r.optionalObject("windows") {
+            let start = try w.int("start", range: 0...Int(Int32.max))
+            let end = try w.int("end", range: (start + 1)...Int(Int32.max))
+            windows = WindowRange(start: start, end: end)
+        }
         force = try r.bool("force", default: false)
     }
 
@@ -62,5 +71,16 @@ public struct EvaluateCorpusParams: MethodParams, Equatable {
         guard !components.isEmpty, !components.contains(where: { $0 == "." || $0 == ".." }) else {
             throw r.invalid("path", accepted: accepted)
         }
+    }
+}
+
+/// A range of a sliding-window plan's windows, indices `start..<end` (0-based, end exclusive).
+public struct WindowRange: Codable, Equatable, Sendable {
+    public var start: Int
+    public var end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
     }
 }

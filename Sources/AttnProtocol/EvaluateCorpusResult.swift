@@ -82,10 +82,12 @@ public struct CorpusWindowResult: Codable, Equatable, Sendable {
     public var weight: Int
     /// Dense loss (mean NLL over the scored predictions), nats.
     public var denseNLL: Double?
+    /// Σ of the dense NLL over the scored predictions, nats (what the totals combine).
+    public var denseNLLSum: Double
     public var settings: [CorpusWindowSetting]
 
     public init(index: Int, begin: Int, end: Int, targetLength: Int, predictions: Int, weight: Int, denseNLL: Double?,
-                settings: [CorpusWindowSetting]) {
+                denseNLLSum: Double, settings: [CorpusWindowSetting]) {
         self.index = index
         self.begin = begin
         self.end = end
@@ -93,6 +95,7 @@ public struct CorpusWindowResult: Codable, Equatable, Sendable {
         self.predictions = predictions
         self.weight = weight
         self.denseNLL = denseNLL
+        self.denseNLLSum = denseNLLSum
         self.settings = settings
     }
 
@@ -105,6 +108,7 @@ public struct CorpusWindowResult: Codable, Equatable, Sendable {
         try c.encode(predictions, forKey: .predictions)
         try c.encode(weight, forKey: .weight)
         try c.encode(denseNLL, forKey: .denseNLL)
+        try c.encode(denseNLLSum, forKey: .denseNLLSum)
         try c.encode(settings, forKey: .settings)
     }
 }
@@ -117,11 +121,21 @@ public struct CorpusWindowSetting: Codable, Equatable, Sendable {
     public var outputKL: Double?
     /// Share of the window's scored predictions with the same argmax; null likewise.
     public var top1Agreement: Double?
+    /// Σ of the pruned NLL over the window's scored predictions, nats.
+    public var nllSum: Double
+    /// Σ of the output KL over the window's scored predictions, nats.
+    public var outputKLSum: Double
+    /// Scored predictions with the same argmax.
+    public var top1Agreements: Int
 
-    public init(nll: Double?, outputKL: Double?, top1Agreement: Double?) {
+    public init(nll: Double?, outputKL: Double?, top1Agreement: Double?, nllSum: Double, outputKLSum: Double,
+                top1Agreements: Int) {
         self.nll = nll
         self.outputKL = outputKL
         self.top1Agreement = top1Agreement
+        self.nllSum = nllSum
+        self.outputKLSum = outputKLSum
+        self.top1Agreements = top1Agreements
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -129,6 +143,9 @@ public struct CorpusWindowSetting: Codable, Equatable, Sendable {
         try c.encode(nll, forKey: .nll)
         try c.encode(outputKL, forKey: .outputKL)
         try c.encode(top1Agreement, forKey: .top1Agreement)
+        try c.encode(nllSum, forKey: .nllSum)
+        try c.encode(outputKLSum, forKey: .outputKLSum)
+        try c.encode(top1Agreements, forKey: .top1Agreements)
     }
 }
 

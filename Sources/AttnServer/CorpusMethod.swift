@@ -30,10 +30,12 @@ extension ModelSession {
     }
 
     /// The evaluation's identity for its stored windows: the run's cache key without `perWindow`
-    /// (which changes only what is returned).
+    /// (which changes only what is returned) and `windows` (a range's windows are the whole
+    /// evaluation's windows, stored under the same key).
     private func evaluationKey(_ p: EvaluateCorpusParams, tokens: [Int], model: LoadedModel) throws -> String {
         var key = p
         key.perWindow = false
+        key.windows = nil
         return try runRequest(method: "evaluateCorpus", params: key, inputs: [ResolvedInput(tokens: tokens, text: nil)],
                               model: model, clientName: nil).cacheKey
     }
@@ -46,12 +48,14 @@ extension ModelSession {
             plan = try SlidingWindowPlan(tokenCount: tokens.count, maxLength: p.maxLength ?? c.nPositions,
                                          stride: p.stride ?? 1)
         } catch let e as AnalysisError { throw e.rpcError }
+        let range = try windowRange(p.windows, plan: plan)
         let points = p.settings.map(\.point)
         // Stored windows: only with a working history, and never with `force`.
         let store = ticket.failure == nil ? history.store : nil
         let key = try evaluationKey(p, tokens: tokens, model: model)
         var scores: [WindowScores] = []
-        if let store, !p.force {
+        // A range reads no stored windows (they would be adopted by this partial run); it stores its own.
+        if let store, !p.force, p.windows == nil {
             do {
                 for data in try store.adoptCorpusWindows(key: key, runID: ticket.runID) {
                     guard scores.count < plan.windows.count,
@@ -65,7 +69,7 @@ extension ModelSession {
         }
         let reused = scores.count
         let total = plan.windows.count
-        for window in plan.windows[reused...] {
+        for window in plan.windows[(range.lowerBound + reused)..<range.upperBound] {
             try context.checkCancelled()
             let record = try scoreWindow(window, tokens: Array(tokens[window.begin..<window.end]), points: points,
                                          model: model, context: context)
@@ -78,11 +82,18 @@ extension ModelSession {
                 }
             }
             scores.append(record)
-            context.report(percentage: Int(99 * Double(window.index + 1) / Double(total)),
+            let done = window.index + 1 - range.lowerBound
+            context.report(percentage: Int(99 * Double(done) / Double(range.count)),
                            message: "window \(window.index + 1) of \(total)")
         }
         let summary: CorpusSummary
-        do { summary = try CorpusNLL.summarize(scores) } catch let e as AnalysisError { throw e.rpcError }
+        do { summary = try CorpusNLL.summarize(scores) } catch let e as AnalysisError {
+            guard p.windows == nil else {
+                throw RPCError.invalidParams(field: "windows", value: nil, accepted: "a range with a window of weight > 0",
+                                             message: "invalid params: windows \(range.lowerBound)..<\(range.upperBound) score no weighted token (every window has trg_len − 1 = 0); include a window that does")
+            }
+            throw e.rpcError
+        }
         let settings = zip(p.settings, summary.settings).map { setting, s in
             CorpusSettingResult(setting: setting, nll: s.nll, perplexity: s.perplexity,
                                 deltaNLL: Stat(mean: s.deltaNLL.mean, lower: s.deltaNLL.lower, upper: s.deltaNLL.upper, n: s.deltaNLL.n),
@@ -91,9 +102,21 @@ extension ModelSession {
         let body = EvaluateCorpusResult(maxLength: plan.maxLength, stride: plan.stride, windows: total, windowsReused: reused,
                                         tokensScored: summary.tokensScored, predictionsScored: summary.predictionsScored,
                                         dense: CorpusDense(nll: summary.denseNLL, perplexity: summary.densePerplexity),
-                                        settings: settings, perWindow: p.perWindow ? scores.map(windowResult) : nil)
+                                        settings: settings,
+                                        perWindow: p.perWindow || p.windows != nil ? scores.map(windowResult) : nil)
         return AnalysisOutput(body: body, digest: CorpusDigest(windows: total, tokensScored: summary.tokensScored,
                                                                perplexity: summary.densePerplexity, settings: settings.count))
+    }
+
+    /// The plan's windows a request evaluates: all, or its `windows` range (-32602 naming
+    /// `windows.end` when the range runs past the plan).
+    private func windowRange(_ given: WindowRange?, plan: SlidingWindowPlan) throws -> Range<Int> {
+        guard let given else { return 0..<plan.windows.count }
+        guard given.end <= plan.windows.count else {
+            throw RPCError.invalidParams(field: "windows.end", value: .int(Int64(given.end)),
+                                         accepted: "an integer in \(given.start + 1)…\(plan.windows.count) (the plan's windows)")
+        }
+        return given.start..<given.end
     }
 
     /// One window: the dense forward pass, then one pruned pass per setting, scored on the
@@ -128,10 +151,12 @@ private func windowResult(_ s: WindowScores) -> CorpusWindowResult {
     func mean(_ x: Double) -> Double? { n > 0 ? x / Double(n) : nil }
     return CorpusWindowResult(index: s.window.index, begin: s.window.begin, end: s.window.end,
                               targetLength: s.window.targetLength, predictions: n, weight: s.window.guideWeight,
-                              denseNLL: s.denseMeanNLL,
+                              denseNLL: s.denseMeanNLL, denseNLLSum: s.denseNLLSum,
                               settings: s.settings.map {
                                   CorpusWindowSetting(nll: mean($0.nllSum), outputKL: mean($0.outputKLSum),
-                                                      top1Agreement: mean(Double($0.top1Agreements)))
+                                                      top1Agreement: mean(Double($0.top1Agreements)),
+                                                      nllSum: $0.nllSum, outputKLSum: $0.outputKLSum,
+                                                      top1Agreements: $0.top1Agreements)
                               })
 }
 
