@@ -60,7 +60,8 @@ struct PerHeadPassOutcome {
 extension ModelSession {
     /// The pruned pass of `plan` on `tokens`, compared with the dense logits: an estimator's table
     /// through `BlockSparseAttention` (each layer's masks from the pass's own Q and K, dense heads
-    /// on all their tiles), the oracle's by masking the pass's own dense attention per head.
+    /// on all their visible tiles; a layer with every head dense runs the dense attention), the
+    /// oracle's by masking the pass's own dense attention per head (dense heads untouched).
     /// - Important: called on the compute queue.
     func perHeadPrunedPass(_ plan: PerHeadPlan, tokens: [Int], model: LoadedModel, reference: DenseLogitsReference,
                            context: RequestContext) throws -> PerHeadPassOutcome {
@@ -69,6 +70,8 @@ extension ModelSession {
         if plan.estimator != nil {
             let threads = model.model.threads
             options.attentionTileMasks = { l, qk in
+                // A layer whose heads are all dense runs the dense attention (nil: no masks).
+                guard (0..<plan.heads).contains(where: { plan.selections[l * plan.heads + $0] != nil }) else { return nil }
                 let slots = Slots<Result<TileMask, Error>>(count: plan.heads)
                 ParallelChunks.run(chunks: plan.heads, threads: threads) { _, h in
                     slots[h] = Result { try plan.estimatedTiles(layer: l, head: h, qk.head(h)).kept }

@@ -19,6 +19,18 @@ public struct HeadCandidateStats: Equatable, Sendable {
 
     public init() {}
 
+    /// Counts given directly (tests of the search on numbers worked by hand).
+    init(rows: Int, keptMass: Double, negativeLogKeptMass: Double, keptTiles: Int, visibleTiles: Int,
+         computedEntries: Int, causalEntries: Int) {
+        self.rows = rows
+        self.keptMass = keptMass
+        self.negativeLogKeptMass = negativeLogKeptMass
+        self.keptTiles = keptTiles
+        self.visibleTiles = visibleTiles
+        self.computedEntries = computedEntries
+        self.causalEntries = causalEntries
+    }
+
     /// Scores `mask` on one input from the head's row sums at the mask's Bk: O(T·Nk).
     /// - Precondition: `sums` has the mask's T and Bk.
     public mutating func add(mask: TileMask, sums: TileRowSums) {
