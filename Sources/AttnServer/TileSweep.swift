@@ -136,7 +136,7 @@ private final class LayerTiles: @unchecked Sendable {
 /// One optional value per chunk of a `ParallelChunks` run; each chunk writes only its own slot.
 /// (Raw storage, not an Array: concurrent writes to distinct elements of one Array would race on
 /// the array value itself.)
-private final class Slots<Value>: @unchecked Sendable {
+final class Slots<Value>: @unchecked Sendable {
     private let values: UnsafeMutablePointer<Value?>
     private let count: Int
 
