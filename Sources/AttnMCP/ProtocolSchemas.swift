@@ -246,7 +246,7 @@ enum ProtocolSchemas {
       "items": {"$ref": "#/$defs/Probability"}
     },
     "RuleValueList": {
-      "description": "1…64 rule values: in (0, 1] for threshold and coverage; integers k ≥ 1 for topK (the server checks the per-rule range).",
+      "description": "1…64 rule values: in (0, 1] for threshold and coverage; in (0, 1024] for relativeThreshold; integers k ≥ 1 for topK (the server checks the per-rule range).",
       "type": "array",
       "minItems": 1,
       "maxItems": 64,
@@ -259,7 +259,7 @@ enum ProtocolSchemas {
       "maxItems": 64,
       "items": {"$ref": "#/$defs/BlockSize"}
     },
-    "Selection": {"description": "window: pruneSweep and perPositionKL with estimator streaming only (its values are windows in tokens).", "enum": ["threshold", "coverage", "topK", "window"]},
+    "Selection": {"description": "relativeThreshold: threshold with the cut c / (visible keys of the row), value c in (0, 1024] (§11). window: pruneSweep and perPositionKL with estimator streaming only (its values are windows in tokens).", "enum": ["threshold", "coverage", "topK", "relativeThreshold", "window"]},
     "Estimator": {"description": "How pruneSweep and perPositionKL decide the kept tiles (§11): oracle from the exact attention, the others from Q and K only.", "enum": ["oracle", "meanPool", "antidiagonal", "lastQueries", "quest", "streaming"]},
     "SeedEpsilon": {"description": "Clamp floor of seedKL, in [1e-300, 0.001].", "type": "number", "minimum": 1e-300, "maximum": 0.001, "default": 1e-12},
     "SafePath": {"description": "A path param: no NUL byte and no `..` segment (§9).", "type": "string", "pattern": "^[^\\u0000]*$", "not": {"pattern": "(^|/)\\.\\.(/|$)"}},
@@ -466,7 +466,7 @@ enum ProtocolSchemas {
       "properties": {
         "selection": {"$ref": "#/$defs/Selection"},
         "blockSize": {"$ref": "#/$defs/BlockSize"},
-        "threshold": {"type": "number", "minimum": 0, "description": "The rule value: τ for threshold and coverage, k for topK; 0 on a perHead point (the values are per head)."},
+        "threshold": {"type": "number", "minimum": 0, "description": "The rule value: τ for threshold and coverage, c for relativeThreshold, k for topK; 0 on a perHead point (the values are per head)."},
         "prunedBlockFraction": {"$ref": "#/$defs/Fraction"},
         "seedPrunedFraction": {"$ref": "#/$defs/Fraction"},
         "prunedMass": {"$ref": "#/$defs/Fraction"},
@@ -1157,11 +1157,11 @@ enum ProtocolSchemas {
         "selection": {
           "$ref": "common.json#/$defs/Selection",
           "default": "threshold",
-          "description": "threshold | coverage | topK; window only (and by default) with estimator streaming."
+          "description": "threshold | coverage | topK | relativeThreshold; window only (and by default) with estimator streaming."
         },
         "thresholds": {
           "$ref": "common.json#/$defs/RuleValueList",
-          "description": "Rule values. Default by selection: threshold [0.01, 0.005, 0.002, 0.001, 0.0005]; coverage [0.9, 0.95, 0.99, 0.999]; topK [1, 2, 4, 8]; window [16, 64, 256] (tokens, integers in 1…4096)."
+          "description": "Rule values. Default by selection: threshold [0.01, 0.005, 0.002, 0.001, 0.0005]; coverage [0.9, 0.95, 0.99, 0.999]; topK [1, 2, 4, 8]; relativeThreshold [2, 1, 0.5, 0.25, 0.125] (multiples c of 1/visible keys, in (0, 1024]); window [16, 64, 256] (tokens, integers in 1…4096)."
         },
         "blockSizes": {
           "$ref": "common.json#/$defs/BlockSizeList",
@@ -1307,10 +1307,31 @@ enum ProtocolSchemas {
         }
       },
       "else": {
-        "properties": {
-          "thresholds": {
-            "items": {
-              "maximum": 1
+        "if": {
+          "required": [
+            "selection"
+          ],
+          "properties": {
+            "selection": {
+              "const": "relativeThreshold"
+            }
+          }
+        },
+        "then": {
+          "properties": {
+            "thresholds": {
+              "items": {
+                "maximum": 1024
+              }
+            }
+          }
+        },
+        "else": {
+          "properties": {
+            "thresholds": {
+              "items": {
+                "maximum": 1
+              }
             }
           }
         }
@@ -1341,7 +1362,8 @@ enum ProtocolSchemas {
                 "enum": [
                   "threshold",
                   "coverage",
-                  "topK"
+                  "topK",
+                  "relativeThreshold"
                 ]
               }
             }
@@ -1571,12 +1593,12 @@ enum ProtocolSchemas {
         "selection": {
           "$ref": "common.json#/$defs/Selection",
           "default": "threshold",
-          "description": "As in pruneSweep: threshold | coverage | topK; window only (and by default) with estimator streaming."
+          "description": "As in pruneSweep: threshold | coverage | topK | relativeThreshold; window only (and by default) with estimator streaming."
         },
         "threshold": {
           "type": "number",
           "exclusiveMinimum": 0,
-          "description": "Rule value: (0, 1] for threshold and coverage, integer k ≥ 1 for topK, integer window in tokens (1…4096) for window. Default by selection: threshold 0.002, coverage 0.99, topK 4, window 64."
+          "description": "Rule value: (0, 1] for threshold and coverage, (0, 1024] for relativeThreshold (the cut is value / visible keys), integer k ≥ 1 for topK, integer window in tokens (1…4096) for window. Default by selection: threshold 0.002, coverage 0.99, topK 4, relativeThreshold 0.5, window 64."
         },
         "blockSize": {
           "$ref": "common.json#/$defs/BlockSize",
@@ -1699,9 +1721,28 @@ enum ProtocolSchemas {
         }
       },
       "else": {
-        "properties": {
-          "threshold": {
-            "maximum": 1
+        "if": {
+          "required": [
+            "selection"
+          ],
+          "properties": {
+            "selection": {
+              "const": "relativeThreshold"
+            }
+          }
+        },
+        "then": {
+          "properties": {
+            "threshold": {
+              "maximum": 1024
+            }
+          }
+        },
+        "else": {
+          "properties": {
+            "threshold": {
+              "maximum": 1
+            }
           }
         }
       },
@@ -1731,7 +1772,8 @@ enum ProtocolSchemas {
                 "enum": [
                   "threshold",
                   "coverage",
-                  "topK"
+                  "topK",
+                  "relativeThreshold"
                 ]
               }
             }
@@ -1871,7 +1913,7 @@ enum ProtocolSchemas {
       "type": "object",
       "properties": {
         "selection": {"$ref": "common.json#/$defs/Selection", "default": "threshold"},
-        "threshold": {"type": "number", "exclusiveMinimum": 0, "description": "Rule value: (0, 1] for threshold and coverage, an integer k ≥ 1 for topK. Default by selection: threshold 0.002, coverage 0.99, topK 4."},
+        "threshold": {"type": "number", "exclusiveMinimum": 0, "description": "Rule value: (0, 1] for threshold and coverage, (0, 1024] for relativeThreshold, an integer k ≥ 1 for topK. Default by selection: threshold 0.002, coverage 0.99, topK 4, relativeThreshold 0.5."},
         "blockSize": {"$ref": "common.json#/$defs/BlockSize", "default": 32},
         "keepSink": {"type": "boolean", "default": false},
         "keepLocal": {"type": "boolean", "default": false}

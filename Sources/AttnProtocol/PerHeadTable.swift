@@ -131,7 +131,7 @@ extension Selection {
         switch self {
         case .topK: return value == value.rounded() && ProtocolLimits.topKValue.contains(Int(exactly: value) ?? 0)
         case .window: return value == value.rounded() && ProtocolLimits.windowTokens.contains(Int(exactly: value) ?? 0)
-        default: return value > 0 && value <= 1
+        case .threshold, .coverage, .relativeThreshold: return valueInterval.contains(value)
         }
     }
 
@@ -140,7 +140,8 @@ extension Selection {
         switch self {
         case .topK: return "an integer k in \(ProtocolLimits.topKValue.lowerBound)…\(ProtocolLimits.topKValue.upperBound)"
         case .window: return "an integer window in \(ProtocolLimits.windowTokens.lowerBound)…\(ProtocolLimits.windowTokens.upperBound) tokens"
-        default: return "a number in (0, 1]"
+        case .relativeThreshold: return "a number in (0, 1024]"
+        case .threshold, .coverage: return "a number in (0, 1]"
         }
     }
 
@@ -151,6 +152,9 @@ extension Selection {
         case .threshold:
             return [0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01, 0.005, 0.003, 0.002, 0.001, 5e-4, 3e-4, 2e-4, 1e-4,
                     5e-5, 2e-5, 1e-5, 1e-6]
+        case .relativeThreshold:
+            // c = 1 is "below uniform" for the oracle; estimators' block shares need c up to Bk.
+            return [64, 32, 16, 8, 4, 2, 1, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625]
         case .coverage:
             return [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999]
         case .topK:

@@ -16,6 +16,7 @@ extension AttentionAnalysis.SelectionRule {
         case .threshold: self = .threshold
         case .coverage: self = .coverage
         case .topK: self = .topK
+        case .relativeThreshold: self = .relativeThreshold
         case .window: preconditionFailure("window is streaming's selection; the params send it down the tile path")
         }
     }

@@ -53,6 +53,7 @@ extension TileRuleParams {
         case .threshold: return .threshold(v)
         case .coverage: return .coverage(v)
         case .topK: return .topK(Int(v))
+        case .relativeThreshold: return .relativeThreshold(v)
         case .window: return .window(Int(v))
         }
     }

@@ -131,4 +131,10 @@ final class CacheKeyDerivationTests: XCTestCase {
         XCTAssertEqual(ProtocolLimits.seedEpsilon.description, SeedEpsilon.accepted)
         XCTAssertEqual(ProtocolLimits.seedEpsilonDefault, SeedEpsilon.default)
     }
+
+    /// The protocol's `relativeThreshold` range is the library's.
+    func testRelativeThresholdRangeIsTheLibrarys() {
+        XCTAssertEqual(ProtocolLimits.relativeThreshold, .openClosed(0, RelativeThresholdRange.upper))
+        XCTAssertTrue(RelativeThresholdRange.accepted.hasPrefix(ProtocolLimits.relativeThreshold.description))
+    }
 }
