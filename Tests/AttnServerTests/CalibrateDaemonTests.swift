@@ -35,6 +35,7 @@ final class CalibrateDaemonTests: XCTestCase {
             ["estimator": "oracle", "maxOutputKL": 0.01],
             ["estimator": "meanPool", "maxAttentionKL": 0.3],
             ["estimator": "quest", "selection": "topK", "minRecall": 0.9],
+            ["estimator": "oracle", "selection": "relativeThreshold", "maxAttentionKL": 0.1],
         ]
         for params in cases {
             var request = params
