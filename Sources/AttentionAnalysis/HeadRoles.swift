@@ -25,9 +25,10 @@ public enum HeadRoles {
         return sum / Double(t)
     }
 
-    /// Mean over rows of the mass a sink of the first `sinkTokens` keys plus the local window of
-    /// `window` keys (`q − window + 1 … q`) keeps, each key counted once (DuoAttention's
-    /// streaming pattern). A row with `q < sinkTokens + window` keeps everything (1).
+    /// Mean over rows of the share of the row's mass that a sink of the first `sinkTokens` keys
+    /// plus the local window of `window` keys (`q − window + 1 … q`) keep, each key counted once
+    /// (DuoAttention's streaming pattern): kept / the row's own sum, as kept mass is (§11), so a
+    /// row with `q < sinkTokens + window` keeps exactly 1.
     public static func streamingMass(_ a: UnsafePointer<Float>, tokens t: Int, sinkTokens: Int, window: Int) -> Double {
         guard t > 0 else { return 0 }
         var sum = 0.0
@@ -35,7 +36,10 @@ public enum HeadRoles {
             let row = a + q * t
             let sinkEnd = min(sinkTokens, q + 1)                 // keys 0..<sinkEnd
             let localStart = max(sinkEnd, q - window + 1)        // keys localStart...q
-            sum += rowSum(row, from: 0, through: sinkEnd - 1) + rowSum(row, from: localStart, through: q)
+            let kept = rowSum(row, from: 0, through: sinkEnd - 1) + rowSum(row, from: localStart, through: q)
+            let dropped = rowSum(row, from: sinkEnd, through: localStart - 1)
+            let whole = kept + dropped
+            sum += whole > 0 ? kept / whole : 1
         }
         return sum / Double(t)
     }
