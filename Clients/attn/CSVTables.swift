@@ -46,7 +46,7 @@ enum CSV {
     static func profile(_ response: ProfileAttentionResponse) -> String {
         let rows = ProfileRenderer.rows(response.body)
         let thresholds = ProfileRenderer.thresholds(response.body)
-        let roles = RolesRenderer.rows(response.body)
+        let roles = RolesRenderer.rows(response.body)    // empty for a run stored before head roles
         let headers = ["layer", "head", "entrySparsity", "entropy", "sinkMass", "localMass", "coverageP95"]
             + thresholds.map { "blockFraction@\($0)" }
             + ["role", "sinkScore", "localScore", "previousTokenScore", "duplicateTokenScore", "inductionScore", "streamingMass",

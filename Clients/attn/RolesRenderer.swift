@@ -29,20 +29,25 @@ enum RolesRenderer {
         }
     }
 
+    /// Every head that has its role (all of them, but in runs stored before head roles), layer-major.
     static func rows(_ result: ProfileAttentionResult) -> [Row] {
         if let layers = result.layers {
             return layers.flatMap { l in
-                l.heads.map { h in
-                    Row(layer: l.layer, head: h.head, role: h.role, sink: h.sinkScore, local: h.localScore,
-                        previousToken: h.previousTokenScore, duplicateToken: h.duplicateTokenScore, induction: h.inductionScore,
-                        streamingMass: h.streamingMass, streamingHead: h.streamingHead)
+                l.heads.compactMap { h -> Row? in
+                    guard let role = h.role, let sink = h.sinkScore, let local = h.localScore, let previous = h.previousTokenScore,
+                          let duplicate = h.duplicateTokenScore, let induction = h.inductionScore, let mass = h.streamingMass,
+                          let streaming = h.streamingHead else { return nil }
+                    return Row(layer: l.layer, head: h.head, role: role, sink: sink, local: local, previousToken: previous,
+                               duplicateToken: duplicate, induction: induction, streamingMass: mass, streamingHead: streaming)
                 }
             }
         }
-        return (result.aggregate?.heads ?? []).map { h in
-            Row(layer: h.layer, head: h.head, role: h.role, sink: h.sinkScore.mean, local: h.localScore.mean,
-                previousToken: h.previousTokenScore.mean, duplicateToken: h.duplicateTokenScore.mean, induction: h.inductionScore,
-                streamingMass: h.streamingMass.mean, streamingHead: h.streamingHead)
+        return (result.aggregate?.heads ?? []).compactMap { h -> Row? in
+            guard let role = h.role, let sink = h.sinkScore, let local = h.localScore, let previous = h.previousTokenScore,
+                  let duplicate = h.duplicateTokenScore, let induction = h.inductionScore, let mass = h.streamingMass,
+                  let streaming = h.streamingHead else { return nil }
+            return Row(layer: h.layer, head: h.head, role: role, sink: sink.mean, local: local.mean, previousToken: previous.mean,
+                       duplicateToken: duplicate.mean, induction: induction, streamingMass: mass.mean, streamingHead: streaming)
         }
     }
 
