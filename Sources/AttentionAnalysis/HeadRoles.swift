@@ -30,41 +30,55 @@ public enum HeadRoles {
     /// (DuoAttention's streaming pattern): kept / the row's own sum, as kept mass is (§11), so a
     /// row with `q < sinkTokens + window` keeps exactly 1.
     public static func streamingMass(_ a: UnsafePointer<Float>, tokens t: Int, sinkTokens: Int, window: Int) -> Double {
+        streamingMass(a, tokens: t, sinkTokens: sinkTokens, window: window, rowTotals: rowTotals(a, tokens: t))
+    }
+
+    /// The same with each row's sum `Σ_{k≤q} A[q,k]` given (`rowTotals(a, tokens:)`).
+    static func streamingMass(_ a: UnsafePointer<Float>, tokens t: Int, sinkTokens: Int, window: Int, rowTotals: [Double]) -> Double {
         guard t > 0 else { return 0 }
         var sum = 0.0
         for q in 0..<t {
             let row = a + q * t
             let sinkEnd = min(sinkTokens, q + 1)                 // keys 0..<sinkEnd
             let localStart = max(sinkEnd, q - window + 1)        // keys localStart...q
+            guard localStart > sinkEnd, rowTotals[q] > 0 else { sum += 1; continue }    // nothing dropped
             let kept = rowSum(row, from: 0, through: sinkEnd - 1) + rowSum(row, from: localStart, through: q)
-            let dropped = rowSum(row, from: sinkEnd, through: localStart - 1)
-            let whole = kept + dropped
-            sum += whole > 0 ? kept / whole : 1
+            sum += min(1, kept / rowTotals[q])
         }
         return sum / Double(t)
+    }
+
+    /// `Σ_{k ≤ q} A[q, k]` of every row `q`, Float64.
+    static func rowTotals(_ a: UnsafePointer<Float>, tokens t: Int) -> [Double] {
+        (0..<t).map { q in rowSum(a + q * t, from: 0, through: q) }
     }
 
     /// TransformerLens' previous-token score: `D[q, q−1] = 1` for `q ≥ 1`, so
     /// `Σ_{q≥1} A[q, q−1] / Σ A`. A perfect previous-token head scores `(T − 1) / T` (row 0 has
     /// no previous token).
     public static func previousTokenScore(_ a: UnsafePointer<Float>, tokens t: Int) -> Double {
+        previousTokenScore(a, tokens: t, total: total(a, tokens: t))
+    }
+
+    /// The same with `Σ A` given.
+    static func previousTokenScore(_ a: UnsafePointer<Float>, tokens t: Int, total: Double) -> Double {
         var hit = 0.0
         for q in 1..<max(t, 1) { hit += Double(a[q * t + q - 1]) }
-        return ratio(hit, total(a, tokens: t))
+        return ratio(hit, total)
     }
 
     /// TransformerLens' duplicate-token score: `D[q, k] = 1` for `k < q` with
     /// `ids[k] == ids[q]` (earlier copies of the query's own token).
     /// - Precondition: `ids.count == t`.
     public static func duplicateTokenScore(_ a: UnsafePointer<Float>, tokens t: Int, ids: [Int]) -> Double {
-        duplicateTokenScore(a, tokens: t, pairs: DuplicatePairs(ids: ids))
+        duplicateTokenScore(a, pairs: DuplicatePairs(ids: ids), total: total(a, tokens: t))
     }
 
-    /// The same with the pattern's entries precomputed (shared by every head of one input).
-    static func duplicateTokenScore(_ a: UnsafePointer<Float>, tokens t: Int, pairs: DuplicatePairs) -> Double {
+    /// The same with the pattern's entries precomputed (shared by every head of one input) and `Σ A` given.
+    static func duplicateTokenScore(_ a: UnsafePointer<Float>, pairs: DuplicatePairs, total: Double) -> Double {
         var hit = 0.0
         for offset in pairs.offsets { hit += Double(a[offset]) }
-        return ratio(hit, total(a, tokens: t))
+        return ratio(hit, total)
     }
 
     /// TransformerLens' induction pattern score (`get_induction_head_detection_pattern`): the
@@ -91,20 +105,27 @@ public enum HeadRoles {
         return sum / Double(n)
     }
 
-    /// `Σ_{k = from … through} row[k]` (0 when empty).
+    /// `Σ_{k = from … through} row[k]` (0 when empty), eight lanes at a time.
     private static func rowSum(_ row: UnsafePointer<Float>, from: Int, through: Int) -> Double {
         guard from <= through else { return 0 }
-        var s = 0.0
-        for k in from...through { s += Double(row[k]) }
+        var lanes = SIMD8<Double>(repeating: 0)
+        var k = from
+        while k + 8 <= through + 1 {
+            lanes += loadEightAsDouble(row + k)
+            k += 8
+        }
+        var s = laneSum(lanes)
+        while k <= through {
+            s += Double(row[k])
+            k += 1
+        }
         return s
     }
 
     /// `Σ_q Σ_{k ≤ q} A[q, k]`: TransformerLens' denominator `attention_pattern.sum()` (the
     /// future entries are 0).
     private static func total(_ a: UnsafePointer<Float>, tokens t: Int) -> Double {
-        var s = 0.0
-        for q in 0..<t { s += rowSum(a + q * t, from: 0, through: q) }
-        return s
+        rowTotals(a, tokens: t).reduce(0, +)
     }
 
     private static func ratio(_ hit: Double, _ total: Double) -> Double { total > 0 ? hit / total : 0 }
@@ -188,13 +209,16 @@ public struct HeadTextScores: Codable, Equatable, Sendable {
         self.init(a, tokens: t, pairs: DuplicatePairs(ids: ids), options: options)
     }
 
+    /// One pass over the visible entries (the row sums), the rest over the patterns' entries.
     init(_ a: UnsafePointer<Float>, tokens t: Int, pairs: DuplicatePairs, options: HeadRoleOptions) {
+        let rows = HeadRoles.rowTotals(a, tokens: t)
+        let total = rows.reduce(0, +)
         self.init(sinkScore: HeadRoles.sinkScore(a, tokens: t),
                   localScore: HeadRoles.localScore(a, tokens: t, window: options.localWindow),
-                  previousTokenScore: HeadRoles.previousTokenScore(a, tokens: t),
-                  duplicateTokenScore: HeadRoles.duplicateTokenScore(a, tokens: t, pairs: pairs),
+                  previousTokenScore: HeadRoles.previousTokenScore(a, tokens: t, total: total),
+                  duplicateTokenScore: HeadRoles.duplicateTokenScore(a, pairs: pairs, total: total),
                   streamingMass: HeadRoles.streamingMass(a, tokens: t, sinkTokens: options.streamingSinkTokens,
-                                                         window: options.streamingWindow))
+                                                         window: options.streamingWindow, rowTotals: rows))
     }
 }
 
