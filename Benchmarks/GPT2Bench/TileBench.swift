@@ -96,21 +96,32 @@ func runTileBench(runs: Int, threads: Int, tokenCount t: Int, only: Set<String>?
         print("tiles_sparse keep_p=\(set.p) block=\(block) computed_fraction=\(fmt(fraction)) ratio_to_dense=\(fmt(ratio)) "
             + "bound=\(fmt(bound)) within=\(ratio <= bound)")
     }
-    // One head on one thread, for scale: the dense attention's and each estimator's microseconds.
-    let denseHead = median((0..<runs).map { _ in
-        seconds {
-            let p = head(0), pr = probs.base
-            CausalAttentionKernels.probabilities(q: p.q, k: p.k, ld: 3 * c, tokens: t, headDim: d, scale: scale, probs: pr,
-                                                 scratch: scratch[0].base)
-            CausalAttentionKernels.weightedValues(probs: pr, v: p.v, ld: 3 * c, tokens: t, headDim: d, out: out.base,
-                                                  ldOut: c, scratch: scratch[0].base)
+    // One head on one thread, for scale: the dense attention's and each estimator's microseconds,
+    // interleaved run by run (dense head, then each estimator), with the paired ratio's median.
+    func denseHead() {
+        let p = head(0), pr = probs.base
+        CausalAttentionKernels.probabilities(q: p.q, k: p.k, ld: 3 * c, tokens: t, headDim: d, scale: scale, probs: pr,
+                                             scratch: scratch[0].base)
+        CausalAttentionKernels.weightedValues(probs: pr, v: p.v, ld: 3 * c, tokens: t, headDim: d, out: out.base,
+                                              ldOut: c, scratch: scratch[0].base)
+    }
+    let p0 = head(0), qk0 = HeadQueriesKeys(q: p0.q, k: p0.k, rowStride: 3 * c, tokens: t, headDim: d)
+    var denseHeadTimes: [Double] = []
+    var headTimes = [[Double]](repeating: [], count: estimators.count), headRatios = headTimes
+    for run in 0...runs {
+        let dense = seconds { denseHead() }
+        for (index, (_, e, sel)) in estimators.enumerated() {
+            // The median of 5 back-to-back calls (an estimator takes microseconds: one call is
+            // at the clock's and the scheduler's mercy).
+            let one = median((0..<5).map { _ in seconds { _ = try? e.estimate(qk0, geometry: geometry, selection: sel) } })
+            if run > 0 { headTimes[index].append(one); headRatios[index].append(one / dense) }
         }
-    })
-    print("tiles_dense_one_head us=\(fmt(denseHead * 1e6))")
-    for (index, (name, e, sel)) in estimators.enumerated() {
-        let p = head(0), qk = HeadQueriesKeys(q: p.q, k: p.k, rowStride: 3 * c, tokens: t, headDim: d)
-        let oneHead = median((0..<runs).map { _ in seconds { _ = try? e.estimate(qk, geometry: geometry, selection: sel) } })
+        if run > 0 { denseHeadTimes.append(dense) }
+    }
+    print("tiles_dense_one_head us=\(fmt(median(denseHeadTimes) * 1e6))")
+    for (index, (name, _, sel)) in estimators.enumerated() {
         print("tiles_estimator \(name) selection=\(sel) computed_fraction=\(fmt(estimatedFractions[index])) "
-            + "ratio_to_dense=\(fmt(median(estimatorRatios[index]))) one_head_us=\(fmt(oneHead * 1e6))")
+            + "ratio_to_dense=\(fmt(median(estimatorRatios[index]))) one_head_us=\(fmt(median(headTimes[index]) * 1e6)) "
+            + "one_head_ratio=\(fmt(median(headRatios[index])))")
     }
 }

@@ -10,7 +10,7 @@ struct EvalCommand: ParsableCommand {
         abstract: "Sliding-window perplexity of a corpus (HuggingFace's recipe), dense and per pruning setting.",
         discussion: """
             Each --setting is comma-separated key=value pairs: the rule and its value (threshold=τ, \
-            coverage=τ or topK=k), block=B (default 32), and sink / local to keep block 0 / the \
+            relativeThreshold=c, coverage=τ or topK=k), block=B (default 32), and sink / local to keep block 0 / the \
             query's block. Example: attn eval --file corpus.txt --stride 512 --setting threshold=0.002,block=32 \
             --setting topK=4,block=64,sink. A cancelled or crashed evaluation continues from its \
             first missing window when run again.
@@ -79,9 +79,11 @@ enum SettingSpec {
                 return v
             }
             switch key {
-            case "threshold", "coverage", "topK", "topk":
-                guard members["selection"] == nil else { throw ValidationError("--setting \(spec): give one rule (threshold, coverage or topK)") }
-                members["selection"] = .string(key == "topk" ? "topK" : key)
+            case "threshold", "coverage", "topK", "topk", "relativeThreshold", "relativethreshold":
+                guard members["selection"] == nil else {
+                    throw ValidationError("--setting \(spec): give one rule (threshold, relativeThreshold, coverage or topK)")
+                }
+                members["selection"] = .string(key == "topk" ? "topK" : key == "relativethreshold" ? "relativeThreshold" : key)
                 members["threshold"] = ListParsing.json(try number())
             case "block", "blockSize":
                 let b = try number()
@@ -90,7 +92,7 @@ enum SettingSpec {
             case "sink", "keepSink": members["keepSink"] = true
             case "local", "keepLocal": members["keepLocal"] = true
             default:
-                throw ValidationError("--setting \(spec): unknown key \(key); accepted: threshold=, coverage=, topK=, block=, sink, local")
+                throw ValidationError("--setting \(spec): unknown key \(key); accepted: threshold=, relativeThreshold=, coverage=, topK=, block=, sink, local")
             }
         }
         guard members["selection"] != nil else {

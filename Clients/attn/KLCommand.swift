@@ -14,10 +14,10 @@ struct KLCommand: ParsableCommand {
     @OptionGroup var format: CSVOption
     @OptionGroup var tiles: TileOptions
 
-    @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
+    @Option(help: ArgumentHelp("Block selection rule: threshold, relativeThreshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
     var selection: Selection?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's value: τ in (0, 1], a coverage level, k, or a window in tokens (daemon default 0.002).", valueName: "value"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's value: τ in (0, 1], c in (0, 1024] for relativeThreshold (cut c/(visible keys)), a coverage level, k, or a window in tokens (daemon default by rule: 0.002 for threshold).", valueName: "value"))
     var threshold: Double?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Block size in tokens (daemon default 32).", valueName: "tokens"))

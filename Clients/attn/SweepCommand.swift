@@ -24,13 +24,13 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var format: CSVOption
     @OptionGroup var tiles: TileOptions
 
-    @Option(help: ArgumentHelp("Block selection rule: threshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
+    @Option(help: ArgumentHelp("Block selection rule: threshold, relativeThreshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
     var selection: Selection?
 
     @Option(help: ArgumentHelp("Write each point's kept tiles (FlexAttention BlockMask layout, .npy) into this new folder.", valueName: "dir"))
     var exportMask: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's values, comma-separated: thresholds τ in (0, 1], coverage levels, or k for topK (daemon defaults per rule).", valueName: "list"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The rule's values, comma-separated: thresholds τ in (0, 1], multiples c in (0, 1024] of 1/(visible keys) for relativeThreshold, coverage levels, or k for topK (daemon defaults per rule).", valueName: "list"))
     var thresholds: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Block sizes in tokens, comma-separated (daemon default 16,32).", valueName: "list"))

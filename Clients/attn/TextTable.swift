@@ -152,10 +152,12 @@ enum Format {
         return "\(value)"
     }
 
-    /// How a rule's value is named in column headers: `τ`, `coverage` or `k`.
+    /// How a rule's value is named in column headers: `τ`, `c` (relativeThreshold: the cut is
+    /// c / visible keys), `coverage` or `k`.
     static func ruleName(_ selection: Selection) -> String {
         switch selection {
         case .threshold: return "τ"
+        case .relativeThreshold: return "c"
         case .coverage: return "coverage"
         case .topK: return "k"
         case .window: return "window"

@@ -262,6 +262,9 @@ class _Methods:
                     max_output_kl=None, export_mask=None, force=None, progress=None):
         """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate).
 
+        `selection`: "threshold" (τ), "relativeThreshold" (c: a block is pruned when its max is below
+        c / the row's visible keys, so c = 1 is "below uniform" at every position), "coverage", "topK".
+
         Tiles (Protocol/README.md §11): `query_block_size` (Bq) and `estimator` ("oracle", "meanPool",
         "antidiagonal", "lastQueries", "quest", "streaming" with selection "window"), with `stride`,
         `last_queries`, `sink_tokens`; tile points add tileDensity, computedFraction, recall, recallP5.
@@ -292,7 +295,8 @@ class _Methods:
                         windows=None, force=None, progress=None):
         """Sliding-window perplexity (HuggingFace's recipe) of a corpus, dense and per setting:
         {windows, windowsReused, tokensScored, dense: {nll, perplexity}, settings: [...], perWindow?}.
-        `settings`: dicts {selection, threshold, blockSize, keepSink, keepLocal}. `path` is read by
+        `settings`: dicts {selection, threshold, blockSize, keepSink, keepLocal} (selection as in
+        `prune_sweep`, e.g. {"selection": "relativeThreshold", "threshold": 1}). `path` is read by
         the daemon (absolute). An interrupted evaluation resumes from its first missing window.
         `windows=(start, end)`: only the plan's windows start…end − 1, with their sums in `perWindow`
         (selectattention_dask combines such ranges into the whole evaluation)."""

@@ -50,10 +50,16 @@ class NotebookTest(unittest.TestCase):
             with open(source, "w") as f:
                 json.dump(cells, f)
             env = dict(os.environ, XDG_DATA_HOME=tmp)   # keep the user's run history out of it
+            env.pop("MODEL", None)                      # the notebook's own model: Models/kjv-small
             r = subprocess.run([sys.executable, "-c", CELL_RUNNER, source], cwd=os.path.join(HERE, "examples"),
                                env=env, capture_output=True, text=True, timeout=600)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         self.assertIn("outputKL", r.stdout)                 # section 4's recommendation
+        # The numbers the notebook's text quotes (kjv-small on Genesis 20:2) are what it computes.
+        self.assertIn("B=4: tau=0.02 prunes 14.4% with outputKL 6.47e-04", r.stdout)
+        self.assertIn("B=8: tau=0.05 prunes 18.0% with outputKL 5.19e-03", r.stdout)
+        self.assertIn("c=1: prunes 29.1% of the visible blocks", r.stdout)
+        self.assertIn("c=2: prunes 49.7% of the visible blocks, attentionKL 3.00e-01 nats, dense-fallback rows 130", r.stdout)
         self.assertIn("attentionKL mean", r.stdout)         # section 5
         self.assertIn("started; this cell is done", r.stdout)
         self.assertRegex(r.stdout, r"\n80 points\n")        # section 6: the awaited long sweep (20 × 4)

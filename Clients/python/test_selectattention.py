@@ -324,6 +324,21 @@ class RealDaemonTests(unittest.TestCase):
         self.assertEqual(values[0]["kind"], "begin")
         self.assertEqual(values[-1]["kind"], "end")
 
+    def test_relative_threshold_sweep_and_corpus_setting(self):
+        # c = 1: a block is pruned when its max is below 1 / (visible keys of its row).
+        sweep = self.client.prune_sweep(tokens=self.TOKENS, selection="relativeThreshold", thresholds=[1, 0.25],
+                                        block_sizes=[2])
+        self.assertEqual([(p["selection"], p["threshold"]) for p in sweep["points"]],
+                         [("relativeThreshold", 1), ("relativeThreshold", 0.25)])
+        self.assertGreaterEqual(sweep["points"][0]["prunedBlockFraction"], sweep["points"][1]["prunedBlockFraction"])
+        corpus = self.client.evaluate_corpus(text="The quick brown fox jumps over the lazy dog", max_length=8,
+                                             settings=[{"selection": "relativeThreshold", "threshold": 1, "blockSize": 2}])
+        self.assertEqual(corpus["settings"][0]["setting"]["selection"], "relativeThreshold")
+        with self.assertRaises(sa.SelectAttentionError) as caught:
+            self.client.prune_sweep(tokens=self.TOKENS, selection="relativeThreshold", thresholds=[2000])
+        self.assertEqual(caught.exception.data["field"], "thresholds[0]")
+        self.assertEqual(caught.exception.data["accepted"], "a number in (0, 1024]")
+
     def test_tile_sweep_exports_block_masks(self):
         with tempfile.TemporaryDirectory() as folder:
             out = os.path.join(folder, "masks")

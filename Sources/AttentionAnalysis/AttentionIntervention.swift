@@ -77,8 +77,10 @@ public final class AttentionIntervention: @unchecked Sendable {
         let t = tokens, plan = self.plan
         let minimumBlocks = plan.minimumBlocksToPrune
         guard minimumBlocks <= (t + plan.blockSize - 1) / plan.blockSize else { return }
-        let keepFloor = plan.thresholdKeepFloor
+        let fixedFloor = plan.selection == .threshold ? PointPlan.keepFloor(plan.value) : 0
         for q in ((minimumBlocks - 1) * plan.blockSize)..<t {
+            let keepFloor = plan.selection == .relativeThreshold
+                ? PointPlan.keepFloor(SelectionRule.relativeCut(plan.value, visibleKeys: q + 1)) : fixedFloor
             pruneRow(head + q * t, query: q, plan: plan, keepFloor: keepFloor, stats: stats)
         }
     }
@@ -93,18 +95,20 @@ extension PointPlan {
         return Swift.max(ruleKeeps, forced) + 1
     }
 
-    /// Threshold: the smallest Float `f` with `Double(f) ≥ τ`. A block's largest weight `m`
-    /// has `Double(m) < τ` (the rule prunes) exactly when every weight is `< f`, so the rule
-    /// is decided by lane compares, with no block maximum formed.
-    var thresholdKeepFloor: Float {
-        let f = Float(value)
-        return Double(f) < value ? f.nextUp : f
+    /// Threshold cut `τ` (for relativeThreshold the row's `c/(q+1)`): the smallest Float `f` with
+    /// `Double(f) ≥ τ`. A block's largest weight `m` has `Double(m) < τ` (the rule prunes)
+    /// exactly when every weight is `< f`, so the rule is decided by lane compares, with no
+    /// block maximum formed.
+    static func keepFloor(_ tau: Double) -> Float {
+        let f = Float(tau)
+        return Double(f) < tau ? f.nextUp : f
     }
 }
 
 /// Prunes row `q` (keys `0...q`) in place; see `AttentionIntervention`.
 ///
-/// Threshold: each block is decided by comparing its weights with `keepFloor`; block masses
+/// Threshold and relativeThreshold: each block is decided by comparing its weights with `keepFloor`
+/// (the row's cut as a Float, `PointPlan.keepFloor`); block masses
 /// (Float64) are summed only for kept blocks and only when the row changes. Coverage and
 /// topK: one pass for all block masses, then the ranking. A row that changes is then written
 /// in one pass: pruned blocks zeroed, kept keys multiplied by the reciprocal of the kept mass.
@@ -112,7 +116,7 @@ private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: Po
                       stats: BlockRowStats) {
     let b = plan.blockSize, n = q + 1
     let blocks = (n + b - 1) / b
-    let threshold = plan.selection == .threshold
+    let threshold = !plan.selection.ranksBlocks     // threshold or relativeThreshold: `keepFloor` decides
     var keptCount = 0
     if !threshold {
         stats.count = blocks

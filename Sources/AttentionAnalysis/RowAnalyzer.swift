@@ -38,7 +38,7 @@ struct SweepPlan {
         groups = sizes.map { b in
             let members = points.indices.filter { points[$0].blockSize == b }
             return Group(blockSize: b, factor: b / width, pointIndices: members,
-                         needsRanking: members.contains { points[$0].selection != .threshold })
+                         needsRanking: members.contains { points[$0].selection.ranksBlocks })
         }
     }
 }
@@ -95,7 +95,7 @@ final class RowAnalyzer {
             let stats = groupStats[g]
             stats.combine(pieces, factor: group.factor)
             if group.needsRanking { stats.rankByMass() }
-            for i in group.pointIndices { outcomes[i] = plan.points[i].evaluate(stats, eps: eps) }
+            for i in group.pointIndices { outcomes[i] = plan.points[i].evaluate(stats, visibleKeys: n, eps: eps) }
         }
         finishLogarithms()
         // Kept masses near or above 2 happen only for rows that are not probability rows; the
@@ -167,7 +167,8 @@ final class RowAnalyzer {
                 var add = 0.0
                 for e in 0..<count {
                     let a = bandValues[e]
-                    guard point.seedKeeps(block: bandKeys[e] / group.blockSize, stats: stats, outcome: outcomes[i])
+                    guard point.seedKeeps(block: bandKeys[e] / group.blockSize, stats: stats, outcome: outcomes[i],
+                                           visibleKeys: n)
                     else { continue }
                     // The element's true term minus what the block terms already counted.
                     let p = max(a, eps), q = max(a / c, eps)

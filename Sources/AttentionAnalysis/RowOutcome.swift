@@ -28,7 +28,7 @@ struct RowOutcome {
 struct PointPlan {
     let selection: SelectionRule
     let blockSize: Int
-    /// `τ` (threshold, coverage) or `k` (topK).
+    /// `τ` (threshold, coverage), `k` (topK) or `c` (relativeThreshold: the row's cut is `c/(q+1)`).
     let value: Double
     let keepSink: Bool
     let keepLocal: Bool
@@ -41,16 +41,18 @@ struct PointPlan {
         keepLocal = point.keep.keepLocal
     }
 
-    /// Pure rule: is visible block `j` kept? (`outcome` carries the ranked rules' kept count.)
+    /// Pure rule: is visible block `j` of a row of `n` visible keys kept? (`outcome` carries the
+    /// ranked rules' kept count.)
     @inline(__always)
-    func seedKeeps(block j: Int, stats: BlockRowStats, outcome: RowOutcome) -> Bool {
+    func seedKeeps(block j: Int, stats: BlockRowStats, outcome: RowOutcome, visibleKeys n: Int) -> Bool {
         switch selection {
         case .threshold: return Double(stats.maximum[j]) >= value
+        case .relativeThreshold: return Double(stats.maximum[j]) >= SelectionRule.relativeCut(value, visibleKeys: n)
         case .coverage, .topK: return Int(stats.rank[j]) < outcome.seedKeptCount
         }
     }
 
-    /// Applies the point to a row's block statistics.
+    /// Applies the point to the block statistics of a row of `n` visible keys (`q + 1`).
     ///
     /// Seed part: `Σ_pruned Σ_{A≥eps} A ln(A/eps) + ln(max(Z_kept, eps)) · Σ_kept Σ_{A≥eps} A`;
     /// entries below `eps` add nothing except in kept blocks near `eps` (`RowAnalyzer` adds
@@ -58,10 +60,13 @@ struct PointPlan {
     /// `RowAnalyzer.finishLogarithms`, which takes them eight points at a time.
     /// - Precondition: for coverage/topK, `stats.rankByMass()` was called for this row.
     @inline(__always)
-    func evaluate(_ stats: BlockRowStats, eps: Double) -> RowOutcome {
+    func evaluate(_ stats: BlockRowStats, visibleKeys n: Int, eps: Double) -> RowOutcome {
         switch selection {
         case .threshold:
             return tally(stats, keys: stats.maximum, cut: value, eps: eps, keptCount: 0)
+        case .relativeThreshold:
+            return tally(stats, keys: stats.maximum, cut: SelectionRule.relativeCut(value, visibleKeys: n), eps: eps,
+                         keptCount: 0)
         case .coverage:
             let kept = stats.coverageCount(fraction: value)
             return tally(stats, keys: stats.negatedRank, cut: 0.5 - Double(kept), eps: eps, keptCount: kept)

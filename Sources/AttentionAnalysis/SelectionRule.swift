@@ -7,6 +7,28 @@ public enum SelectionRule: String, Codable, CaseIterable, Sendable {
     case coverage
     /// Keep the `k` visible blocks with the largest mass (ties: lower index first), all when fewer.
     case topK
+    /// Prune a visible block of row `q` when its largest weight is below `c / (q + 1)`: `c`
+    /// times the uniform weight of the row's `q + 1` visible keys (`c = 1`: "below uniform"), a
+    /// threshold that does not depend on the sequence length.
+    case relativeThreshold
+
+    /// The threshold `relativeThreshold` `c` gives a row of `visibleKeys` keys: `c / visibleKeys`,
+    /// in Float64. One definition for the per-row path, the intervention and the tiles.
+    @inline(__always)
+    public static func relativeCut(_ c: Double, visibleKeys n: Int) -> Double { c / Double(n) }
+
+    /// The rule ranks a row's blocks by mass (coverage, topK); the thresholds compare block maxima.
+    public var ranksBlocks: Bool { self == .coverage || self == .topK }
+}
+
+/// The accepted range of the `relativeThreshold` value `c`: (0, 1024]. At 1024 the cut of the
+/// last row of GPT-2's longest context (1,024 keys) is 1, where a block is pruned whenever it is
+/// not all of the row's mass; larger values say nothing more.
+public enum RelativeThresholdRange {
+    public static let upper = 1024.0
+    /// "a number in (0, 1024] (relativeThreshold)"
+    public static let accepted = "a number in (0, 1024] (relativeThreshold)"
+    public static func contains(_ c: Double) -> Bool { c > 0 && c <= upper }
 }
 
 /// Blocks kept whatever the rule says (both off by default). Applied on top of the rule.
@@ -29,7 +51,8 @@ public struct SweepSetting: Hashable, Sendable {
     public var selection: SelectionRule
     /// Keys per block (≥ 1).
     public var blockSize: Int
-    /// `τ` in (0, 1] for `threshold` and `coverage`; the count `k ≥ 1` (an integer) for `topK`.
+    /// `τ` in (0, 1] for `threshold` and `coverage`; the count `k ≥ 1` (an integer) for `topK`;
+    /// `c` in (0, 1024] for `relativeThreshold`.
     public var value: Double
     public var keep: KeepPolicy
 
@@ -57,6 +80,10 @@ public struct SweepSetting: Hashable, Sendable {
         case .topK:
             guard value >= 1, value.rounded() == value, value <= Double(Int32.max) else {
                 throw AnalysisError.invalidValue(field: "\(field).threshold", value: value, accepted: "an integer k ≥ 1 (topK)")
+            }
+        case .relativeThreshold:
+            guard RelativeThresholdRange.contains(value) else {
+                throw AnalysisError.invalidValue(field: "\(field).threshold", value: value, accepted: RelativeThresholdRange.accepted)
             }
         }
     }

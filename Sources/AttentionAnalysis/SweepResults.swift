@@ -5,7 +5,7 @@ public struct SweepPointResult: Codable, Equatable, Sendable {
     public var selection: SelectionRule
     /// Keys per block.
     public var blockSize: Int
-    /// The rule's value: `τ` (threshold, coverage) or `k` (topK).
+    /// The rule's value: `τ` (threshold, coverage), `c` (relativeThreshold) or `k` (topK).
     public var threshold: Double
     /// Pruned visible (l, h, q, j) / visible (l, h, q, j).
     public var prunedBlockFraction: Double

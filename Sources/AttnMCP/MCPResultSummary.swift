@@ -43,6 +43,11 @@ enum MCPResultSummary {
                     if let p = s["perplexity"]?.doubleValue { parts.append("setting perplexity \(number(p))") }
                 }
             }
+        case "calibrate":
+            if let fraction = result["computedFraction"]?.doubleValue { parts.append("computed fraction \(number(fraction))") }
+            if let dense = result["denseHeads"]?.intValue { parts.append("\(dense) dense heads") }
+            if let kl = result["check"]?["outputKL"]?.doubleValue { parts.append("check outputKL \(number(kl))") }
+            if let reason = result["reason"]?.stringValue { parts.append(reason) }
         case "model/load", "model/info":
             if let name = result["name"]?.stringValue { parts.append("model \(name)") }
             if let layers = result["nLayer"]?.intValue, let heads = result["nHead"]?.intValue {

@@ -247,7 +247,7 @@ enum ProtocolSchemas {
       "items": {"$ref": "#/$defs/Probability"}
     },
     "RuleValueList": {
-      "description": "1…64 rule values: in (0, 1] for threshold and coverage; integers k ≥ 1 for topK (the server checks the per-rule range).",
+      "description": "1…64 rule values: in (0, 1] for threshold and coverage; in (0, 1024] for relativeThreshold; integers k ≥ 1 for topK (the server checks the per-rule range).",
       "type": "array",
       "minItems": 1,
       "maxItems": 64,
@@ -260,7 +260,7 @@ enum ProtocolSchemas {
       "maxItems": 64,
       "items": {"$ref": "#/$defs/BlockSize"}
     },
-    "Selection": {"description": "window: pruneSweep and perPositionKL with estimator streaming only (its values are windows in tokens).", "enum": ["threshold", "coverage", "topK", "window"]},
+    "Selection": {"description": "relativeThreshold: threshold with the cut c / (visible keys of the row), value c in (0, 1024] (§11). window: pruneSweep and perPositionKL with estimator streaming only (its values are windows in tokens).", "enum": ["threshold", "coverage", "topK", "relativeThreshold", "window"]},
     "Estimator": {"description": "How pruneSweep and perPositionKL decide the kept tiles (§11): oracle from the exact attention, the others from Q and K only.", "enum": ["oracle", "meanPool", "antidiagonal", "lastQueries", "quest", "streaming"]},
     "SeedEpsilon": {"description": "Clamp floor of seedKL, in [1e-300, 0.001].", "type": "number", "minimum": 1e-300, "maximum": 0.001, "default": 1e-12},
     "SafePath": {"description": "A path param: no NUL byte and no `..` segment (§9).", "type": "string", "pattern": "^[^\\u0000]*$", "not": {"pattern": "(^|/)\\.\\.(/|$)"}},
@@ -489,7 +489,7 @@ enum ProtocolSchemas {
       "properties": {
         "selection": {"$ref": "#/$defs/Selection"},
         "blockSize": {"$ref": "#/$defs/BlockSize"},
-        "threshold": {"type": "number", "exclusiveMinimum": 0, "description": "The rule value: τ for threshold and coverage, k for topK."},
+        "threshold": {"type": "number", "minimum": 0, "description": "The rule value: τ for threshold and coverage, c for relativeThreshold, k for topK; 0 on a perHead point (the values are per head)."},
         "prunedBlockFraction": {"$ref": "#/$defs/Fraction"},
         "seedPrunedFraction": {"$ref": "#/$defs/Fraction"},
         "prunedMass": {"$ref": "#/$defs/Fraction"},
@@ -502,7 +502,8 @@ enum ProtocolSchemas {
         "computedFraction": {"type": "number", "minimum": 0, "description": "Tile points only: multiply-adds of QKᵀ and P·V over kept tiles (whole) and fallback rows / those of dense causal attention; above 1 when nearly every tile is kept."},
         "recall": {"$ref": "#/$defs/Fraction", "description": "Tile points only: mean over rows of the kept exact mass."},
         "recallP5": {"$ref": "#/$defs/Fraction", "description": "Tile points only: 5th percentile (nearest rank) of the rows' kept exact mass."},
-        "estimatorMultiplyAdds": {"type": "integer", "minimum": 0, "description": "Tile points only: the estimator's own multiply-adds over layers and heads (0 for oracle and streaming)."}
+        "estimatorMultiplyAdds": {"type": "integer", "minimum": 0, "description": "Tile points only: the estimator's own multiply-adds over layers and heads (0 for oracle and streaming)."},
+        "perHead": {"const": true, "description": "The one point of a pruneSweep with perHead: each head its own value."}
       },
       "additionalProperties": false
     },
@@ -527,7 +528,7 @@ enum ProtocolSchemas {
       "properties": {
         "selection": {"$ref": "#/$defs/Selection"},
         "blockSize": {"$ref": "#/$defs/BlockSize"},
-        "threshold": {"type": "number", "exclusiveMinimum": 0},
+        "threshold": {"type": "number", "minimum": 0},
         "prunedBlockFraction": {"$ref": "#/$defs/Stat"},
         "seedPrunedFraction": {"$ref": "#/$defs/Stat"},
         "prunedMass": {"$ref": "#/$defs/Stat"},
@@ -571,7 +572,36 @@ enum ProtocolSchemas {
       "else": {"properties": {"reason": {"type": "null"}}}
     },
 
-    "RunMethod": {"enum": ["forward", "profileAttention", "pruneSweep", "perPositionKL", "evaluateCorpus"]},
+    "RunMethod": {"enum": ["forward", "profileAttention", "pruneSweep", "perPositionKL", "evaluateCorpus", "calibrate"]},
+    "PerHeadTable": {
+      "description": "A per-head pruning configuration (calibrate's perHead): one tile shape and estimator, per (layer, head) a rule value or null (dense).",
+      "type": "object",
+      "required": ["estimator", "blockSize", "values"],
+      "properties": {
+        "estimator": {"$ref": "#/$defs/Estimator"},
+        "selection": {"$ref": "#/$defs/Selection", "description": "Default threshold (window with streaming)."},
+        "queryBlockSize": {"type": "integer", "minimum": 1, "maximum": 1024, "default": 1},
+        "blockSize": {"$ref": "#/$defs/BlockSize"},
+        "stride": {"type": "integer", "minimum": 1, "maximum": 1024, "default": 8},
+        "lastQueries": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 64},
+        "sinkTokens": {"type": "integer", "minimum": 0, "maximum": 4096, "default": 4},
+        "keepSink": {"type": "boolean", "default": false},
+        "keepLocal": {"type": "boolean", "default": false},
+        "values": {
+          "type": "array", "minItems": 1,
+          "description": "[L][H]: the head's rule value in the selection's range, or null when the head attends densely; exactly the loaded model's L × H.",
+          "items": {"type": "array", "minItems": 1, "items": {"type": ["number", "null"], "exclusiveMinimum": 0}}
+        }
+      },
+      "additionalProperties": false
+    },
+    "PerHead": {
+      "description": "The perHead param of pruneSweep and perPositionKL: a stored calibrate run, or an inline table.",
+      "oneOf": [
+        {"type": "object", "required": ["calibrationRunId"], "properties": {"calibrationRunId": {"$ref": "#/$defs/RunId"}}, "additionalProperties": false},
+        {"$ref": "#/$defs/PerHeadTable"}
+      ]
+    },
     "RunStatus": {"enum": ["running", "completed", "failed", "cancelled", "interrupted"]},
     "RunSummary": {
       "type": "object",
@@ -1195,11 +1225,11 @@ enum ProtocolSchemas {
         "selection": {
           "$ref": "common.json#/$defs/Selection",
           "default": "threshold",
-          "description": "threshold | coverage | topK; window only (and by default) with estimator streaming."
+          "description": "threshold | coverage | topK | relativeThreshold; window only (and by default) with estimator streaming."
         },
         "thresholds": {
           "$ref": "common.json#/$defs/RuleValueList",
-          "description": "Rule values. Default by selection: threshold [0.01, 0.005, 0.002, 0.001, 0.0005]; coverage [0.9, 0.95, 0.99, 0.999]; topK [1, 2, 4, 8]; window [16, 64, 256] (tokens, integers in 1…4096)."
+          "description": "Rule values. Default by selection: threshold [0.01, 0.005, 0.002, 0.001, 0.0005]; coverage [0.9, 0.95, 0.99, 0.999]; topK [1, 2, 4, 8]; relativeThreshold [2, 1, 0.5, 0.25, 0.125] (multiples c of 1/visible keys, in (0, 1024]); window [16, 64, 256] (tokens, integers in 1…4096)."
         },
         "blockSizes": {
           "$ref": "common.json#/$defs/BlockSizeList",
@@ -1278,6 +1308,10 @@ enum ProtocolSchemas {
           ],
           "description": "Only with exportMask: the folder to create, absolute or relative to attnd --export-dir; nothing already there is replaced."
         },
+        "perHead": {
+          "$ref": "common.json#/$defs/PerHead",
+          "description": "A per-head configuration ({calibrationRunId} or a table): it fixes selection, values, tiles, estimator and keep policies (Protocol/README.md §10 calibrate)."
+        },
         "force": {
           "$ref": "common.json#/$defs/Force"
         },
@@ -1341,10 +1375,31 @@ enum ProtocolSchemas {
         }
       },
       "else": {
-        "properties": {
-          "thresholds": {
-            "items": {
-              "maximum": 1
+        "if": {
+          "required": [
+            "selection"
+          ],
+          "properties": {
+            "selection": {
+              "const": "relativeThreshold"
+            }
+          }
+        },
+        "then": {
+          "properties": {
+            "thresholds": {
+              "items": {
+                "maximum": 1024
+              }
+            }
+          }
+        },
+        "else": {
+          "properties": {
+            "thresholds": {
+              "items": {
+                "maximum": 1
+              }
             }
           }
         }
@@ -1375,7 +1430,8 @@ enum ProtocolSchemas {
                 "enum": [
                   "threshold",
                   "coverage",
-                  "topK"
+                  "topK",
+                  "relativeThreshold"
                 ]
               }
             }
@@ -1605,12 +1661,12 @@ enum ProtocolSchemas {
         "selection": {
           "$ref": "common.json#/$defs/Selection",
           "default": "threshold",
-          "description": "As in pruneSweep: threshold | coverage | topK; window only (and by default) with estimator streaming."
+          "description": "As in pruneSweep: threshold | coverage | topK | relativeThreshold; window only (and by default) with estimator streaming."
         },
         "threshold": {
           "type": "number",
           "exclusiveMinimum": 0,
-          "description": "Rule value: (0, 1] for threshold and coverage, integer k ≥ 1 for topK, integer window in tokens (1…4096) for window. Default by selection: threshold 0.002, coverage 0.99, topK 4, window 64."
+          "description": "Rule value: (0, 1] for threshold and coverage, (0, 1024] for relativeThreshold (the cut is value / visible keys), integer k ≥ 1 for topK, integer window in tokens (1…4096) for window. Default by selection: threshold 0.002, coverage 0.99, topK 4, relativeThreshold 0.5, window 64."
         },
         "blockSize": {
           "$ref": "common.json#/$defs/BlockSize",
@@ -1673,6 +1729,10 @@ enum ProtocolSchemas {
           "maximum": 4096,
           "description": "Positions per segment, tokens."
         },
+        "perHead": {
+          "$ref": "common.json#/$defs/PerHead",
+          "description": "A per-head configuration ({calibrationRunId} or a table): it fixes selection, values, tiles, estimator and keep policies (Protocol/README.md §10 calibrate)."
+        },
         "force": {
           "$ref": "common.json#/$defs/Force"
         },
@@ -1729,9 +1789,28 @@ enum ProtocolSchemas {
         }
       },
       "else": {
-        "properties": {
-          "threshold": {
-            "maximum": 1
+        "if": {
+          "required": [
+            "selection"
+          ],
+          "properties": {
+            "selection": {
+              "const": "relativeThreshold"
+            }
+          }
+        },
+        "then": {
+          "properties": {
+            "threshold": {
+              "maximum": 1024
+            }
+          }
+        },
+        "else": {
+          "properties": {
+            "threshold": {
+              "maximum": 1
+            }
           }
         }
       },
@@ -1761,7 +1840,8 @@ enum ProtocolSchemas {
                 "enum": [
                   "threshold",
                   "coverage",
-                  "topK"
+                  "topK",
+                  "relativeThreshold"
                 ]
               }
             }
@@ -1901,7 +1981,7 @@ enum ProtocolSchemas {
       "type": "object",
       "properties": {
         "selection": {"$ref": "common.json#/$defs/Selection", "default": "threshold"},
-        "threshold": {"type": "number", "exclusiveMinimum": 0, "description": "Rule value: (0, 1] for threshold and coverage, an integer k ≥ 1 for topK. Default by selection: threshold 0.002, coverage 0.99, topK 4."},
+        "threshold": {"type": "number", "exclusiveMinimum": 0, "description": "Rule value: (0, 1] for threshold and coverage, (0, 1024] for relativeThreshold, an integer k ≥ 1 for topK. Default by selection: threshold 0.002, coverage 0.99, topK 4, relativeThreshold 0.5."},
         "blockSize": {"$ref": "common.json#/$defs/BlockSize", "default": 32},
         "keepSink": {"type": "boolean", "default": false},
         "keepLocal": {"type": "boolean", "default": false}
@@ -1991,6 +2071,122 @@ enum ProtocolSchemas {
             },
             "additionalProperties": false
           }
+        }
+      },
+      "additionalProperties": false
+    }
+  }
+}
+"""#,
+        "calibrate.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://selectattention.example/protocol/1.0/schema/calibrate.json",
+  "title": "calibrate",
+  "description": "Per-head rule values to an accuracy budget (per-head search, or a global allocation of an output budget checked by real pruned passes); stored as a run whose perHead table pruneSweep and perPositionKL apply.",
+  "x-kind": "request",
+  "x-queue": "compute",
+  "$defs": {
+    "params": {
+      "type": "object",
+      "properties": {
+        "text": {"$ref": "common.json#/$defs/Text"},
+        "tokens": {"$ref": "common.json#/$defs/TokenIds"},
+        "texts": {"$ref": "common.json#/$defs/Texts"},
+        "estimator": {"$ref": "common.json#/$defs/Estimator", "default": "oracle"},
+        "selection": {"$ref": "common.json#/$defs/Selection", "default": "threshold", "description": "As in pruneSweep: window only (and by default) with estimator streaming."},
+        "queryBlockSize": {"type": "integer", "minimum": 1, "maximum": 1024, "default": 1, "description": "Queries per tile (Bq)."},
+        "blockSize": {"$ref": "common.json#/$defs/BlockSize", "default": 32},
+        "stride": {"type": "integer", "minimum": 1, "maximum": 1024, "default": 8, "description": "antidiagonal: must divide queryBlockSize and blockSize."},
+        "lastQueries": {"type": "integer", "minimum": 1, "maximum": 4096, "default": 64},
+        "sinkTokens": {"type": "integer", "minimum": 0, "maximum": 4096, "default": 4},
+        "keepSink": {"type": "boolean", "default": false},
+        "keepLocal": {"type": "boolean", "default": false},
+        "maxOutputKL": {"type": "number", "exclusiveMinimum": 0, "description": "Nats per position, measured end to end (mean over inputs)."},
+        "maxAttentionKL": {"type": "number", "exclusiveMinimum": 0, "description": "Nats, per head."},
+        "minRecall": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "Per head: the mean kept mass."},
+        "denseBelowSparsity": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1},
+        "values": {"$ref": "common.json#/$defs/RuleValueList", "description": "The candidate rule values (default by selection, Protocol/README.md §10 calibrate)."},
+        "force": {"$ref": "common.json#/$defs/Force"},
+        "workDoneToken": {"$ref": "common.json#/$defs/ProgressToken"}
+      },
+      "additionalProperties": false,
+      "allOf": [
+        {"oneOf": [{"required": ["text"]}, {"required": ["tokens"]}, {"required": ["texts"]}]},
+        {"oneOf": [{"required": ["maxOutputKL"]}, {"required": ["maxAttentionKL"]}, {"required": ["minRecall"]}]}
+      ]
+    },
+    "result": {
+      "type": "object",
+      "required": ["runId", "numTokens", "model", "cached", "history", "budget", "withinBudget", "reason", "heads", "perHead",
+                   "denseHeads", "tileDensity", "computedFraction", "recall", "check", "search"],
+      "properties": {
+        "runId": {"$ref": "common.json#/$defs/RunId"},
+        "numTokens": {"type": "integer", "minimum": 1},
+        "model": {"$ref": "common.json#/$defs/Fingerprint"},
+        "cached": {"type": "boolean"},
+        "history": {"$ref": "common.json#/$defs/History"},
+        "budget": {
+          "type": "object",
+          "required": ["metric", "value", "denseBelowSparsity"],
+          "properties": {
+            "metric": {"enum": ["outputKL", "attentionKL", "recall"]},
+            "value": {"type": "number", "exclusiveMinimum": 0},
+            "denseBelowSparsity": {"type": "number", "minimum": 0, "maximum": 1}
+          },
+          "additionalProperties": false
+        },
+        "withinBudget": {"type": "boolean"},
+        "reason": {"type": ["string", "null"], "description": "Why every head stays dense; null when some head is pruned."},
+        "heads": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "required": ["layer", "head", "value", "dense", "denseReason", "tileDensity", "computedFraction", "recall", "attentionKL"],
+            "properties": {
+              "layer": {"type": "integer", "minimum": 0},
+              "head": {"type": "integer", "minimum": 0},
+              "value": {"type": ["number", "null"], "exclusiveMinimum": 0},
+              "dense": {"type": "boolean"},
+              "denseReason": {"enum": ["budgetNotMet", "tooLittleSparsity", "notAllocated", null]},
+              "tileDensity": {"$ref": "common.json#/$defs/Fraction"},
+              "computedFraction": {"type": "number", "minimum": 0},
+              "recall": {"$ref": "common.json#/$defs/Fraction"},
+              "attentionKL": {"$ref": "common.json#/$defs/Nats"}
+            },
+            "additionalProperties": false
+          }
+        },
+        "perHead": {"$ref": "common.json#/$defs/PerHeadTable"},
+        "denseHeads": {"type": "integer", "minimum": 0},
+        "tileDensity": {"$ref": "common.json#/$defs/Fraction"},
+        "computedFraction": {"type": "number", "minimum": 0},
+        "recall": {"$ref": "common.json#/$defs/Fraction"},
+        "check": {"$ref": "common.json#/$defs/EndToEnd"},
+        "search": {
+          "type": "object",
+          "required": ["method", "candidates", "allocationSteps", "stepsTaken", "prunedPasses", "probes"],
+          "properties": {
+            "method": {"enum": ["perHead", "globalAllocation"]},
+            "candidates": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}},
+            "allocationSteps": {"type": "integer", "minimum": 0},
+            "stepsTaken": {"type": "integer", "minimum": 0, "description": "Heads not dense."},
+            "prunedPasses": {"type": "integer", "minimum": 0, "description": "Pruned passes over the inputs, the final check included."},
+            "probes": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": ["steps", "outputKL", "computedFraction"],
+                "properties": {
+                  "steps": {"type": "integer", "minimum": 0},
+                  "outputKL": {"$ref": "common.json#/$defs/Nats"},
+                  "computedFraction": {"type": "number", "minimum": 0}
+                },
+                "additionalProperties": false
+              }
+            }
+          },
+          "additionalProperties": false
         }
       },
       "additionalProperties": false

@@ -50,18 +50,18 @@ extension ParamReader {
         try double("seedEpsilon", default: ProtocolLimits.seedEpsilonDefault, in: ProtocolLimits.seedEpsilon)
     }
 
-    /// One rule value: in (0, 1] for threshold/coverage, an integer k for topK, an integer
-    /// window in tokens for window.
+    /// One rule value: in (0, 1] for threshold/coverage, in (0, 1024] for relativeThreshold, an
+    /// integer k for topK, an integer window in tokens for window.
     func ruleValue(_ field: String, selection: Selection) throws -> Double {
         if selection.takesIntegers {
             let range = selection == .window ? ProtocolLimits.windowTokens : ProtocolLimits.topKValue
             return Double(try int(field, default: Int(selection.defaultPointValue), range: range))
         }
-        return try double(field, default: selection.defaultPointValue, in: ProtocolLimits.probability)
+        return try double(field, default: selection.defaultPointValue, in: selection.valueInterval)
     }
 
     /// A list of rule values, defaulting to `selection.defaultSweepValues`: integers in
-    /// `topKValue` for topK, in `windowTokens` for window, else in (0, 1].
+    /// `topKValue` for topK, in `windowTokens` for window, else in `selection.valueInterval`.
     func ruleValues(_ field: String, selection: Selection) throws -> [Double] {
         if selection.takesIntegers {
             guard has(field) else { return selection.defaultSweepValues }
@@ -69,6 +69,6 @@ extension ParamReader {
             return try intArray(field, count: ProtocolLimits.listLength, element: range).map(Double.init)
         }
         return try doubleArray(field, default: selection.defaultSweepValues, count: ProtocolLimits.listLength,
-                               element: ProtocolLimits.probability)
+                               element: selection.valueInterval)
     }
 }

@@ -134,6 +134,9 @@ public struct PruneSweepParams: MethodParams, TileRuleParams, Equatable {
     /// With `exportMask`: the folder to create (`PathRules`; absolute, or relative to
     /// `attnd --export-dir`; checked against the file system by the daemon).
     public var exportPath: String?
+    /// A per-head configuration (a `calibrate` run or an inline table): the sweep is then its one
+    /// point, and the table fixes the selection, values, tiles, estimator and keep policies.
+    public var perHead: PerHeadSpec?
     public var force: Bool
 
     public static let defaultBlockSizes = [16, 32]
@@ -141,8 +144,10 @@ public struct PruneSweepParams: MethodParams, TileRuleParams, Equatable {
 
     public init(reading r: ParamReader) throws {
         (text, tokens, texts) = try AnalysisInput.read(r, allowTexts: true).fields
+        perHead = try PerHeadSpec.read(r)
+        if perHead != nil { try PerHeadSpec.refuseFixedFields(r) }
         (estimator, selection) = try r.estimatorAndSelection()
-        thresholds = try r.ruleValues("thresholds", selection: selection)
+        thresholds = perHead == nil ? try r.ruleValues("thresholds", selection: selection) : [0]
         blockSizes = try r.intArray("blockSizes", default: Self.defaultBlockSizes, count: ProtocolLimits.listLength,
                                     element: ProtocolLimits.blockSize)
         (queryBlockSize, stride, lastQueries, sinkTokens) = try r.tileShape(estimator: estimator, keyBlockSizes: blockSizes)
@@ -156,6 +161,9 @@ public struct PruneSweepParams: MethodParams, TileRuleParams, Equatable {
         exportPath = try r.optionalPath("exportPath")
         force = try r.bool("force", default: false)
         try checkMaskExport(r)
+        if perHead != nil, let field = ["maxAttentionKL", "maxOutputKL", "exportMask"].first(where: { r.has($0) }) {
+            throw r.invalid(field, accepted: "absent with perHead (one configuration: nothing to recommend or export)")
+        }
         if maxOutputKL != nil && !endToEnd {
             throw r.invalid("maxOutputKL", accepted: "only with endToEnd: true (outputKL needs the pruned forward pass)")
         }
@@ -215,6 +223,9 @@ public struct PerPositionKLParams: MethodParams, TileRuleParams, Equatable {
     public var seedEpsilon: Double
     /// Tokens per segment of `segments`.
     public var segmentSize: Int?
+    /// A per-head configuration (a `calibrate` run or an inline table) instead of one rule for
+    /// every head: it fixes the selection, values, tiles, estimator and keep policies.
+    public var perHead: PerHeadSpec?
     public var force: Bool
 
     public static let defaultBlockSize = 32
@@ -223,6 +234,8 @@ public struct PerPositionKLParams: MethodParams, TileRuleParams, Equatable {
 
     public init(reading r: ParamReader) throws {
         (text, tokens, _) = try AnalysisInput.read(r, allowTexts: false).fields
+        perHead = try PerHeadSpec.read(r)
+        if perHead != nil { try PerHeadSpec.refuseFixedFields(r) }
         (estimator, selection) = try r.estimatorAndSelection()
         threshold = try r.ruleValue("threshold", selection: selection)
         blockSize = try r.int("blockSize", default: Self.defaultBlockSize, range: ProtocolLimits.blockSize)

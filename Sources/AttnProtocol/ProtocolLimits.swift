@@ -28,6 +28,9 @@ public enum ProtocolLimits {
     public static let topKValue = 1...1_000_000
     /// A threshold or coverage value: `(0, 1]`.
     public static let probability = NumberInterval.openClosed(0, 1)
+    /// A `relativeThreshold` value c: `(0, 1024]` (the library's `RelativeThresholdRange`; a test
+    /// checks they agree). The row's cut is c / its visible keys.
+    public static let relativeThreshold = NumberInterval.openClosed(0, 1024)
     /// `seedEpsilon`, the clamp of `seedKL` (the library's `SeedEpsilon` range; a test checks they agree).
     public static let seedEpsilon = NumberInterval.closed(1e-300, 1e-3)
     /// The default `seedEpsilon`.

@@ -92,6 +92,8 @@ public struct SweepPoint: Codable, Equatable, Sendable {
     public var recallP5: Double?
     /// The estimator's own multiply-adds, summed over layers and heads (0 for oracle, streaming).
     public var estimatorMultiplyAdds: Int?
+    /// True on the point of a `perHead` sweep: the values are per head (`threshold` is 0).
+    public var perHead: Bool?
 
     public init(selection: Selection, blockSize: Int, threshold: Double, prunedBlockFraction: Double,
                 seedPrunedFraction: Double, prunedMass: Double, attentionKL: Double, seedKL: Double,

@@ -5,7 +5,7 @@ import JSONRPC
 /// object is read, so later fields (tile sizes, estimators, a calibration) are added here once.
 public struct PruningSetting: Codable, Equatable, Sendable {
     public var selection: Selection
-    /// τ in (0, 1] for threshold and coverage, an integer k for topK.
+    /// τ in (0, 1] for threshold and coverage, c in (0, 1024] for relativeThreshold, an integer k for topK.
     public var threshold: Double
     /// Tokens per key block.
     public var blockSize: Int

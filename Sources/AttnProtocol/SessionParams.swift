@@ -97,7 +97,7 @@ public struct RunIDParams: MethodParams, Equatable {
 }
 
 /// The methods whose runs are stored (the `method` filter of `runs/list`).
-public let storedMethods = ["forward", "profileAttention", "pruneSweep", "perPositionKL", "evaluateCorpus"]
+public let storedMethods = ["forward", "profileAttention", "pruneSweep", "perPositionKL", "evaluateCorpus", "calibrate"]
 
 /// The statuses of a run.
 public let runStatuses = ["running", "completed", "failed", "cancelled", "interrupted"]

@@ -38,7 +38,7 @@ extension ParamReader {
         if (selection == .window) != (estimator == .streaming) {
             throw invalid("selection", accepted: estimator == .streaming
                 ? "\"window\" (the only selection of estimator \"streaming\")"
-                : "one of \"threshold\", \"coverage\", \"topK\" (\"window\" is for estimator \"streaming\")")
+                : "one of \"threshold\", \"coverage\", \"topK\", \"relativeThreshold\" (\"window\" is for estimator \"streaming\")")
         }
         return (estimator, selection)
     }

@@ -99,8 +99,11 @@ extension ModelSession {
             let p = try PruneSweepParams(reading: r)
             if let path = p.exportPath { _ = try self.exportDestination(path, overwrite: false) }
             return p
-        }, handle: { p, context in
+        }, handle: { request, context in
             let model = try self.requireModel()
+            var p = request
+            // A calibration run is resolved to its table first: the cache key holds the table itself.
+            if let spec = p.perHead { p.perHead = .table(try self.resolvePerHead(spec, model: model)) }
             let inputs = try context.timed("tokenize") { try p.input.resolve(with: model) }
             return try self.runAnalysis(method: "pruneSweep", params: p, inputs: inputs, model: model,
                                         cacheable: !p.force && !p.exportMask, context: context) {
@@ -108,8 +111,10 @@ extension ModelSession {
             }
         })
 
-        registry.register("perPositionKL", kind: .compute, params: PerPositionKLParams.self, handle: { p, context in
+        registry.register("perPositionKL", kind: .compute, params: PerPositionKLParams.self, handle: { request, context in
             let model = try self.requireModel()
+            var p = request
+            if let spec = p.perHead { p.perHead = .table(try self.resolvePerHead(spec, model: model)) }
             let inputs = try context.timed("tokenize") { try p.input.resolve(with: model) }
             return try self.runAnalysis(method: "perPositionKL", params: p, inputs: inputs, model: model,
                                         cacheable: !p.force, context: context) {
@@ -117,7 +122,7 @@ extension ModelSession {
                 let c = model.config
                 let progress = ProgressSpan(context: context, from: 0, to: 95)
                 let r: PerPositionResult
-                if p.usesTiles {
+                if p.usesTiles || p.perHead != nil {
                     r = try self.tilePerPosition(p, tokens: tokens, model: model, context: context, progress: progress)
                 } else {
                     let acc = try PerPositionAccumulator(point: p.point, metric: p.positionMetric, segmentSize: p.segmentSize,
@@ -237,7 +242,11 @@ extension ModelSession {
         for (i, input) in inputs.enumerated() {
             let span = ProgressSpan(context: context, from: 99 * Double(i) / Double(inputs.count),
                                     to: 99 * Double(i + 1) / Double(inputs.count))
-            if p.usesTiles {
+            if let table = p.perHead?.table {
+                let tiled = try perHeadSweepOne(p, table: table, tokens: input.tokens, model: model, context: context, progress: span)
+                perText.append([tiled.point])
+                perTextTiles.append([tiled.extras])
+            } else if p.usesTiles {
                 let tiled = try tileSweepOne(p, tokens: input.tokens, model: model, context: context, progress: span)
                 perText.append(tiled.points)
                 perTextTiles.append(tiled.extras)
@@ -249,7 +258,13 @@ extension ModelSession {
         /// The wire points of text `i`, with the tile fields on tile points.
         func wirePoints(_ i: Int) throws -> [AttnProtocol.SweepPoint] {
             var points: [AttnProtocol.SweepPoint] = try wire(perText[i])
-            if p.usesTiles { for j in points.indices { points[j].attach(perTextTiles[i][j], selection: p.selection) } }
+            if let table = p.perHead?.table {
+                points[0].attach(perTextTiles[i][0], selection: table.selection)
+                points[0].blockSize = table.blockSize
+                points[0].perHead = true
+            } else if p.usesTiles {
+                for j in points.indices { points[j].attach(perTextTiles[i][j], selection: p.selection) }
+            }
             return points
         }
         // `texts` always answers with texts + aggregate, even for a list of one text.
@@ -267,7 +282,7 @@ extension ModelSession {
                 SweepOfText(numTokens: inputs[i].tokens.count, points: try wirePoints(i))
             }
             body.aggregate = SweepAggregate(points: try wire(summaries))
-            for j in body.aggregate?.points.indices ?? 0..<0 { body.aggregate?.points[j].selection = p.selection }
+            for j in body.aggregate?.points.indices ?? 0..<0 { body.aggregate?.points[j].selection = p.perHead?.table?.selection ?? p.selection }
         }
         if p.maxAttentionKL != nil || p.maxOutputKL != nil {
             body.recommendation = try wire(Recommender.recommend(points: ranked, maxOutputKL: p.maxOutputKL,

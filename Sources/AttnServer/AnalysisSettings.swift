@@ -16,6 +16,7 @@ extension AttentionAnalysis.SelectionRule {
         case .threshold: self = .threshold
         case .coverage: self = .coverage
         case .topK: self = .topK
+        case .relativeThreshold: self = .relativeThreshold
         case .window: preconditionFailure("window is streaming's selection; the params send it down the tile path")
         }
     }
@@ -54,12 +55,40 @@ extension PerPositionKLParams {
     }
 }
 
-/// A library result as the protocol type with the same JSON shape.
-func wire<T: Decodable>(_ value: some Encodable, as type: T.Type = T.self) throws -> T {
+/// A library result as the protocol type with the same JSON shape. A field of the library value
+/// that the protocol type would drop (decoding ignores unknown keys) is refused too, so a field
+/// added to one side only fails every test that reaches this bridge.
+func wire<T: Codable>(_ value: some Encodable, as type: T.Type = T.self) throws -> T {
+    let decoded: T
+    let original: JSONValue
     do {
-        return try JSONValue(encoding: value).decode(T.self)
+        original = try JSONValue(encoding: value)
+        decoded = try original.decode(T.self)
     } catch {
         throw RPCError(.internalError, "internal error: a \(Swift.type(of: value)) does not have the shape of \(T.self): \(error)")
+    }
+    if let path = droppedField(original, (try? JSONValue(encoding: decoded)) ?? .null, path: "") {
+        throw RPCError(.internalError, "internal error: \(Swift.type(of: value)) has a field \(path) that \(T.self) drops")
+    }
+    return decoded
+}
+
+/// The first member path of `original` (not null) missing from `kept`, or nil.
+private func droppedField(_ original: JSONValue, _ kept: JSONValue, path: String) -> String? {
+    switch (original, kept) {
+    case let (.object(a), .object(b)):
+        for (key, value) in a.sorted(by: { $0.key < $1.key }) where value != .null {
+            guard let other = b[key] else { return path + "." + key }
+            if let inner = droppedField(value, other, path: path + "." + key) { return inner }
+        }
+        return nil
+    case let (.array(a), .array(b)):
+        for (i, (x, y)) in zip(a, b).enumerated() {
+            if let inner = droppedField(x, y, path: path + "[\(i)]") { return inner }
+        }
+        return nil
+    default:
+        return nil
     }
 }
 

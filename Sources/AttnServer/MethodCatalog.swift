@@ -20,6 +20,7 @@ public func registerAnalysisMethods(into registry: MethodRegistry, configuration
     session.register(into: registry)
     session.registerForward(into: registry)
     session.registerAnalyses(into: registry)
+    session.registerCalibrate(into: registry)
     session.registerCorpus(into: registry)
     session.registerRuns(into: registry)
     session.registerReport(into: registry)

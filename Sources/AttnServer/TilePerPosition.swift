@@ -23,21 +23,27 @@ extension ModelSession {
     func tilePerPosition(_ p: PerPositionKLParams, tokens: [Int], model: LoadedModel, context: RequestContext,
                          progress: ProgressSpan) throws -> PerPositionResult {
         let c = model.config, t = tokens.count, heads = c.nHead
-        let plan = p.tilePlan(tokens: t), keep = p.keep, estimator = p.tileEstimator
+        let plan = p.tilePlan(tokens: t), keep = p.keep
+        let perHead = p.perHead?.table.map { PerHeadPlan(table: $0, tokens: t) }
+        let estimator = perHead.map(\.estimator) ?? p.tileEstimator
         let accumulator = try TilePositionAccumulator(metric: p.positionMetric, segmentSize: p.segmentSize, tokens: t, heads: heads,
                                                       layers: c.nLayer, seedEpsilon: p.seedEpsilon, threadCount: model.model.threads)
         var estimated: [HeadTiles] = []   // the current layer's, set by the Q/K hook before its attention
         let queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = estimator.map { estimator in
-            { _, qk in
+            { l, qk in
                 try context.checkCancelled()
-                estimated = try (0..<heads).map { try TileChooser.estimate(estimator, plan, head: qk.head($0), keep: keep) }
+                estimated = try (0..<heads).map { h in
+                    try perHead?.estimatedTiles(layer: l, head: h, qk.head(h))
+                        ?? TileChooser.estimate(estimator, plan, head: qk.head(h), keep: keep)
+                }
             }
         }
         _ = try timedDensePass(model: model, tokens: tokens, needLogits: false, context: context, progress: progress,
                                queryKeys: queryKeys) { l, a in
             let tiles = estimator == nil
                 ? (0..<heads).map { h in
-                    TileChooser.oracle(plan, attention: UnsafeBufferPointer(rebasing: a[(h * t * t)..<((h + 1) * t * t)]), keep: keep)
+                    let head = UnsafeBufferPointer(rebasing: a[(h * t * t)..<((h + 1) * t * t)])   // (T, T)
+                    return perHead?.oracleTiles(layer: l, head: h, attention: head) ?? TileChooser.oracle(plan, attention: head, keep: keep)
                 }
                 : estimated
             try accumulator.consume(layer: l, kept: tiles.map(\.kept), pure: tiles.map(\.pure), attention: a)

@@ -53,6 +53,7 @@ extension TileRuleParams {
         case .threshold: return .threshold(v)
         case .coverage: return .coverage(v)
         case .topK: return .topK(Int(v))
+        case .relativeThreshold: return .relativeThreshold(v)
         case .window: return .window(Int(v))
         }
     }
@@ -136,7 +137,7 @@ private final class LayerTiles: @unchecked Sendable {
 /// One optional value per chunk of a `ParallelChunks` run; each chunk writes only its own slot.
 /// (Raw storage, not an Array: concurrent writes to distinct elements of one Array would race on
 /// the array value itself.)
-private final class Slots<Value>: @unchecked Sendable {
+final class Slots<Value>: @unchecked Sendable {
     private let values: UnsafeMutablePointer<Value?>
     private let count: Int
 

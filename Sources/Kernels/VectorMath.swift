@@ -24,7 +24,9 @@ func storeVec(_ v: Vec16, _ p: UnsafeMutablePointer<Float>, count: Int) {
 /// e^x for every lane: relative error below 3e-7 for x in [-87.3, 88.3]; exactly 0 below
 /// -87.3 (where float32 `exp` underflows anyway); clamped at 88.3 so it never returns inf.
 /// Cephes' `expf`: reduction by ln 2 (split in two constants), degree-5 polynomial, 2^n by bits.
-@inline(__always)
+/// `@_transparent`, not `@inline(__always)`: the latter left it an out-of-line call in release
+/// builds (QuestBounds' softmax: every call spilled the vector registers; 7 µs of 61 per head).
+@_transparent
 func vexp(_ x: Vec16) -> Vec16 {
     let lo = Vec16(repeating: -87.3)
     let hi = Vec16(repeating: 88.3)

@@ -111,7 +111,7 @@ enum SweepFigure {
         s += "x: prunedBlockFraction, the share of causally visible (query, block) pairs the rule skipped. "
         s += "y (log scale, nats): attentionKL, the mean KL(Q‖P) = −ln(kept mass) of the renormalised pruned attention"
         s += hasOutputKL ? "; hollow markers on dashed lines: outputKL, the end-to-end KL of the next-token distributions when the pruning is applied inside every layer. " : ". "
-        s += "Points are labelled with their threshold (k for topK, cov for coverage)."
+        s += "Points are labelled with their threshold (k for topK, cov for coverage, rel c for relativeThreshold: the cut c / visible keys)."
         if clamped > 0 {
             s += " \(clamped) value\(clamped == 1 ? " is" : "s are") below 1e\(floor) nats (0 when nothing was pruned) and drawn on the bottom edge at the floor 1e\(floor)."
         }

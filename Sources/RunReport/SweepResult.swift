@@ -2,9 +2,10 @@ import AttnProtocol
 import Foundation
 
 extension SweepPoint {
-    /// The threshold as a point label: `0.002`, `k=8`, `cov 0.9`.
+    /// The threshold as a point label: `0.002`, `k=8`, `cov 0.9`, `rel 0.5` (relativeThreshold c).
     var thresholdLabel: String {
         switch selection {
+        case .relativeThreshold: return "rel \(NumberFormat.value(threshold))"
         case .topK: return "k=\(NumberFormat.value(threshold))"
         case .coverage: return "cov \(NumberFormat.value(threshold))"
         case .threshold: return NumberFormat.value(threshold)

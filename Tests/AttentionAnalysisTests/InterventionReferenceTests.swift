@@ -22,6 +22,8 @@ final class InterventionReferenceTests: XCTestCase {
         switch point.selection {
         case .threshold:
             kept = Set((0..<blocks).filter { Double(maximum[$0]) >= point.value })
+        case .relativeThreshold:
+            kept = Set((0..<blocks).filter { Double(maximum[$0]) >= point.value / Double(n) })
         case .topK:
             kept = Set(byMass.prefix(Int(point.value)))
         case .coverage:
@@ -52,7 +54,9 @@ final class InterventionReferenceTests: XCTestCase {
                            SweepSetting(selection: .coverage, blockSize: b, value: 0.8, keep: keep),
                            SweepSetting(selection: .coverage, blockSize: b, value: 1, keep: keep),
                            SweepSetting(selection: .topK, blockSize: b, value: 2, keep: keep),
-                           SweepSetting(selection: .topK, blockSize: b, value: 20, keep: keep)]
+                           SweepSetting(selection: .topK, blockSize: b, value: 20, keep: keep),
+                           SweepSetting(selection: .relativeThreshold, blockSize: b, value: 1, keep: keep),
+                           SweepSetting(selection: .relativeThreshold, blockSize: b, value: 3, keep: keep)]
             }
         }
         var changedRows = 0

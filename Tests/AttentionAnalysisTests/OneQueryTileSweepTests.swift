@@ -16,6 +16,7 @@ final class OneQueryTileSweepTests: XCTestCase {
             let points: [(SelectionRule, TileSelection, Double)] = [
                 (.threshold, .threshold(0.05), 0.05), (.threshold, .threshold(0.2), 0.2), (.coverage, .coverage(0.9), 0.9),
                 (.coverage, .coverage(0.5), 0.5), (.topK, .topK(2), 2),
+                (.relativeThreshold, .relativeThreshold(1), 1), (.relativeThreshold, .relativeThreshold(4), 4),
             ]
             for blockSize in [4, 5, 16] {
                 for keep in [KeepPolicy.none, KeepPolicy(keepSink: true, keepLocal: true)] {
@@ -49,6 +50,6 @@ final class OneQueryTileSweepTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(checked, 2 * 3 * 2 * 5)
+        XCTAssertEqual(checked, 2 * 3 * 2 * 7)
     }
 }

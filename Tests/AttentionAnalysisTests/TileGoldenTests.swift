@@ -45,6 +45,7 @@ final class TileGoldenTests: XCTestCase {
         case "threshold": return .threshold(p.value)
         case "coverage": return .coverage(p.value)
         case "topK": return .topK(Int(p.value))
+        case "relativeThreshold": return .relativeThreshold(p.value)
         default: return .window(Int(p.value))
         }
     }

@@ -15,6 +15,7 @@ final class TilePointAccumulatorTests: XCTestCase {
         case .threshold: return .threshold(s.value)
         case .coverage: return .coverage(s.value)
         case .topK: return .topK(Int(s.value))
+        case .relativeThreshold: return .relativeThreshold(s.value)
         }
     }
 
@@ -26,6 +27,7 @@ final class TilePointAccumulatorTests: XCTestCase {
         let settings = SweepSetting.grid(selection: .threshold, values: [0.05, 0.01], blockSizes: [4, 8])
             + SweepSetting.grid(selection: .coverage, values: [0.9], blockSizes: [8], keep: KeepPolicy(keepSink: true))
             + SweepSetting.grid(selection: .topK, values: [2], blockSizes: [5], keep: KeepPolicy(keepLocal: true))
+            + SweepSetting.grid(selection: .relativeThreshold, values: [1, 4], blockSizes: [4], keep: KeepPolicy(keepSink: true))
         let acc = try SweepAccumulator(points: settings, tokens: tokens, heads: heads, layers: 2, seedEpsilon: 1e-6, threadCount: 1)
         for (l, layer) in layers.enumerated() { try layer.withUnsafeBufferPointer { try acc.consume(layer: l, attention: $0) } }
         let perRow = try acc.result()

@@ -37,6 +37,28 @@ final class ParamsDecodingTests: XCTestCase {
         XCTAssertEqual(try ForwardParams.decode(["tokens": [3]]).topK, 5)
     }
 
+    func testRelativeThresholdDefaultsAndRange() throws {
+        let sweep = try PruneSweepParams.decode(["tokens": [1], "selection": "relativeThreshold"])
+        XCTAssertEqual(sweep.thresholds, [2, 1, 0.5, 0.25, 0.125])
+        XCTAssertEqual(try PerPositionKLParams.decode(["tokens": [1], "selection": "relativeThreshold"]).threshold, 0.5)
+        let wide = try PruneSweepParams.decode(["tokens": [1], "selection": "relativeThreshold", "thresholds": [1024, 3, 1e-6]])
+        XCTAssertEqual(wide.thresholds, [1024, 3, 1e-6])
+        var e = invalid(PruneSweepParams.self, ["tokens": [1], "selection": "relativeThreshold", "thresholds": [2, 1024.5]])
+        XCTAssertEqual(e.field, "thresholds[1]")
+        XCTAssertEqual(e.accepted, "a number in (0, 1024]")
+        e = invalid(PerPositionKLParams.self, ["tokens": [1], "selection": "relativeThreshold", "threshold": 0])
+        XCTAssertEqual(e.field, "threshold")
+        XCTAssertEqual(e.accepted, "a number in (0, 1024]")
+        e = invalid(PruneSweepParams.self, ["tokens": [1], "selection": "relativeThreshold", "estimator": "streaming"])
+        XCTAssertEqual(e.field, "selection")
+        // threshold keeps its own range.
+        e = invalid(PruneSweepParams.self, ["tokens": [1], "thresholds": [2]])
+        XCTAssertEqual(e.accepted, "a number in (0, 1]")
+        let setting = try EvaluateCorpusParams.decode(["text": "a b", "settings": [["selection": "relativeThreshold", "threshold": 8]]])
+        XCTAssertEqual(setting.settings.first?.selection, .relativeThreshold)
+        XCTAssertEqual(setting.settings.first?.threshold, 8)
+    }
+
     func testASweepOverTheWorkCapIsRefusedNamingTheProductAndTheCap() throws {
         let values: JSONValue = .array((1...64).map { .double(Double($0) / 128) })
         let sizes: JSONValue = .array((1...64).map { .int(Int64($0)) })

@@ -25,6 +25,7 @@ final class SchemaAgreementTests: XCTestCase {
         "pruneSweep": MethodTypes(params: PruneSweepParams.self, result: decoder(PruneSweepResponse.self)),
         "perPositionKL": MethodTypes(params: PerPositionKLParams.self, result: decoder(PerPositionKLResponse.self)),
         "evaluateCorpus": MethodTypes(params: EvaluateCorpusParams.self, result: decoder(AnalysisResult<EvaluateCorpusResult>.self)),
+        "calibrate": MethodTypes(params: CalibrateParams.self, result: decoder(AnalysisResult<CalibrateResult>.self)),
         "model/load": MethodTypes(params: ModelLoadParams.self, result: decoder(ModelInfo.self)),
         "model/info": MethodTypes(params: NoParams.self, result: decoder(ModelInfo.self)),
         "tokenize": MethodTypes(params: TokenizeParams.self, result: decoder(TokenizeResult.self)),
@@ -122,7 +123,7 @@ final class SchemaAgreementTests: XCTestCase {
     func testParamsTypesHaveTheSchemasProperties() throws {
         let samples: [String: JSONValue] = [
             "forward": ["tokens": [1]], "profileAttention": ["tokens": [1]], "pruneSweep": ["tokens": [1]],
-            "perPositionKL": ["tokens": [1]], "evaluateCorpus": ["text": "a b"], "model/load": ["name": "gpt2"], "model/info": [:], "tokenize": ["text": ""],
+            "perPositionKL": ["tokens": [1]], "evaluateCorpus": ["text": "a b"], "calibrate": ["tokens": [1], "maxOutputKL": 0.01], "model/load": ["name": "gpt2"], "model/info": [:], "tokenize": ["text": ""],
             "runs/list": [:], "runs/get": ["id": "00000000-0000-4000-8000-000000000000"],
             "runs/delete": ["id": "00000000-0000-4000-8000-000000000000"], "runs/prune": ["keep": 1],
             "runs/report": ["ids": ["00000000-0000-4000-8000-000000000000"]],

@@ -100,7 +100,7 @@ final class TileParamsTests: XCTestCase {
     func testWindowGoesWithStreamingOnly() {
         var e = refusal(["tokens": [1], "selection": "window"])
         XCTAssertEqual(e.field, "selection")
-        XCTAssertEqual(e.accepted, #"one of "threshold", "coverage", "topK" ("window" is for estimator "streaming")"#)
+        XCTAssertEqual(e.accepted, #"one of "threshold", "coverage", "topK", "relativeThreshold" ("window" is for estimator "streaming")"#)
         e = refusal(["tokens": [1], "estimator": "quest", "selection": "window"])
         XCTAssertEqual(e.field, "selection")
         e = refusal(["tokens": [1], "estimator": "streaming", "selection": "topK"])
@@ -112,7 +112,7 @@ final class TileParamsTests: XCTestCase {
             XCTFail("perPositionKL accepted window without streaming")
         } catch let error as RPCError {
             XCTAssertEqual(error.data?["field"], "selection")
-            XCTAssertEqual(error.data?["accepted"], #"one of "threshold", "coverage", "topK" ("window" is for estimator "streaming")"#)
+            XCTAssertEqual(error.data?["accepted"], #"one of "threshold", "coverage", "topK", "relativeThreshold" ("window" is for estimator "streaming")"#)
         } catch { XCTFail("\(error)") }
     }
 

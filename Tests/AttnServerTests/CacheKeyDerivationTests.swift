@@ -31,7 +31,8 @@ final class CacheKeyDerivationTests: XCTestCase {
             if let d = first.doubleValue { out += [.array([.double(d / 2)] + a.dropFirst()), .array([.int(Int64(d) + 1)] + a.dropFirst())] }
             if let s = first.stringValue { out.append(.array([.string(s + "!")] + a.dropFirst())) }
             return out
-        default: return [0.5, 0.0001, 2, true, ["other text"]] // an optional field without a default
+        // An optional field without a default (a per-head table for `perHead`).
+        default: return [0.5, 0.0001, 2, true, ["other text"], [0.25], ["estimator": "oracle", "blockSize": 4, "values": [[0.1]]]]
         }
     }
 
@@ -84,6 +85,9 @@ final class CacheKeyDerivationTests: XCTestCase {
         try assertEveryFieldChangesTheKey(PruneSweepParams.self, method: "pruneSweep",
                                           bases: [tokens, ["tokens": [1, 2, 3], "endToEnd": true], ["texts": ["a b"]]])
         try assertEveryFieldChangesTheKey(PerPositionKLParams.self, method: "perPositionKL", bases: [tokens])
+        try assertEveryFieldChangesTheKey(CalibrateParams.self, method: "calibrate",
+                                          bases: [["tokens": [1, 2, 3], "maxOutputKL": 0.01], ["tokens": [1, 2, 3], "maxAttentionKL": 0.01],
+                                                  ["tokens": [1, 2, 3], "minRecall": 0.9], ["texts": ["a b"], "minRecall": 0.9]])
     }
 
     func testSpellingADefaultKeepsTheKey() throws {
@@ -94,6 +98,7 @@ final class CacheKeyDerivationTests: XCTestCase {
         try assertSpelledDefaultsKeepTheKey(PruneSweepParams.self, method: "pruneSweep", base: ["tokens": [1], "selection": "topK"])
         try assertSpelledDefaultsKeepTheKey(PerPositionKLParams.self, method: "perPositionKL", base: tokens)
         try assertSpelledDefaultsKeepTheKey(PerPositionKLParams.self, method: "perPositionKL", base: ["tokens": [1], "selection": "coverage"])
+        try assertSpelledDefaultsKeepTheKey(CalibrateParams.self, method: "calibrate", base: ["tokens": [1], "maxOutputKL": 0.01])
     }
 
     /// The tile params of issue 13 are fields of the type, so the derivation above covers them;
@@ -125,5 +130,11 @@ final class CacheKeyDerivationTests: XCTestCase {
         XCTAssertEqual(ProtocolLimits.seedEpsilon, .closed(SeedEpsilon.lowest, SeedEpsilon.highest))
         XCTAssertEqual(ProtocolLimits.seedEpsilon.description, SeedEpsilon.accepted)
         XCTAssertEqual(ProtocolLimits.seedEpsilonDefault, SeedEpsilon.default)
+    }
+
+    /// The protocol's `relativeThreshold` range is the library's.
+    func testRelativeThresholdRangeIsTheLibrarys() {
+        XCTAssertEqual(ProtocolLimits.relativeThreshold, .openClosed(0, RelativeThresholdRange.upper))
+        XCTAssertTrue(RelativeThresholdRange.accepted.hasPrefix(ProtocolLimits.relativeThreshold.description))
     }
 }

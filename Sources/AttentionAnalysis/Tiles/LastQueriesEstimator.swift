@@ -7,7 +7,8 @@ import Kernels
 /// `q ∈ [T−n, T)` are computed from Q and K (softmax of q·k/√D). They give per key column
 /// `v[k] = Σ_q A[q,k] / n` (vertical) and per diagonal offset `o = q − k` `s[o] = Σ_q A[q,q−o] / n`
 /// (slash), each summing to 1. The selection picks columns from `v` and offsets from `s`
-/// separately (threshold τ: value ≥ τ; coverage τ: fewest reaching τ; topK k: k of each); the
+/// separately (threshold τ: value ≥ τ; relativeThreshold c: value ≥ c/T, the cut of the last
+/// query; coverage τ: fewest reaching τ; topK k: k of each); the
 /// kept entries are every visible `(q, k)` with k a kept column or `q − k` a kept offset, and a
 /// tile is kept when it holds one. Cost: the product `n·T·D` (all keys of the last queries, their
 /// few future ones included). Float32 scores and softmax, Float64 sums.
@@ -35,11 +36,13 @@ enum LastQueriesEstimator {
         }
         let multiplyAdds = n * t * d                        // the product, future keys included
         var mask = TileMask(geometry: g)
-        for k in selection.kept(vertical[...]) {
+        // relativeThreshold: the cut of the last query, which sees all T keys (the smallest cut).
+        let rule = selection.resolved(visibleKeys: t)
+        for k in rule.kept(vertical[...]) {
             // Column k: every query block from the one holding query k on.
             for i in g.queryBlock(of: k)..<g.queryBlocks { mask.keep(queryBlock: i, keyBlock: g.keyBlock(of: k)) }
         }
-        for o in selection.kept(slash[...]) {
+        for o in rule.kept(slash[...]) {
             // Query block i meets diagonal o at keys [first − o, last − o] (those ≥ 0).
             for i in 0..<g.queryBlocks {
                 let rows = g.queries(ofBlock: i)

@@ -4,7 +4,7 @@ import Kernels
 /// first (Protocol/README.md §11, tiles). With `queryBlockSize = 1` it is the per-row rule.
 public enum OracleTiles {
     /// Tile scores from one head's exact attention `A` (T, T), row-major, causal:
-    /// for `.threshold` the tile's largest entry `max_{q∈i, k∈j, k≤q} A[q,k]`, otherwise its mass
+    /// for `.threshold` and `.relativeThreshold` the tile's largest entry `max_{q∈i, k∈j, k≤q} A[q,k]`, otherwise its mass
     /// `Σ_{q∈i} Σ_{k∈j, k≤q} A[q,k]` (Float64, rows then keys in order).
     /// - Precondition: `attention.count == T·T`.
     public static func scores(attention: UnsafeBufferPointer<Float>, geometry g: TileGeometry,
@@ -12,8 +12,7 @@ public enum OracleTiles {
         let t = g.tokens
         precondition(attention.count == t * t, "attention holds \(attention.count) floats, expected T·T = \(t * t)")
         var scores = TileScores(geometry: g)
-        let useMaximum: Bool
-        if case .threshold = selection { useMaximum = true } else { useMaximum = false }
+        let useMaximum = selection.comparesMaxima
         for i in 0..<g.queryBlocks {
             for j in 0..<g.visibleKeyBlocks(queryBlock: i) {
                 let keys = g.keys(ofBlock: j)
@@ -39,7 +38,7 @@ public enum OracleTiles {
                             keep: KeepPolicy = .none) throws -> TileMask {
         if case let .window(w) = selection {
             throw AnalysisError.invalidValue(field: "selection", value: Double(w),
-                                             accepted: "threshold, coverage or topK (window is streaming's)")
+                                             accepted: "threshold, relativeThreshold, coverage or topK (window is streaming's)")
         }
         try selection.validate(field: "threshold")
         return scores(attention: attention, geometry: geometry, selection: selection)

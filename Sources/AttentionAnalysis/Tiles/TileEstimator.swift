@@ -77,7 +77,7 @@ public enum TileEstimator: Hashable, Sendable {
             throw AnalysisError.invalidValue(field: "selection", value: 0, accepted: "window (streaming's only selection)")
         case (_, .window):
             throw AnalysisError.invalidValue(field: "selection", value: 0,
-                                             accepted: "threshold, coverage or topK (window is streaming's)")
+                                             accepted: "threshold, relativeThreshold, coverage or topK (window is streaming's)")
         default: break
         }
         switch self {

@@ -51,9 +51,11 @@ public struct TileRowSums: Sendable {
 
     /// The sums of one head's attention for several key block sizes, reading the attention and
     /// taking each entry's logarithm once (a sweep's block sizes share them).
+    /// - Parameter seedTerms: false skips the logarithms: `keptMass` and the block counts are
+    ///   exact, `seedKL` must not be read (a calibration needs the kept mass only).
     /// - Precondition: `attention.count == tokens²`, every size ≥ 1, `epsilon > 0`.
     public static func make(attention: UnsafeBufferPointer<Float>, tokens t: Int, keyBlockSizes: [Int],
-                            epsilon: Double) -> [TileRowSums] {
+                            epsilon: Double, seedTerms withSeedTerms: Bool = true) -> [TileRowSums] {
         precondition(attention.count == t * t, "attention holds \(attention.count) floats, expected T·T = \(t * t)")
         precondition(keyBlockSizes.allSatisfy { $0 >= 1 } && epsilon > 0)
         var sums = keyBlockSizes.map { TileRowSums(tokens: t, keyBlockSize: $0, epsilon: epsilon) }
@@ -61,9 +63,11 @@ public struct TileRowSums: Sendable {
         var seedTerms = [Double](repeating: 0, count: t)   // (T): row q's A (ln A − ln ε), 0 for A ≤ ε
         for q in 0..<t {
             let row = q * t
-            for k in 0...q {
-                let p = Double(attention[row + k])
-                seedTerms[k] = p > epsilon ? p * (log(p) - lnEps) : 0
+            if withSeedTerms {
+                for k in 0...q {
+                    let p = Double(attention[row + k])
+                    seedTerms[k] = p > epsilon ? p * (log(p) - lnEps) : 0
+                }
             }
             for s in sums.indices {
                 sums[s].addRow(q, attention: attention, seedTerms: seedTerms)

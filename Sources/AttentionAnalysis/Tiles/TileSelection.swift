@@ -10,6 +10,12 @@ public enum TileSelection: Hashable, Sendable {
     case coverage(Double)
     /// Keep the `k ≥ 1` tiles with the largest score (same tie rule); all when fewer.
     case topK(Int)
+    /// Keep tile `(i, j)` when its score ≥ `c / n_i`, `n_i` the number of keys visible to query
+    /// block i's **last** query (`min((i+1)·Bq, T)`), c in (0, 1024]: `threshold` with the cut of
+    /// that row. The last query sees the most keys, so its cut is the block's smallest: a tile
+    /// scored by its largest entry (the oracle, `quest`) is kept whenever any of its rows would
+    /// keep it under its own cut `c/(q+1)`. With Bq = 1 it is the per-row rule.
+    case relativeThreshold(Double)
     /// `streaming` only: a local window of `w ≥ 1` tokens (key `k` kept for query `q` when
     /// `q − k < w`).
     case window(Int)
@@ -21,6 +27,10 @@ public enum TileSelection: Hashable, Sendable {
             guard tau > 0, tau <= 1 else {
                 throw AnalysisError.invalidValue(field: field, value: tau, accepted: "a number in (0, 1]")
             }
+        case let .relativeThreshold(c):
+            guard RelativeThresholdRange.contains(c) else {
+                throw AnalysisError.invalidValue(field: field, value: c, accepted: RelativeThresholdRange.accepted)
+            }
         case let .topK(k):
             guard k >= 1 else { throw AnalysisError.invalidValue(field: field, value: Double(k), accepted: "an integer k ≥ 1 (topK)") }
         case let .window(w):
@@ -30,13 +40,33 @@ public enum TileSelection: Hashable, Sendable {
         }
     }
 
+    /// The rule for scores of rows that see `visibleKeys` keys: `.threshold(c / visibleKeys)` for
+    /// `.relativeThreshold(c)`, itself for every other selection.
+    public func resolved(visibleKeys: Int) -> TileSelection {
+        if case let .relativeThreshold(c) = self {
+            return .threshold(SelectionRule.relativeCut(c, visibleKeys: visibleKeys))
+        }
+        return self
+    }
+
+    /// The tile scores are largest entries under this rule (the thresholds), masses otherwise.
+    var comparesMaxima: Bool {
+        switch self {
+        case .threshold, .relativeThreshold: return true
+        case .coverage, .topK, .window: return false
+        }
+    }
+
     /// Indices `0..<scores.count` this selection keeps from one query block's scores, ascending.
-    /// - Precondition: not `.window` (a pattern, not a rule on scores).
+    /// - Precondition: not `.window` (a pattern, not a rule on scores), and `relativeThreshold`
+    ///   already `resolved` to the block's cut.
     func kept(_ scores: ArraySlice<Double>) -> [Int] {
         let base = scores.startIndex, n = scores.count
         switch self {
         case let .threshold(tau):
             return (0..<n).filter { scores[base + $0] >= tau }
+        case .relativeThreshold:
+            preconditionFailure("resolve relativeThreshold to the query block's cut first (resolved(visibleKeys:))")
         case let .coverage(tau):
             let order = descending(scores)
             let total = order.reduce(0.0) { $0 + scores[base + $1] }
@@ -82,13 +112,15 @@ public struct TileScores: Sendable {
     }
 
     /// The tiles `selection` keeps in every query block, plus the diagonal tiles when
-    /// `keepDiagonal` and tile `(i, 0)` when `keepSink`.
+    /// `keepDiagonal` and tile `(i, 0)` when `keepSink`. `relativeThreshold` is applied per query
+    /// block with the cut of its last query (`TileSelection.relativeThreshold`).
     public func mask(_ selection: TileSelection, keepDiagonal: Bool, keepSink: Bool = false) -> TileMask {
         var mask = TileMask(geometry: geometry)
         let nk = geometry.keyBlocks
         for i in 0..<geometry.queryBlocks {
             let visible = geometry.visibleKeyBlocks(queryBlock: i)
-            for j in selection.kept(values[(i * nk)..<(i * nk + visible)]) { mask.keep(queryBlock: i, keyBlock: j) }
+            let rule = selection.resolved(visibleKeys: geometry.queries(ofBlock: i).upperBound)
+            for j in rule.kept(values[(i * nk)..<(i * nk + visible)]) { mask.keep(queryBlock: i, keyBlock: j) }
             if keepDiagonal { mask.keepDiagonal(queryBlock: i) }
             if keepSink { mask.keep(queryBlock: i, keyBlock: 0) }
         }

@@ -33,18 +33,19 @@ GEOMETRIES = [(4, 4), (8, 8), (8, 4), (1, 4)]
 
 def points_for(bq, bk):
     out = []
-    for sel, v in [("threshold", 0.2), ("threshold", 0.05), ("coverage", 0.8), ("coverage", 0.95), ("topK", 2)]:
+    for sel, v in [("threshold", 0.2), ("threshold", 0.05), ("coverage", 0.8), ("coverage", 0.95), ("topK", 2),
+                   ("relativeThreshold", 1), ("relativeThreshold", 4)]:
         out.append({"estimator": "oracle", "selection": sel, "value": v})
     out.append({"estimator": "oracle", "selection": "coverage", "value": 0.5, "keepSink": True, "keepLocal": True})
-    for sel, v in [("coverage", 0.8), ("coverage", 0.95), ("threshold", 0.1), ("topK", 2)]:
+    for sel, v in [("coverage", 0.8), ("coverage", 0.95), ("threshold", 0.1), ("topK", 2), ("relativeThreshold", 4)]:
         out.append({"estimator": "meanPool", "selection": sel, "value": v})
     for stride in [1, 2, 4]:
         if bq % stride == 0 and bk % stride == 0:
             for sel, v in [("coverage", 0.8), ("coverage", 0.95), ("topK", 1)]:
                 out.append({"estimator": "antidiagonal", "stride": stride, "selection": sel, "value": v})
-    for sel, v in [("topK", 2), ("topK", 8), ("coverage", 0.9), ("threshold", 0.05)]:
+    for sel, v in [("topK", 2), ("topK", 8), ("coverage", 0.9), ("threshold", 0.05), ("relativeThreshold", 2)]:
         out.append({"estimator": "lastQueries", "lastQueries": 8, "selection": sel, "value": v})
-    for sel, v in [("topK", 1), ("topK", 3), ("threshold", 0.3), ("coverage", 0.9)]:
+    for sel, v in [("topK", 1), ("topK", 3), ("threshold", 0.3), ("coverage", 0.9), ("relativeThreshold", 8)]:
         out.append({"estimator": "quest", "selection": sel, "value": v})
     for sink, w in [(4, 4), (4, 16), (0, 8)]:
         out.append({"estimator": "streaming", "sinkTokens": sink, "selection": "window", "value": w})

@@ -40,9 +40,17 @@ def order_desc(scores):
     return sorted(range(len(scores)), key=lambda j: (-scores[j], j))
 
 
-def select(scores, selection, value):
-    """(kept indices ascending, near) for one list of scores."""
+def relative_cut(value, visible_keys):
+    """relativeThreshold c: the threshold c / (keys visible to the deciding row)."""
+    return value / visible_keys
+
+
+def select(scores, selection, value, visible_keys=None):
+    """(kept indices ascending, near) for one list of scores. relativeThreshold c is threshold
+    c / visible_keys (the keys the deciding row sees: a query block's last query)."""
     n = len(scores)
+    if selection == "relativeThreshold":
+        selection, value = "threshold", relative_cut(value, visible_keys)
     if selection == "threshold":
         kept = [j for j in range(n) if scores[j] >= value]
         near = any(abs(s - value) <= NEAR * value for s in scores)
@@ -71,7 +79,7 @@ def mask_from_scores(g, scores, selection, value, keep_diagonal, keep_sink=False
     kept, near = [], []
     for i in range(g.nq):
         vis = g.visible(i)
-        chosen, is_near = select(scores[i][:vis], selection, value)
+        chosen, is_near = select(scores[i][:vis], selection, value, g.queries(i)[-1] + 1)
         chosen = set(chosen)
         if keep_diagonal:
             chosen |= set(g.diagonal(i))
@@ -99,7 +107,7 @@ def oracle(g, A, selection, value, keep_sink=False, keep_local=False):
         row = []
         for j in range(g.visible(i)):
             entries = [float(A[q, k]) for q in g.queries(i) for k in g.keys(j) if k <= q]
-            row.append(max(entries) if selection == "threshold" else math.fsum(entries))
+            row.append(max(entries) if selection in ("threshold", "relativeThreshold") else math.fsum(entries))
         scores.append(row)
     kept, near = mask_from_scores(g, scores, selection, value, keep_local, keep_sink)
     return kept, near, 0
@@ -155,8 +163,8 @@ def last_queries(g, Q, K, count, selection, value):
         for k in range(q + 1):
             vertical[k] += p[k] / n
             slash[q - k] += p[k] / n
-    columns, near_v = select(vertical, selection, value)
-    offsets, near_s = select(slash, selection, value)
+    columns, near_v = select(vertical, selection, value, T)     # relativeThreshold: the last query's T keys
+    offsets, near_s = select(slash, selection, value, T)
     kept = [set(g.diagonal(i)) for i in range(g.nq)]
     for k in columns:
         for i in range(g.nq):

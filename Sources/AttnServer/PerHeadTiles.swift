@@ -1,0 +1,122 @@
+import AttentionAnalysis
+import AttnProtocol
+import Foundation
+import GPT2
+import JSONRPC
+import Kernels
+import RunStore
+
+// A per-head table (`perHead`, Protocol/README.md §10 `calibrate`) applied to one input: every
+// (layer, head) its own rule value on the table's tiles, or dense; scored at the attention level
+// from the dense pass, and run end to end by a pruned pass that chooses each layer's masks in the
+// pass (the cascade, as `pruneSweep`'s tile points).
+
+/// A per-head table for one input of `tokens` T. Immutable; any thread.
+struct PerHeadPlan: Sendable {
+    let table: PerHeadTable
+    let geometry: TileGeometry
+    let heads: Int
+    let estimator: TileEstimator?
+    let keep: KeepPolicy
+    /// `[layer · H + head]`: the head's rule, nil when dense.
+    let selections: [TileSelection?]
+
+    init(table: PerHeadTable, tokens t: Int) {
+        self.table = table
+        geometry = TileGeometry(tokens: t, queryBlockSize: table.queryBlockSize, keyBlockSize: table.blockSize)
+        heads = table.heads
+        estimator = table.tileEstimator
+        keep = KeepPolicy(keepSink: table.keepSink, keepLocal: table.keepLocal)
+        selections = table.values.flatMap { $0.map { $0.map(table.tileSelection) } }
+    }
+
+    /// Every visible tile kept: a dense head.
+    var denseTiles: HeadTiles {
+        let all = TileMask(geometry: geometry, keepingAllVisible: true)
+        return HeadTiles(kept: all, pure: all, multiplyAdds: 0)
+    }
+
+    /// One head's tiles from its Q and K (an estimator's table).
+    func estimatedTiles(layer l: Int, head h: Int, _ qk: HeadQueriesKeys) throws -> HeadTiles {
+        guard let selection = selections[l * heads + h], let estimator else { return denseTiles }
+        return try TileChooser.estimate(estimator, TilePointPlan(geometry: geometry, value: 0, selection: selection),
+                                        head: qk, keep: keep)
+    }
+
+    /// One head's tiles from its exact attention (T, T) (the oracle's table).
+    func oracleTiles(layer l: Int, head h: Int, attention: UnsafeBufferPointer<Float>) -> HeadTiles {
+        guard let selection = selections[l * heads + h] else { return denseTiles }
+        return TileChooser.oracle(TilePointPlan(geometry: geometry, value: 0, selection: selection), attention: attention, keep: keep)
+    }
+}
+
+/// What one pruned pass of a per-head table gave.
+struct PerHeadPassOutcome {
+    let endToEnd: EndToEndMetrics
+    /// Attention kernels of the pruned pass plus choosing its masks, seconds.
+    let attentionSeconds: Double
+}
+
+extension ModelSession {
+    /// The pruned pass of `plan` on `tokens`, compared with the dense logits: an estimator's table
+    /// through `BlockSparseAttention` (each layer's masks from the pass's own Q and K, dense heads
+    /// on all their visible tiles; a layer with every head dense runs the dense attention), the
+    /// oracle's by masking the pass's own dense attention per head (dense heads untouched).
+    /// - Important: called on the compute queue.
+    func perHeadPrunedPass(_ plan: PerHeadPlan, tokens: [Int], model: LoadedModel, reference: DenseLogitsReference,
+                           context: RequestContext) throws -> PerHeadPassOutcome {
+        var options = ForwardOptions()
+        options.checkCancellation = { try context.checkCancelled() }
+        if plan.estimator != nil {
+            let threads = model.model.threads
+            options.attentionTileMasks = { l, qk in
+                // A layer whose heads are all dense runs the dense attention (nil: no masks).
+                guard (0..<plan.heads).contains(where: { plan.selections[l * plan.heads + $0] != nil }) else { return nil }
+                let slots = Slots<Result<TileMask, Error>>(count: plan.heads)
+                ParallelChunks.run(chunks: plan.heads, threads: threads) { _, h in
+                    slots[h] = Result { try plan.estimatedTiles(layer: l, head: h, qk.head(h)).kept }
+                }
+                return try (0..<plan.heads).map { try slots[$0]!.get() }
+            }
+        } else {
+            options.attentionHeadIntervention = { l, h, _, probs in
+                guard plan.selections[l * plan.heads + h] != nil else { return }
+                let tiles = plan.oracleTiles(layer: l, head: h, attention: UnsafeBufferPointer(probs))
+                TileChooser.applyInPlace(tiles.kept, to: probs)
+            }
+        }
+        let pruned = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: options) }
+        guard let logits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
+        try FiniteGuard.check(logits, quantity: "prunedLogits", point: 0)
+        return PerHeadPassOutcome(endToEnd: try reference.compare(prunedLogits: logits),
+                                  attentionSeconds: pruned.attentionSeconds + pruned.tileMaskSeconds)
+    }
+
+    /// The `perHead` param resolved to its table (a `calibrate` run of this model, or the inline
+    /// table), checked against the loaded model's layers and heads.
+    func resolvePerHead(_ spec: PerHeadSpec, model: LoadedModel) throws -> PerHeadTable {
+        let table: PerHeadTable
+        switch spec {
+        case let .table(t): table = t
+        case let .calibrationRun(id):
+            let details: RunDetails
+            do { details = try history.requireStore().run(id: id) } catch {
+                throw RPCError.invalidParams(field: "perHead.calibrationRunId", value: .string(id),
+                                             accepted: "the id of a completed calibrate run in the history (\(error))")
+            }
+            guard details.run.method == "calibrate", details.run.status == .completed,
+                  let json = details.run.resultJSON, let result = try? JSONParser.parse(json),
+                  let stored = result.objectValue?["perHead"], let t = try? stored.decode(PerHeadTable.self) else {
+                throw RPCError.invalidParams(field: "perHead.calibrationRunId", value: .string(id),
+                                             accepted: "the id of a completed calibrate run (run \(id) is a \(details.run.status.rawValue) \(details.run.method) run)")
+            }
+            guard details.run.modelFingerprint == model.fingerprint else {
+                throw RPCError.invalidParams(field: "perHead.calibrationRunId", value: .string(id),
+                                             accepted: "a calibration of the loaded model \(model.fingerprint) (run \(id) calibrated \(details.run.modelFingerprint))")
+            }
+            table = t
+        }
+        try table.check(layers: model.config.nLayer, heads: model.config.nHead)
+        return table
+    }
+}
