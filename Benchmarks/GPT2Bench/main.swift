@@ -9,7 +9,7 @@ import Kernels
 ///   gpt2-bench --write-model DIR
 ///   gpt2-bench --sweep [--runs N] [--threads N] [--tokens 1024] [--model DIR] [--end-to-end] [--load-runs N]
 ///   gpt2-bench --compare [--runs N] [--threads N] [--tokens 1024]
-///   gpt2-bench --profile-only [--runs N] [--threads N] [--tokens 1024] [--block-sizes 4,32]
+///   gpt2-bench --profile-only [--runs N] [--threads N] [--tokens 1024] [--block-sizes 4,32] [--roles]
 ///   gpt2-bench --fingerprint [--runs N] [--model DIR]
 ///   gpt2-bench --tokenize VOCAB_DIR [--runs N] [--sizes 1,4,16]
 ///   gpt2-bench --tiles [--runs N] [--threads N] [--tokens 1024] [--estimators meanPool,quest,…]
@@ -47,7 +47,7 @@ do {
     if arguments.contains("--profile-only") {
         try runProfileOnlyBench(tokens: Int(option("--tokens") ?? "") ?? 1024,
                                 blockSizes: (option("--block-sizes") ?? "4,32").split(separator: ",").compactMap { Int($0) },
-                                runs: runs, threads: threads)
+                                runs: runs, threads: threads, roles: arguments.contains("--roles"))
     }
     if arguments.contains("--analysis-only") {
         // The sweep alone on synthetic (12, 12, 1024, 1024) attention: no model, no forward pass.

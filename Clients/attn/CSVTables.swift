@@ -46,11 +46,19 @@ enum CSV {
     static func profile(_ response: ProfileAttentionResponse) -> String {
         let rows = ProfileRenderer.rows(response.body)
         let thresholds = ProfileRenderer.thresholds(response.body)
+        let roles = RolesRenderer.rows(response.body)    // empty for a run stored before head roles
         let headers = ["layer", "head", "entrySparsity", "entropy", "sinkMass", "localMass", "coverageP95"]
             + thresholds.map { "blockFraction@\($0)" }
-        return render(headers, rows.map { r in
-            [r.layer, r.head, number(r.entrySparsity), number(r.entropy), number(r.sinkMass), number(r.localMass),
-             number(r.coverage95)] + r.blockFractions.map { number($0) }
+            + ["role", "sinkScore", "localScore", "previousTokenScore", "duplicateTokenScore", "inductionScore", "streamingMass",
+               "streamingHead"]
+        return render(headers, rows.enumerated().map { i, r in
+            // Head rows come first, in the order of `roles`; the summary row has no role.
+            let role = roles[safe: i].map { h in
+                [h.role.rawValue, number(h.sink), number(h.local), number(h.previousToken), number(h.duplicateToken),
+                 number(h.induction), number(h.streamingMass), String(h.streamingHead)]
+            } ?? Array(repeating: "", count: 8)
+            return [r.layer, r.head, number(r.entrySparsity), number(r.entropy), number(r.sinkMass), number(r.localMass),
+                    number(r.coverage95)] + r.blockFractions.map { number($0) } + role
         })
     }
 

@@ -7,7 +7,7 @@ import JSONRPC
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
-        abstract: "Profile the attention of every head: sparsity, entropy, sink and local mass, block sparsity.",
+        abstract: "Profile the attention of every head: sparsity, entropy, sink and local mass, block sparsity, head roles.",
         discussion: """
         --show-mask LAYER,HEAD asks the daemon for the attention (includeAttention, refused for \
         long inputs) and draws that head's block mask for --block-size and --mask-threshold as the \
@@ -43,6 +43,27 @@ struct ProfileCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Threshold τ of --show-mask (default: the first of --thresholds, else 0.05).", valueName: "value"))
     var maskThreshold: Double?
 
+    @Option(help: ArgumentHelp("localScore's window: the query and the tokens before it (daemon default 4).", valueName: "tokens"))
+    var localWindow: Int?
+
+    @Option(help: ArgumentHelp("Seed of the induction test's repeated random sequence (daemon default 0).", valueName: "seed"))
+    var inductionSeed: Int?
+
+    @Option(help: ArgumentHelp("Random tokens per copy in the induction test (daemon default 50; 2n + 1 must fit the model).", valueName: "n"))
+    var inductionLength: Int?
+
+    @Option(help: ArgumentHelp("Sink of the streaming-head test (daemon default 4).", valueName: "tokens"))
+    var streamingSink: Int?
+
+    @Option(help: ArgumentHelp("Local window of the streaming-head test (daemon default 64).", valueName: "tokens"))
+    var streamingWindow: Int?
+
+    @Option(help: ArgumentHelp("Mass sink + window must keep for a streaming head, in (0, 1] (daemon default 0.9).", valueName: "mass"))
+    var streamingMinMass: Double?
+
+    @Option(help: ArgumentHelp("Score a named head role needs, in (0, 1] (daemon default 0.4).", valueName: "score"))
+    var roleThreshold: Double?
+
     @Flag(help: "Recompute even when an identical run is in the history.")
     var force = false
 
@@ -76,6 +97,11 @@ struct ProfileCommand: ParsableCommand {
             if overwrite { params["overwrite"] = true }
         }
         if includeAttention || mask != nil { params["includeAttention"] = true }
+        let integers: [(String, Int?)] = [("localWindow", localWindow), ("inductionSeed", inductionSeed), ("inductionLength", inductionLength),
+                                          ("streamingSinkTokens", streamingSink), ("streamingWindow", streamingWindow)]
+        for case let (field, value?) in integers { params[field] = .int(Int64(value)) }
+        if let streamingMinMass { params["streamingMinMass"] = .double(streamingMinMass) }
+        if let roleThreshold { params["roleThreshold"] = .double(roleThreshold) }
         if force { params["force"] = true }
         let csv: ((DaemonSession, ProfileAttentionResponse) -> String)? = format.csv ? { CSV.profile($1) } : nil
         try AnalysisRunner.run(daemon, method: "profileAttention", params: params, as: ProfileAttentionResponse.self, truncate: input.truncate, csv: csv) { _, response in

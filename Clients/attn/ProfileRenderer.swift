@@ -39,6 +39,8 @@ enum ProfileRenderer {
             sections += ["", terminal.title("mean over heads: honest vs the notebook's numbers (seed counts future zeros and masked blocks)"),
                          seed.render(width: terminal.tableWidth)]
         }
+        let roles = RolesRenderer.render(result, terminal: terminal)
+        if !roles.isEmpty { sections += ["", roles] }
         if let exported = result.exported {
             sections += ["", "attention exported to \(exported.path) (\(exported.bytes ?? 0) bytes, float32)"]
         }

@@ -234,16 +234,27 @@ class _Methods:
 
     def profile_attention(self, text=None, tokens=None, texts=None, *, block_size=None, thresholds=None,
                           entry_threshold=None, include_attention=None, query_block_size=None, export_path=None,
-                          overwrite=None, force=None, progress=None):
+                          overwrite=None, local_window=None, induction_seed=None, induction_length=None,
+                          streaming_sink_tokens=None, streaming_window=None, streaming_min_mass=None,
+                          role_threshold=None, force=None, progress=None):
         """Per layer/head attention statistics. `export_path` (made absolute here) writes the
         (L, H, T, T) attention as .npy; read it back with `load_npy`. `query_block_size` decides the
-        `blockMasks` of `include_attention` per (query block × key block) tile."""
+        `blockMasks` of `include_attention` per (query block × key block) tile.
+
+        Each head also has its role (Protocol/README.md §11, head roles): sinkScore, localScore
+        (`local_window`), TransformerLens' previousTokenScore and duplicateTokenScore, inductionScore
+        on a repeated random sequence (`induction_seed`, `induction_length`), streamingMass /
+        streamingHead (`streaming_sink_tokens`, `streaming_window`, `streaming_min_mass`) and `role`
+        (`role_threshold`); `result.roles()` is the (L, H) grid of role names."""
         if export_path is not None:
             export_path = os.path.abspath(export_path)
         return self._invoke("profileAttention", _params(
             text=text, tokens=tokens, texts=texts, block_size=block_size, thresholds=thresholds,
             entry_threshold=entry_threshold, include_attention=include_attention, query_block_size=query_block_size,
-            export_path=export_path, overwrite=overwrite, force=force), progress)
+            export_path=export_path, overwrite=overwrite, local_window=local_window, induction_seed=induction_seed,
+            induction_length=induction_length, streaming_sink_tokens=streaming_sink_tokens,
+            streaming_window=streaming_window, streaming_min_mass=streaming_min_mass, role_threshold=role_threshold,
+            force=force), progress)
 
     def prune_sweep(self, text=None, tokens=None, texts=None, *, selection=None, thresholds=None, block_sizes=None,
                     query_block_size=None, estimator=None, stride=None, last_queries=None, sink_tokens=None,

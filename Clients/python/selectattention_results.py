@@ -171,8 +171,16 @@ class ProfileResult(Result):
             records.append(record)
         return records
 
+    def roles(self):
+        """The head roles as a list of L lists of H role names (`role`), layer-major."""
+        grid = {}
+        for layer, head in self.heads():
+            grid.setdefault(layer, []).append(head.get("role"))
+        return [grid[layer] for layer in sorted(grid)]
+
     def to_numpy(self, field="entrySparsity"):
-        """`field` per head as a float array of shape (L, H); `field="attention"` gives the
+        """`field` per head as an array of shape (L, H) (float; `role` gives strings, `streamingHead`
+        booleans as 0/1); `field="attention"` gives the
         (L, H, T, T) probabilities of `includeAttention: true`."""
         numpy = _need("numpy")
         if field == "attention":
@@ -184,7 +192,7 @@ class ProfileResult(Result):
             if field not in record:
                 raise KeyError("no column %r in this profile (columns: %s)" % (field, ", ".join(self.rows()[0])))
             grid.setdefault(record["layer"], []).append(record[field])
-        return numpy.array([grid[layer] for layer in sorted(grid)], dtype=float)
+        return numpy.array([grid[layer] for layer in sorted(grid)], dtype=object if field == "role" else float)
 
 
 class PerPositionResult(Result):

@@ -316,6 +316,11 @@ class RealDaemonResultTests(unittest.TestCase):
         self.assertEqual(list(zip(frame["layer"], frame["head"])), [(l, h["head"]) for l, h in heads])
         self.assertEqual(frame["coverage.p95"].tolist(), [h["coverage"]["p95"] for _, h in heads])
         self.assertEqual(frame["fraction@0.2"].tolist(), [h["blocks"][2]["fraction"] for _, h in heads])
+        for column in ("sinkScore", "localScore", "previousTokenScore", "duplicateTokenScore", "inductionScore",
+                       "streamingMass", "streamingHead", "role"):
+            self.assertEqual(frame[column].tolist(), [h[column] for _, h in heads], column)
+        self.assertEqual(self.profile.roles(), [[h["role"] for h in l["heads"]] for l in self.profile["layers"]])
+        self.assertTrue(set(frame["role"]) <= {"induction", "duplicateToken", "previousToken", "sink", "local", "diffuse"})
         long = self.per_position.to_frame()
         self.assertEqual(long.shape, (2 * len(TOKENS), 3))
         self.assertEqual(long["attentionKL"].tolist(), [v for l in self.per_position["layers"] for v in l["values"]])

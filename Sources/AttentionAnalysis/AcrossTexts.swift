@@ -108,6 +108,40 @@ public struct ProfileHeadSummary: Codable, Equatable, Sendable {
     public var localMass: MeanInterval
     public var blocks: [BlockFractionSummary]
     public var coverage: CoverageSummary
+    // Head roles (§11), when every text's head carries them; `role` and `streamingHead` are
+    // decided from the means, `inductionScore` is the request's one measurement.
+    public var sinkScore: MeanInterval?
+    public var localScore: MeanInterval?
+    public var previousTokenScore: MeanInterval?
+    public var duplicateTokenScore: MeanInterval?
+    public var inductionScore: Double?
+    public var streamingMass: MeanInterval?
+    public var streamingHead: Bool?
+    public var role: HeadRole?
+
+    /// Fills the head-role fields from the texts' heads (same (layer, head) in each).
+    mutating func assignRoles(from heads: [ProfileHead], options: HeadRoleOptions) {
+        let scores = heads.compactMap { h -> HeadTextScores? in
+            guard let s = h.sinkScore, let l = h.localScore, let p = h.previousTokenScore, let d = h.duplicateTokenScore,
+                  let m = h.streamingMass else { return nil }
+            return HeadTextScores(sinkScore: s, localScore: l, previousTokenScore: p, duplicateTokenScore: d, streamingMass: m)
+        }
+        guard !scores.isEmpty, scores.count == heads.count else { return }
+        func mi(_ f: (HeadTextScores) -> Double) -> MeanInterval { MeanInterval(of: scores.map(f)) }
+        sinkScore = mi(\.sinkScore)
+        localScore = mi(\.localScore)
+        previousTokenScore = mi(\.previousTokenScore)
+        duplicateTokenScore = mi(\.duplicateTokenScore)
+        streamingMass = mi(\.streamingMass)
+        inductionScore = heads[0].inductionScore
+        let means = HeadTextScores(sinkScore: sinkScore!.mean, localScore: localScore!.mean,
+                                   previousTokenScore: previousTokenScore!.mean, duplicateTokenScore: duplicateTokenScore!.mean,
+                                   streamingMass: streamingMass!.mean)
+        var decided = heads[0]
+        decided.assignRoles(means, induction: inductionScore, options: options)
+        streamingHead = decided.streamingHead
+        role = decided.role
+    }
 }
 
 public struct BlockFractionSummary: Codable, Equatable, Sendable {
@@ -156,7 +190,9 @@ public enum AcrossTexts {
     }
 
     /// Combines per-text profiles (same layers, heads and thresholds) head by head.
-    public static func summarize(profiles: [AttentionProfile]) throws -> [ProfileHeadSummary] {
+    /// - Parameter roles: decides `role` and `streamingHead` from the means of the head-role
+    ///   scores (when the profiles carry them).
+    public static func summarize(profiles: [AttentionProfile], roles: HeadRoleOptions = HeadRoleOptions()) throws -> [ProfileHeadSummary] {
         guard let first = profiles.first else { throw AnalysisError.emptyList(field: "texts") }
         let keys = first.layers.flatMap { l in l.heads.map { (l.layer, $0.head, $0.blocks.map(\.threshold)) } }
         for (i, p) in profiles.enumerated() {
@@ -169,7 +205,7 @@ public enum AcrossTexts {
         return keys.indices.map { i in
             let heads = flat.map { $0[i] }
             func mi(_ f: (ProfileHead) -> Double) -> MeanInterval { MeanInterval(of: heads.map(f)) }
-            return ProfileHeadSummary(
+            var summary = ProfileHeadSummary(
                 layer: keys[i].0, head: keys[i].1,
                 entrySparsity: mi(\.entrySparsity), entrySparsitySeed: mi(\.entrySparsitySeed), entropy: mi(\.entropy),
                 sinkMass: mi(\.sinkMass), localMass: mi(\.localMass),
@@ -178,6 +214,8 @@ public enum AcrossTexts {
                                          fractionSeed: mi { $0.blocks[b].fractionSeed })
                 },
                 coverage: CoverageSummary(p90: mi(\.coverage.p90), p95: mi(\.coverage.p95), p99: mi(\.coverage.p99)))
+            summary.assignRoles(from: heads, options: roles)
+            return summary
         }
     }
 }

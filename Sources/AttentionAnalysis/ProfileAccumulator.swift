@@ -9,11 +9,15 @@ public struct ProfileOptions: Hashable, Sendable {
     public var thresholds: [Double] = [0.05, 0.1, 0.2, 0.5]
     /// Entries below this count as sparse, in (0, 1].
     public var entryThreshold: Double = 0.05
+    /// The head-role scores' settings.
+    public var roles: HeadRoleOptions = HeadRoleOptions()
 
-    public init(blockSize: Int = 4, thresholds: [Double] = [0.05, 0.1, 0.2, 0.5], entryThreshold: Double = 0.05) {
+    public init(blockSize: Int = 4, thresholds: [Double] = [0.05, 0.1, 0.2, 0.5], entryThreshold: Double = 0.05,
+                roles: HeadRoleOptions = HeadRoleOptions()) {
         self.blockSize = blockSize
         self.thresholds = thresholds
         self.entryThreshold = entryThreshold
+        self.roles = roles
     }
 
     func validate() throws {
@@ -24,6 +28,7 @@ public struct ProfileOptions: Hashable, Sendable {
         guard entryThreshold > 0, entryThreshold <= 1 else {
             throw AnalysisError.invalidValue(field: "entryThreshold", value: entryThreshold, accepted: "a number in (0, 1]")
         }
+        try roles.validate()
     }
 }
 
@@ -37,11 +42,22 @@ public final class ProfileAccumulator {
     private let scratch: [ProfileScratch]
     /// `(L, H)` head profiles.
     private var heads: [ProfileHead?]
+    /// `(L, H)` head-role text scores, with `ids`.
+    private var roleScores: [HeadTextScores?]
+    /// The duplicate-token pattern of `ids`.
+    private let duplicatePairs: DuplicatePairs?
     private var seen: [Bool]
 
-    public init(options: ProfileOptions = ProfileOptions(), tokens: Int, heads: Int, layers: Int,
+    /// - Parameter ids: the input's token ids (`tokens` of them); with them each head also gets
+    ///   its head-role scores (§11), else those fields stay nil.
+    public init(options: ProfileOptions = ProfileOptions(), tokens: Int, heads: Int, layers: Int, ids: [Int]? = nil,
                 threadCount: Int = ParallelChunks.defaultThreads) throws {
         try options.validate()
+        if let ids, ids.count != tokens {
+            throw AnalysisError.invalidDimension(field: "ids", value: ids.count, accepted: "one id per token (\(tokens))")
+        }
+        duplicatePairs = ids.map { DuplicatePairs(ids: $0) }
+        roleScores = Array(repeating: nil, count: layers * heads)
         shape = try AttentionShape(layers: layers, heads: heads, tokens: tokens)
         self.options = options
         self.threadCount = max(1, min(threadCount, heads))
@@ -57,24 +73,42 @@ public final class ProfileAccumulator {
         guard let base = attention.baseAddress else { return }
         let t = shape.tokens, h = shape.heads
         let scratch = self.scratch, options = self.options
+        let pairs = duplicatePairs
         var layerHeads = [ProfileHead?](repeating: nil, count: h)
+        var layerScores = [HeadTextScores?](repeating: nil, count: h)
         layerHeads.withUnsafeMutableBufferPointer { out in
-            let outBase = out.baseAddress!
-            ParallelChunks.run(chunks: h, threads: threadCount) { worker, head in
-                outBase[head] = profileHead(base + head * t * t, head: head, tokens: t, options: options,
-                                            scratch: scratch[worker])
+            layerScores.withUnsafeMutableBufferPointer { scoresOut in
+                let outBase = out.baseAddress!, scoresBase = scoresOut.baseAddress!
+                ParallelChunks.run(chunks: h, threads: threadCount) { worker, head in
+                    let a = base + head * t * t
+                    outBase[head] = profileHead(a, head: head, tokens: t, options: options, scratch: scratch[worker])
+                    if let pairs { scoresBase[head] = HeadTextScores(a, tokens: t, pairs: pairs, options: options.roles) }
+                }
             }
         }
-        for head in 0..<h { heads[layer * h + head] = layerHeads[head] }
+        for head in 0..<h {
+            heads[layer * h + head] = layerHeads[head]
+            roleScores[layer * h + head] = layerScores[head]
+        }
         seen[layer] = true
     }
 
     /// The profile; throws `missingLayers` unless every layer was consumed.
-    public func result() throws -> AttentionProfile {
+    /// - Parameter induction: `(L, H)` induction scores (`InductionAccumulator`), or nil.
+    public func result(induction: [Double]? = nil) throws -> AttentionProfile {
         try requireAllLayers(seen)
         let h = shape.heads
+        if let induction, induction.count != shape.layers * h {
+            throw AnalysisError.invalidDimension(field: "induction", value: induction.count, accepted: "L·H = \(shape.layers * h) scores")
+        }
         let layers = (0..<shape.layers).map { l in
-            ProfileLayer(layer: l, heads: (0..<h).compactMap { heads[l * h + $0] })
+            ProfileLayer(layer: l, heads: (0..<h).compactMap { i -> ProfileHead? in
+                guard var head = heads[l * h + i] else { return nil }
+                if let scores = roleScores[l * h + i] {
+                    head.assignRoles(scores, induction: induction?[l * h + i], options: options.roles)
+                }
+                return head
+            })
         }
         return AttentionProfile(layers: layers, summary: ProfileSummary(averaging: layers.flatMap(\.heads)))
     }

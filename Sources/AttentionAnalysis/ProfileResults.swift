@@ -35,6 +35,16 @@ public struct ProfileHead: Codable, Equatable, Sendable {
     public var localMass: Double
     public var blocks: [ProfileBlockFraction]
     public var coverage: CoverageCounts
+    // Head roles (§11), present when the accumulator was given the token ids.
+    public var sinkScore: Double?
+    public var localScore: Double?
+    public var previousTokenScore: Double?
+    public var duplicateTokenScore: Double?
+    /// On the induction sequence, when `result(induction:)` was given it.
+    public var inductionScore: Double?
+    public var streamingMass: Double?
+    public var streamingHead: Bool?
+    public var role: HeadRole?
 
     public init(head: Int, entrySparsity: Double, entrySparsitySeed: Double, entropy: Double, sinkMass: Double,
                 localMass: Double, blocks: [ProfileBlockFraction], coverage: CoverageCounts) {
@@ -46,6 +56,21 @@ public struct ProfileHead: Codable, Equatable, Sendable {
         self.localMass = localMass
         self.blocks = blocks
         self.coverage = coverage
+    }
+
+    /// Sets the text scores, the induction score (nil: not measured) and the role and
+    /// streaming verdicts they give.
+    mutating func assignRoles(_ scores: HeadTextScores, induction: Double?, options: HeadRoleOptions) {
+        sinkScore = scores.sinkScore
+        localScore = scores.localScore
+        previousTokenScore = scores.previousTokenScore
+        duplicateTokenScore = scores.duplicateTokenScore
+        inductionScore = induction
+        streamingMass = scores.streamingMass
+        streamingHead = scores.streamingMass >= options.streamingMinMass
+        role = HeadRole.decide(induction: induction, duplicateToken: scores.duplicateTokenScore,
+                               previousToken: scores.previousTokenScore, sink: scores.sinkScore, local: scores.localScore,
+                               threshold: options.roleThreshold)
     }
 }
 

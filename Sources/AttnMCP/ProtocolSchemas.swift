@@ -236,6 +236,7 @@ enum ProtocolSchemas {
     },
     "Force": {"description": "Recompute even when an identical completed run is in the history.", "type": "boolean", "default": false},
     "Probability": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+    "MassScore": {"description": "A share of one head's attention mass: in [0, 1] up to the float32 rounding of the row sums, so not capped at 1.", "type": "number", "minimum": 0},
     "Fraction": {"type": "number", "minimum": 0, "maximum": 1},
     "Nats": {"description": "A divergence or entropy in nats (natural log); never negative.", "type": "number", "minimum": 0},
     "ThresholdList": {
@@ -371,7 +372,8 @@ enum ProtocolSchemas {
     },
     "ProfileHead": {
       "type": "object",
-      "required": ["head", "entrySparsity", "entrySparsitySeed", "entropy", "sinkMass", "localMass", "blocks", "coverage"],
+      "required": ["head", "entrySparsity", "entrySparsitySeed", "entropy", "sinkMass", "localMass", "blocks", "coverage",
+                   "sinkScore", "localScore", "previousTokenScore", "duplicateTokenScore", "inductionScore", "streamingMass", "streamingHead", "role"],
       "properties": {
         "head": {"type": "integer", "minimum": 0},
         "entrySparsity": {"$ref": "#/$defs/Fraction"},
@@ -380,7 +382,15 @@ enum ProtocolSchemas {
         "sinkMass": {"$ref": "#/$defs/Fraction"},
         "localMass": {"$ref": "#/$defs/Fraction"},
         "blocks": {"type": "array", "items": {"$ref": "#/$defs/BlockFraction"}},
-        "coverage": {"$ref": "#/$defs/Coverage"}
+        "coverage": {"$ref": "#/$defs/Coverage"},
+        "sinkScore": {"$ref": "#/$defs/Fraction", "description": "Mean over rows of A[q, 0]."},
+        "localScore": {"$ref": "#/$defs/MassScore", "description": "Mean over rows of the mass on keys q - localWindow + 1 ... q."},
+        "previousTokenScore": {"$ref": "#/$defs/MassScore", "description": "TransformerLens' previous-token score (detect_head, error_measure mul, nothing excluded)."},
+        "duplicateTokenScore": {"$ref": "#/$defs/MassScore", "description": "TransformerLens' duplicate-token score."},
+        "inductionScore": {"$ref": "#/$defs/Fraction", "description": "Mean of A[q, q - (n - 1)] over the second copy of the request's induction sequence."},
+        "streamingMass": {"$ref": "#/$defs/Fraction", "description": "Mean over rows of the share of the row that streamingSinkTokens sink keys plus the last streamingWindow keys keep."},
+        "streamingHead": {"type": "boolean", "description": "streamingMass >= streamingMinMass."},
+        "role": {"$ref": "#/$defs/HeadRole"}
       },
       "additionalProperties": false
     },
@@ -414,9 +424,10 @@ enum ProtocolSchemas {
       "additionalProperties": false
     },
     "StatProfileHead": {
-      "description": "One (layer, head) of profileAttention's `aggregate.heads`: every metric a Stat across texts.",
+      "description": "One (layer, head) of profileAttention's `aggregate.heads`: every metric a Stat across texts but inductionScore (the request's one measurement); role and streamingHead decided from the means.",
       "type": "object",
-      "required": ["layer", "head", "entrySparsity", "entrySparsitySeed", "entropy", "sinkMass", "localMass", "blocks", "coverage"],
+      "required": ["layer", "head", "entrySparsity", "entrySparsitySeed", "entropy", "sinkMass", "localMass", "blocks", "coverage",
+                   "sinkScore", "localScore", "previousTokenScore", "duplicateTokenScore", "inductionScore", "streamingMass", "streamingHead", "role"],
       "properties": {
         "layer": {"type": "integer", "minimum": 0},
         "head": {"type": "integer", "minimum": 0},
@@ -426,9 +437,21 @@ enum ProtocolSchemas {
         "sinkMass": {"$ref": "#/$defs/Stat"},
         "localMass": {"$ref": "#/$defs/Stat"},
         "blocks": {"type": "array", "items": {"$ref": "#/$defs/StatBlockFraction"}},
-        "coverage": {"$ref": "#/$defs/StatCoverage"}
+        "coverage": {"$ref": "#/$defs/StatCoverage"},
+        "sinkScore": {"$ref": "#/$defs/Stat"},
+        "localScore": {"$ref": "#/$defs/Stat"},
+        "previousTokenScore": {"$ref": "#/$defs/Stat"},
+        "duplicateTokenScore": {"$ref": "#/$defs/Stat"},
+        "inductionScore": {"$ref": "#/$defs/Fraction"},
+        "streamingMass": {"$ref": "#/$defs/Stat"},
+        "streamingHead": {"type": "boolean", "description": "streamingMass.mean >= streamingMinMass."},
+        "role": {"$ref": "#/$defs/HeadRole", "description": "Decided from the scores' means and inductionScore."}
       },
       "additionalProperties": false
+    },
+    "HeadRole": {
+      "description": "profileAttention's head role (Protocol/README.md §11, head roles).",
+      "enum": ["induction", "duplicateToken", "previousToken", "sink", "local", "diffuse"]
     },
 
     "SweepLayer": {
@@ -877,6 +900,51 @@ enum ProtocolSchemas {
         "overwrite": {
           "type": "boolean",
           "default": false
+        },
+        "localWindow": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 4096,
+          "default": 4,
+          "description": "localScore's window, tokens: the query and the localWindow - 1 keys before it."
+        },
+        "inductionSeed": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 9007199254740991,
+          "default": 0,
+          "description": "SplitMix64 seed of the induction sequence (Protocol/README.md §11, head roles)."
+        },
+        "inductionLength": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 4096,
+          "default": 50,
+          "description": "n of the induction sequence BOS + n random ids + the same n ids, tokens; the daemon also needs 2n + 1 <= nPositions."
+        },
+        "streamingSinkTokens": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 4096,
+          "default": 4,
+          "description": "The sink of streamingMass, tokens."
+        },
+        "streamingWindow": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 4096,
+          "default": 64,
+          "description": "The local window of streamingMass, tokens."
+        },
+        "streamingMinMass": {
+          "$ref": "common.json#/$defs/Probability",
+          "default": 0.9,
+          "description": "streamingHead when streamingMass reaches it."
+        },
+        "roleThreshold": {
+          "$ref": "common.json#/$defs/Probability",
+          "default": 0.4,
+          "description": "The score a named role needs."
         },
         "force": {
           "$ref": "common.json#/$defs/Force"

@@ -46,10 +46,33 @@ public struct ProfileAttentionParams: MethodParams, Equatable {
     public var exportPath: String?
     public var overwrite: Bool
     public var force: Bool
+    // Head roles (§11).
+    /// `localScore`'s window, tokens.
+    public var localWindow: Int
+    /// Seed of the induction sequence's SplitMix64.
+    public var inductionSeed: Int
+    /// `n` of the induction sequence (BOS + n random ids + the same n), tokens; the daemon
+    /// also needs `2n + 1 ≤ nPositions`.
+    public var inductionLength: Int
+    /// `streamingMass`'s sink, tokens.
+    public var streamingSinkTokens: Int
+    /// `streamingMass`'s local window, tokens.
+    public var streamingWindow: Int
+    /// `streamingHead` when `streamingMass` reaches it.
+    public var streamingMinMass: Double
+    /// The score a named `role` needs.
+    public var roleThreshold: Double
 
     public static let defaultBlockSize = 4
     public static let defaultThresholds = [0.05, 0.1, 0.2, 0.5]
     public static let defaultEntryThreshold = 0.05
+    public static let defaultLocalWindow = 4
+    public static let defaultInductionSeed = 0
+    public static let defaultInductionLength = 50
+    public static let defaultStreamingSinkTokens = 4
+    public static let defaultStreamingWindow = 64
+    public static let defaultStreamingMinMass = 0.9
+    public static let defaultRoleThreshold = 0.4
 
     public var input: AnalysisInput { AnalysisInput(text: text, tokens: tokens, texts: texts) }
 
@@ -65,6 +88,13 @@ public struct ProfileAttentionParams: MethodParams, Equatable {
         exportPath = try r.optionalPath("exportPath")
         overwrite = try r.bool("overwrite", default: false)
         force = try r.bool("force", default: false)
+        localWindow = try r.int("localWindow", default: Self.defaultLocalWindow, range: ProtocolLimits.windowTokens)
+        inductionSeed = try r.int("inductionSeed", default: Self.defaultInductionSeed, range: ProtocolLimits.seed)
+        inductionLength = try r.int("inductionLength", default: Self.defaultInductionLength, range: ProtocolLimits.inductionLength)
+        streamingSinkTokens = try r.int("streamingSinkTokens", default: Self.defaultStreamingSinkTokens, range: ProtocolLimits.sinkTokens)
+        streamingWindow = try r.int("streamingWindow", default: Self.defaultStreamingWindow, range: ProtocolLimits.windowTokens)
+        streamingMinMass = try r.double("streamingMinMass", default: Self.defaultStreamingMinMass, in: ProtocolLimits.probability)
+        roleThreshold = try r.double("roleThreshold", default: Self.defaultRoleThreshold, in: ProtocolLimits.probability)
         if input.isMulti && includeAttention { throw r.invalid("includeAttention", accepted: "false with `texts`") }
         if input.isMulti && exportPath != nil { throw r.invalid("exportPath", accepted: "absent with `texts`") }
     }

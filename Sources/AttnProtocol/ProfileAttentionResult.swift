@@ -25,6 +25,27 @@ public struct ProfileHead: Codable, Equatable, Sendable {
     public var localMass: Double
     public var blocks: [BlockFraction]
     public var coverage: Coverage
+    // Head roles (§11): the daemon always sends them; absent in runs stored before it did.
+    /// Mean over rows of `A[q, 0]`.
+    public var sinkScore: Double?
+    /// Mean over rows of the mass on keys `q − localWindow + 1 … q`.
+    public var localScore: Double?
+    /// TransformerLens' previous-token score (`mul`, nothing excluded).
+    public var previousTokenScore: Double?
+    /// TransformerLens' duplicate-token score.
+    public var duplicateTokenScore: Double?
+    /// The tutorial's induction stripe on the request's induction sequence (one per request).
+    public var inductionScore: Double?
+    /// Mean over rows of the mass sink + local window keep (DuoAttention's streaming pattern).
+    public var streamingMass: Double?
+    /// `streamingMass ≥ streamingMinMass`.
+    public var streamingHead: Bool?
+    public var role: HeadRoleName?
+}
+
+/// The `role` label of a head (§11).
+public enum HeadRoleName: String, Codable, CaseIterable, Sendable {
+    case induction, duplicateToken, previousToken, sink, local, diffuse
 }
 
 /// A head's fields averaged over every layer and head (`summary`).
@@ -113,6 +134,16 @@ public struct ProfileHeadStat: Codable, Equatable, Sendable {
     public var localMass: Stat
     public var blocks: [BlockFractionStat]
     public var coverage: CoverageStat
+    // Head roles (§11): Stats across texts; `inductionScore` is the request's one measurement;
+    // `role` and `streamingHead` are decided from the means. Absent in runs stored before them.
+    public var sinkScore: Stat?
+    public var localScore: Stat?
+    public var previousTokenScore: Stat?
+    public var duplicateTokenScore: Stat?
+    public var inductionScore: Double?
+    public var streamingMass: Stat?
+    public var streamingHead: Bool?
+    public var role: HeadRoleName?
 }
 
 public struct ProfileAggregate: Codable, Equatable, Sendable {

@@ -20,6 +20,10 @@ public enum ProtocolLimits {
     public static let sinkTokens = 0...4096
     /// A window of the `window` selection (`streaming`), tokens.
     public static let windowTokens = 1...4096
+    /// A seed (`inductionSeed`): the integers JSON numbers hold exactly.
+    public static let seed = 0...((1 << 53) - 1)
+    /// `inductionLength` n, tokens (the daemon also needs `2n + 1 ≤ nPositions`).
+    public static let inductionLength = 1...4096
     /// `k` of the `topK` rule.
     public static let topKValue = 1...1_000_000
     /// A threshold or coverage value: `(0, 1]`.

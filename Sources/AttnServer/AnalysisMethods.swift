@@ -83,6 +83,11 @@ extension ModelSession {
                         accepted: "false when L·H·T² > \(ProtocolLimits.maxInlineEntries) (here \(entries)); use exportPath to write a .npy file instead")
                 }
             }
+            let inductionTokens = 2 * p.inductionLength + 1
+            if inductionTokens > c.nPositions {
+                throw RPCError.invalidParams(field: "inductionLength", value: .int(Int64(p.inductionLength)),
+                    accepted: "an integer in 1...\((c.nPositions - 1) / 2) (the induction sequence's 2·n + 1 tokens must fit nPositions = \(c.nPositions))")
+            }
             let cacheable = !p.force && !p.includeAttention && p.exportPath == nil
             return try self.runAnalysis(method: "profileAttention", params: p, inputs: inputs, model: model,
                                         cacheable: cacheable, context: context) {
@@ -156,11 +161,12 @@ extension ModelSession {
         var attention: [[[[Float]]]]?
         var blockMasks: [BlockMask]?
         var exported: ExportedTensor?
+        let induction = try inductionScores(p, model: model, context: context, progress: ProgressSpan(context: context, from: 0, to: 5))
         for (i, input) in inputs.enumerated() {
             let T = input.tokens.count
-            let span = ProgressSpan(context: context, from: 95 * Double(i) / Double(inputs.count),
-                                    to: 95 * Double(i + 1) / Double(inputs.count))
-            let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer,
+            let span = ProgressSpan(context: context, from: 5 + 90 * Double(i) / Double(inputs.count),
+                                    to: 5 + 90 * Double(i + 1) / Double(inputs.count))
+            let acc = try ProfileAccumulator(options: p.options, tokens: T, heads: c.nHead, layers: c.nLayer, ids: input.tokens,
                                              threadCount: model.model.threads)
             var inline: [[[[Float]]]] = []
             let masks = try p.includeAttention ? BlockMaskRecorder(thresholds: p.thresholds, blockSize: p.blockSize,
@@ -188,7 +194,7 @@ extension ModelSession {
             }
             if p.includeAttention { attention = inline }
             blockMasks = masks?.result()
-            profiles.append(try acc.result())
+            profiles.append(try acc.result(induction: induction))
         }
         // `texts` always answers with texts + aggregate, even for a list of one text.
         if !p.input.isMulti {
@@ -207,9 +213,23 @@ extension ModelSession {
             profiles.map { $0.summary[keyPath: kp] }.reduce(0, +) / Double(profiles.count)
         }
         let body = ProfileAttentionResult(texts: perText,
-                                          aggregate: ProfileAggregate(heads: try wire(AcrossTexts.summarize(profiles: profiles))))
+                                          aggregate: ProfileAggregate(heads: try wire(AcrossTexts.summarize(profiles: profiles, roles: p.roles))))
         return AnalysisOutput(body: body, digest: ProfileDigest(entrySparsity: mean(\.entrySparsity), sinkMass: mean(\.sinkMass),
                                                                 entropy: mean(\.entropy)))
+    }
+
+    /// `(L, H)` induction scores: one dense pass over the request's induction sequence (§11:
+    /// BOS = `<|endoftext|>`'s id, or 0 when the vocabulary has none; ids below `vocabSize`).
+    private func inductionScores(_ p: ProfileAttentionParams, model: LoadedModel, context: RequestContext,
+                                 progress: ProgressSpan) throws -> [Double] {
+        let c = model.config
+        let tokens = InductionSequence.tokens(seed: UInt64(p.inductionSeed), length: p.inductionLength,
+                                              vocabSize: c.vocabSize, bos: model.tokenizer.endOfTextID ?? 0)
+        let acc = try InductionAccumulator(repeatLength: p.inductionLength, heads: c.nHead, layers: c.nLayer)
+        _ = try densePass(model: model, tokens: tokens, needLogits: false, context: context, progress: progress) { l, a in
+            try acc.consume(layer: l, attention: a)
+        }
+        return try acc.result()
     }
 
     // MARK: pruneSweep

@@ -23,7 +23,13 @@ extension AttentionAnalysis.SelectionRule {
 }
 
 extension ProfileAttentionParams {
-    var options: ProfileOptions { ProfileOptions(blockSize: blockSize, thresholds: thresholds, entryThreshold: entryThreshold) }
+    var options: ProfileOptions {
+        ProfileOptions(blockSize: blockSize, thresholds: thresholds, entryThreshold: entryThreshold, roles: roles)
+    }
+    var roles: HeadRoleOptions {
+        HeadRoleOptions(localWindow: localWindow, streamingSinkTokens: streamingSinkTokens, streamingWindow: streamingWindow,
+                        streamingMinMass: streamingMinMass, roleThreshold: roleThreshold)
+    }
 }
 
 extension PruneSweepParams {

@@ -29,7 +29,7 @@ struct RunFigures {
             } else if let perPosition = try PerPositionResult(run: run, tokenTexts: options.tokenPieces[run.id]) {
                 figures = [PerPositionFigure.make(perPosition)].compactMap { $0 }
             } else if let profile = try ProfileResult(run: run) {
-                figures = [ProfileFigure.make(profile, threshold: options.profileThreshold)].compactMap { $0 }
+                figures = [ProfileFigure.make(profile, threshold: options.profileThreshold), RoleFigure.make(profile)].compactMap { $0 }
                 tablesHTML = HTMLTables.summary(profile.summary)
             }
         } catch let error as DecodingError {

@@ -132,6 +132,34 @@ final class ParamsDecodingTests: XCTestCase {
         XCTAssertEqual(e.field, "ids[0]")
     }
 
+    /// The head-role params: defaults spelled out in the cache key, every change a new key,
+    /// and refusals naming the field and its range.
+    func testHeadRoleParams() throws {
+        let base = try ProfileAttentionParams.decode(["tokens": [1]]).canonical
+        XCTAssertEqual(base["localWindow"], 4)
+        XCTAssertEqual(base["inductionSeed"], 0)
+        XCTAssertEqual(base["inductionLength"], 50)
+        XCTAssertEqual(base["streamingSinkTokens"], 4)
+        XCTAssertEqual(base["streamingWindow"], 64)
+        XCTAssertEqual(base["streamingMinMass"], 0.9)
+        XCTAssertEqual(base["roleThreshold"], 0.4)
+        let changes: [String: JSONValue] = ["localWindow": 8, "inductionSeed": 1, "inductionLength": 20, "streamingSinkTokens": 0,
+                                            "streamingWindow": 16, "streamingMinMass": 0.5, "roleThreshold": 0.3]
+        for (field, value) in changes {
+            let other = try ProfileAttentionParams.decode(["tokens": [1], field: value]).canonical
+            XCTAssertNotEqual(other, base, "\(field) must enter the cache key")
+        }
+        let refusals: [(String, JSONValue, String)] = [
+            ("localWindow", 0, "1"), ("inductionSeed", -1, "0"), ("inductionLength", 0, "1"), ("streamingSinkTokens", -1, "0"),
+            ("streamingWindow", 4097, "4096"), ("streamingMinMass", 0, "(0, 1]"), ("roleThreshold", 1.5, "(0, 1]"),
+        ]
+        for (field, value, range) in refusals {
+            let e = invalid(ProfileAttentionParams.self, ["tokens": [1], field: value])
+            XCTAssertEqual(e.field, field)
+            XCTAssert(e.accepted?.contains(range) == true, "\(field): \(e.accepted ?? "nil")")
+        }
+    }
+
     /// `JSONDecoder` goes through the same strict reader.
     func testCodableDecodingIsTheStrictReader() throws {
         let ok = try JSONDecoder().decode(PruneSweepParams.self, from: Data(#"{"tokens":[1],"blockSizes":[8]}"#.utf8))
@@ -157,8 +185,10 @@ final class ParamsDecodingTests: XCTestCase {
     func testCanonicalDropsOnlyNonSemanticFields() throws {
         let p = try ProfileAttentionParams.decode(["text": "x", "exportPath": "/tmp/a.npy", "overwrite": true, "force": true])
         let canonical = try XCTUnwrap(p.canonical.objectValue)
-        XCTAssertEqual(Set(canonical.keys), ["blockSize", "thresholds", "entryThreshold", "includeAttention", "queryBlockSize"],
-                       "queryBlockSize shapes blockMasks, so it keys the cache")
+        XCTAssertEqual(Set(canonical.keys), ["blockSize", "thresholds", "entryThreshold", "includeAttention", "queryBlockSize",
+                                             "localWindow", "inductionSeed", "inductionLength", "streamingSinkTokens",
+                                             "streamingWindow", "streamingMinMass", "roleThreshold"],
+                       "queryBlockSize shapes blockMasks and the head-role params the roles, so they key the cache")
         let topK = try PruneSweepParams.decode(["tokens": [1], "selection": "topK"]).canonical
         XCTAssertEqual(topK["thresholds"], [1, 2, 4, 8])  // integers on the wire
     }

@@ -1,3 +1,4 @@
+import AttnProtocol
 import Foundation
 import JSONRPC
 import TestSupport
@@ -5,11 +6,13 @@ import XCTest
 
 /// `profileAttention`, then `pruneSweep`, then `perPositionKL` on the same text run the
 /// forward pass once: the daemon's debug log says when it runs the model and when the
-/// dense-pass cache answers.
+/// dense-pass cache answers. (`profileAttention` also runs its induction sequence, 101 tokens
+/// by default: that pass is counted apart, in `inductionRuns`.)
 final class DenseCacheDaemonTests: XCTestCase {
     /// Runs `requests` (method, params) in one daemon; the forward passes run and cache hits
     /// its debug log reports, and the results.
-    private func runsAndHits(budget: Int, requests: [(String, JSONValue)]) throws -> (runs: Int, hits: Int, results: [JSONValue]) {
+    private func runsAndHits(budget: Int, requests: [(String, JSONValue)]) throws
+        -> (runs: Int, hits: Int, inductionRuns: Int, results: [JSONValue]) {
         let folder = try DaemonSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let log = folder.appendingPathComponent("stderr.log")
@@ -25,8 +28,11 @@ final class DenseCacheDaemonTests: XCTestCase {
         DaemonSupport.stop(client)
         try handle.close()
         let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
-        return (lines.filter { $0.contains("dense pass: running the forward pass") }.count,
-                lines.filter { $0.contains("dense pass: cache hit") }.count, results)
+        let induction = "(\(2 * ProfileAttentionParams.defaultInductionLength + 1) tokens"
+        let passes = lines.filter { $0.contains("dense pass: running the forward pass") }
+        return (passes.filter { !$0.contains(induction) }.count,
+                lines.filter { $0.contains("dense pass: cache hit") && !$0.contains(induction) }.count,
+                passes.filter { $0.contains(induction) }.count, results)
     }
 
     private let text: JSONValue = "Attention is all you need, said the paper; the notebook disagreed."
@@ -57,6 +63,7 @@ final class DenseCacheDaemonTests: XCTestCase {
         let r = try runsAndHits(budget: 1 << 30, requests: threeAnalyses)
         XCTAssertEqual(r.runs, 1)
         XCTAssertEqual(r.hits, 2)
+        XCTAssertEqual(r.inductionRuns, 1, "the profile's induction sequence: one pass per request")
     }
 
     func testAZeroBudgetRunsTheModelEachTime() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import AttnProtocol
 import JSONRPC
 import XCTest
@@ -20,6 +21,24 @@ final class RendererTests: XCTestCase {
         XCTAssertTrue(text.contains("pruned here: 33.3% of visible (query, block) pairs"), text)
         XCTAssertNil(ProfileRenderer.mask(result, layer: 0, head: 0, blockSize: 2, threshold: 0.5, terminal: Terminal(colour: false, width: 80)),
                      "no mask for a threshold the daemon did not decide")
+    }
+
+    /// The roles grid: layers down, heads across, a role's letter with `*` after a streaming
+    /// head; then one row of scores per head, and the role columns of the CSV.
+    func testRolesGridAndTable() throws {
+        func head(_ h: Int, _ role: String, streaming: Bool) -> String {
+            #"{"head": \#(h), "entrySparsity": 0.5, "entrySparsitySeed": 0.6, "entropy": 1, "sinkMass": 0.25, "localMass": 0.5, "blocks": [], "coverage": {"p90": 1, "p95": 1, "p99": 1}, "sinkScore": 0.25, "localScore": 0.5, "previousTokenScore": 0.125, "duplicateTokenScore": 0, "inductionScore": 0.75, "streamingMass": 0.9375, "streamingHead": \#(streaming), "role": "\#(role)"}"#
+        }
+        let json = #"{"layers": [{"layer": 0, "heads": [\#(head(0, "induction", streaming: true)), \#(head(1, "diffuse", streaming: false))]}, {"layer": 1, "heads": [\#(head(0, "previousToken", streaming: false)), \#(head(1, "sink", streaming: true))]}]}"#
+        let result = try JSONDecoder().decode(ProfileAttentionResult.self, from: Data(json.utf8))
+        let text = RolesRenderer.render(result, terminal: Terminal(colour: false, width: 100))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines[1], "       0  1")
+        XCTAssertEqual(lines[2], "L0    I*  ·")
+        XCTAssertEqual(lines[3], "L1     P S*")
+        XCTAssertTrue(text.contains("0     0  induction      0.250  0.500  0.125  0.000   0.750   0.938        yes"), text)
+        XCTAssertTrue(lines.allSatisfy { $0.count <= 100 }, text)
+        XCTAssertEqual(RolesRenderer.rows(result).map(\.role), [.induction, .diffuse, .previousToken, .sink])
     }
 
     func testHeatmapLevelsKeepNonZeroValuesVisible() {

@@ -103,16 +103,28 @@ enum RunFixtures {
         return options
     }
 
+    /// The six roles in the order `profile(roles: true)` assigns them: head (l, h) gets
+    /// `roleOrder[(4l + h) % 6]`, and is a streaming head when h is even.
+    static let roleOrder = ["induction", "duplicateToken", "previousToken", "sink", "local", "diffuse"]
+
     /// A profile run: 3 layers × 4 heads. sinkMass(l, h) = (l * 4 + h) / 11, so layer 2 head 3
     /// has the largest (1.0) and layer 0 head 0 the smallest (0). Blocks at thresholds 0.05, 0.2.
-    static func profile(id: String = "33333333-aaaa-4bbb-8ccc-000000000003") -> [String: Any] {
+    /// With `roles`, the head-role fields too (`roleOrder`); without, as a run stored before them.
+    static func profile(id: String = "33333333-aaaa-4bbb-8ccc-000000000003", roles: Bool = false) -> [String: Any] {
         let layers = (0..<3).map { l in
             ["layer": l, "heads": (0..<4).map { h in
-                ["head": h, "entrySparsity": 0.5, "entrySparsitySeed": 0.75, "entropy": 0.5 + Double(l),
-                 "sinkMass": Double(l * 4 + h) / 11, "localMass": 0.3,
-                 "blocks": [["threshold": 0.05, "fraction": 0.25, "fractionSeed": 0.6],
-                            ["threshold": 0.2, "fraction": Double(h) / 3, "fractionSeed": 0.9]],
-                 "coverage": ["p90": 1.5, "p95": 2.0, "p99": 3.25]] as [String: Any]
+                var head: [String: Any] = [
+                    "head": h, "entrySparsity": 0.5, "entrySparsitySeed": 0.75, "entropy": 0.5 + Double(l),
+                    "sinkMass": Double(l * 4 + h) / 11, "localMass": 0.3,
+                    "blocks": [["threshold": 0.05, "fraction": 0.25, "fractionSeed": 0.6],
+                               ["threshold": 0.2, "fraction": Double(h) / 3, "fractionSeed": 0.9]],
+                    "coverage": ["p90": 1.5, "p95": 2.0, "p99": 3.25]]
+                if roles {
+                    head.merge(["sinkScore": Double(l * 4 + h) / 11, "localScore": 0.5, "previousTokenScore": 0.25,
+                                "duplicateTokenScore": 0.125, "inductionScore": 0.0625, "streamingMass": 0.95,
+                                "streamingHead": h % 2 == 0, "role": roleOrder[(4 * l + h) % 6]]) { $1 }
+                }
+                return head
             }] as [String: Any]
         }
         let summary: [String: Any] = [
