@@ -2170,7 +2170,7 @@ enum ProtocolSchemas {
             "method": {"enum": ["perHead", "globalAllocation"]},
             "candidates": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}},
             "allocationSteps": {"type": "integer", "minimum": 0},
-            "stepsTaken": {"type": "integer", "minimum": 0, "description": "Heads not dense."},
+            "stepsTaken": {"type": "integer", "minimum": 0, "description": "globalAllocation: the configuration n the result takes (steps of the allocation); 0 for perHead."},
             "prunedPasses": {"type": "integer", "minimum": 0, "description": "Pruned passes over the inputs, the final check included."},
             "probes": {
               "type": "array",

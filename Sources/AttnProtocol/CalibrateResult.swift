@@ -70,7 +70,7 @@ public struct CalibrationSearch: Codable, Equatable, Sendable {
     public var candidates: [Double]
     /// Steps of the global allocation (0 for perHead).
     public var allocationSteps: Int
-    /// The steps taken by the result.
+    /// The allocation steps the result takes (its configuration n; 0 for perHead).
     public var stepsTaken: Int
     /// Pruned passes over the inputs, the final check included.
     public var prunedPasses: Int

@@ -66,7 +66,7 @@ extension ModelSession {
         var probes: [CalibrationProbe] = []
         var checks: [[Int?]: [EndToEndMetrics]] = [:]   // configuration → per-input end to end
         var passes = 0
-        var allocationSteps = 0
+        var allocationSteps = 0, stepsTaken = 0
         let denseBelow = p.denseBelowSparsity
         /// The per-input end to end of a configuration (one pruned pass per input).
         func run(_ configuration: [Int?], progressAt fraction: Double) throws -> [EndToEndMetrics] {
@@ -97,6 +97,7 @@ extension ModelSession {
                                                computedFraction: pooled(configuration, stats: stats, dense: denseStats).computedFraction))
                 return outputKL
             }
+            stepsTaken = index
             let configuration = allocation.configuration(steps: index)
             let hasSteps = Set(allocation.steps.map(\.head))
             choices = configuration.enumerated().map { h, k in
@@ -136,7 +137,7 @@ extension ModelSession {
             check: try wire(check),
             search: CalibrationSearch(method: p.budget.metric == "outputKL" ? "globalAllocation" : "perHead", candidates: candidates,
                                       allocationSteps: allocationSteps,
-                                      stepsTaken: configuration.compactMap { $0 }.count, prunedPasses: passes, probes: probes))
+                                      stepsTaken: stepsTaken, prunedPasses: passes, probes: probes))
         return AnalysisOutput(body: body, digest: CalibrationDigest(metric: p.budget.metric, budget: p.budget.value,
                                                                     computedFraction: overall.computedFraction,
                                                                     denseHeads: denseHeads, outputKL: check.outputKL))

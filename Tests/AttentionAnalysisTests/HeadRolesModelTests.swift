@@ -71,6 +71,33 @@ final class HeadRolesModelTests: XCTestCase {
         XCTAssertEqual(sink.streamingHead, true)
     }
 
+    /// What training made true of kjv-small (issue 12 item 4), as HuggingFace-side numpy measured it
+    /// on Genesis 1:1–2 (the golden that `testScoresMatchTheHuggingFaceGolden` holds the Swift scores
+    /// to, at 1e-6): its previous-token heads are in layer 3, far above causal-uniform attention
+    /// (mean over q ≥ 1 of 1/(q+1)), and its sink head L1H2 puts more than twice uniform's share on
+    /// token 0 (mean over q of 1/(q+1)); the random tiny-peaked has neither.
+    func testTheTrainedModelHasItsSinkAndPreviousTokenHeads() throws {
+        func golden(_ name: String) throws -> HeadRolesGolden {
+            let url = ModelGoldenCase.fixtures.appendingPathComponent("analysis/head_roles_\(name).json")
+            return try JSONDecoder().decode(HeadRolesGolden.self, from: Data(contentsOf: url))
+        }
+        let kjv = try golden("kjv-small")
+        let t = kjv.tokens.count
+        let uniformPrevious = (1..<t).reduce(0.0) { $0 + 1 / Double($1 + 1) } / Double(t)
+        let uniformSink = (0..<t).reduce(0.0) { $0 + 1 / Double($1 + 1) } / Double(t)
+        let previous = try XCTUnwrap(kjv.heads.max { $0.previousTokenScore < $1.previousTokenScore })
+        XCTAssertEqual(previous.layer, 3)
+        XCTAssertGreaterThan(previous.previousTokenScore, 4 * uniformPrevious)
+        XCTAssertEqual(kjv.heads.filter { $0.layer == 3 && $0.previousTokenScore > 2.5 * uniformPrevious }.count, 3)
+        let sink = try XCTUnwrap(kjv.heads.max { $0.sinkScore < $1.sinkScore })
+        XCTAssertEqual([sink.layer, sink.head], [1, 2])
+        XCTAssertGreaterThan(sink.sinkScore, 2 * uniformSink)
+        let tiny = try golden("tiny-peaked")
+        let tinyT = tiny.tokens.count
+        let tinyUniform = (1..<tinyT).reduce(0.0) { $0 + 1 / Double($1 + 1) } / Double(tinyT)
+        XCTAssertLessThan(tiny.heads.map(\.previousTokenScore).max() ?? 1, 2.5 * tinyUniform, "the random model has no previous-token head")
+    }
+
     /// Every score, the role and the streaming verdict of every head of tiny-peaked and
     /// kjv-small against numpy on HuggingFace's attention, the induction sequence id for id.
     func testScoresMatchTheHuggingFaceGolden() throws {
