@@ -39,13 +39,14 @@ enum CalibrateRenderer {
 
         let s = r.search
         var search = "search: \(s.method) over \(s.candidates.count) candidate values"
-        if s.method == "globalAllocation" { search += "; \(s.stepsTaken) of \(s.allocationSteps) allocation steps taken" }
+        if s.method == "globalAllocation" { search += " and \(s.allocationSteps) allocation steps" }
         search += "; \(s.prunedPasses) pruned pass\(s.prunedPasses == 1 ? "" : "es") (the check included)"
         sections += ["", wrap(search)]
         if !s.probes.isEmpty {
             var probes = TextTable(headers: ["steps", "outputKL nats", "computed"], leftAligned: [])
             for p in s.probes { probes.append([String(p.steps), Format.nats(p.outputKL), Format.percent(p.computedFraction)]) }
-            sections += [terminal.title("configurations measured (in order)"), probes.render(width: terminal.tableWidth)]
+            sections += ["", terminal.title("configurations measured (allocation steps taken, in the order measured)"),
+                         probes.render(width: terminal.tableWidth)]
         }
         let name = response.fields.history.stored ? String(response.fields.runId.prefix(8)) : "calib.json"
         sections += ["", wrap((response.fields.history.stored ? "" : "not stored: save this result with --json > calib.json; ")

@@ -43,7 +43,7 @@ struct PerHeadOption: ParsableArguments {
         let run = try? session.call("runs/get", params: ["id": .string(id)])
         let calibration = run?["result"].flatMap { try? $0.decode(CalibrateResponse.self) }
         if let method = run?["method"]?.stringValue, method != "calibrate" {
-            throw CLIFailure.usage("--per-head \(perHead): run \(id) is a \(method) run; give a calibrate run (attn runs list --method calibrate)")
+            throw CLIFailure.usage("--per-head \(perHead): run \(id) is a \(method) run; give a calibrate run (attn runs list shows each run's method)")
         }
         return Resolved(param: ["calibrationRunId": .string(id)], calibration: calibration, runId: id)
     }

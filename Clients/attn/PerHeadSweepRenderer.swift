@@ -31,6 +31,8 @@ enum PerHeadSweepRenderer {
         var table = TextTable(headers: ["metric", "calibration", texts.isEmpty ? "this input" : "mean", "95% interval"])
         for row in rows { table.append([row.name, row.format(row.calibration), row.format(row.value), row.interval]) }
         sections.append(table.render(width: terminal.tableWidth))
+        sections.append(wrap("calibration: its own numbers on its inputs (recall, computed fraction and tile density pooled over "
+            + "its rows); \(texts.isEmpty ? "this input: the sweep's" : "mean: the mean over these texts")"))
         if !texts.isEmpty, texts.count < 2 { sections.append(wrap("one text: no interval (give two or more texts, e.g. --split paragraphs)")) }
         if calibration.calibration == nil {
             sections.append(wrap("the calibration's own numbers are unknown here (an inline table, or a run not in this history)"))

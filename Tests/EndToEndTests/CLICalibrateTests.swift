@@ -206,6 +206,18 @@ final class CLICalibrateTests: XCTestCase {
         XCTAssertEqual((((fromFile["aggregate"] as? [String: Any])?["points"] as? [[String: Any]])?.first?["endToEnd"] as? [String: Any])
             .flatMap { ($0["outputKL"] as? [String: Any])?["mean"] as? Double }, check["outputKL"] as? Double)
 
+        // The history: runs list shows the digest, runs show the grids, report draws the heatmap.
+        harness.environment["COLUMNS"] = "250"   // the summary column whole
+        let list = try harness.run(["runs", "list"] + harness.modelArguments)
+        harness.environment["COLUMNS"] = "100"
+        XCTAssertTrue(list.stdout.contains("outputKL≤0.02 computed="), list.stdout)
+        let show = try harness.run(["runs", "show", String(runId.prefix(8))] + harness.modelArguments)
+        XCTAssertTrue(show.stdout.contains("rule value per head") && show.stdout.contains("tileDensity per head"), show.stdout)
+        let figures = harness.folder.appendingPathComponent("figures").path
+        let report = try harness.run(["report", runId, "--format", "svg", "-o", figures] + harness.modelArguments)
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: figures), ["calibration-\(runId.prefix(8)).svg"])
+
         // A run of another method is refused by name.
         let notCalibration = try XCTUnwrap(again["runId"] as? String)
         let wrong = try harness.run(["sweep", "--per-head", notCalibration, "x"] + harness.modelArguments)
