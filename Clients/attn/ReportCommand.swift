@@ -43,13 +43,10 @@ struct ReportCommand: ParsableCommand {
             var runIDs = try ids.map { try RunIDs.resolve($0, session: session) }
             if runIDs.isEmpty {
                 // The newest completed run of a method the report draws (RFC 3339 UTC sorts as text).
-                func newestRun(_ method: String) throws -> RunSummary? {
+                let newest = try ["pruneSweep", "perPositionKL", "profileAttention", "calibrate"].compactMap { method in
                     try session.call("runs/list", params: ["status": "completed", "method": .string(method), "limit": 1])
                         .decoded(RunsListResult.self, method: "runs/list").runs.first
-                }
-                // A daemon whose runs/list does not filter by calibrate yet answers -32602: no calibration then.
-                let newest = (try ["pruneSweep", "perPositionKL", "profileAttention"].compactMap(newestRun)
-                    + [(try? newestRun("calibrate")) ?? nil].compactMap { $0 }).max { $0.createdAt < $1.createdAt }
+                }.max { $0.createdAt < $1.createdAt }
                 guard let id = newest?.id else {
                     throw CLIFailure.usage("no completed sweep, kl, profile or calibrate run in the history yet: run `attn sweep …` first, or name run ids")
                 }
