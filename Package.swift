@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(name: "attn", dependencies: [
             "AttnProtocol", "JSONRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Clients/attn", exclude: ["README.md"]),
+        ], path: "Clients/attn", exclude: ["README.md", "examples"]),
         // Deterministic synthetic attention rows, shared by the analysis tests and the benchmarks.
         .target(name: "SyntheticAttention", path: "Benchmarks/SyntheticAttention"),
         .executableTarget(name: "gpt2-bench", dependencies: ["GPT2", "AttentionAnalysis", "Kernels", "SyntheticAttention"],

@@ -63,11 +63,16 @@ enum AnalysisRunner {
     /// - Parameter csv: the `--csv` rendering, when `--csv` is given.
     /// - Parameter truncate: `--truncate`: an input longer than the model's context is cut to
     ///   its first nPositions tokens (sent as `tokens`), with a note on stderr.
+    /// - Parameter prepare: completes the params on the session before the request (e.g. a run
+    ///   id prefix resolved against the history).
     static func run<Response: Decodable>(_ daemon: DaemonOptions, method: String, params: [String: JSONValue], as type: Response.Type,
-                                         truncate: Bool = false, csv: ((DaemonSession, Response) throws -> String)? = nil,
+                                         truncate: Bool = false,
+                                         prepare: ((DaemonSession, [String: JSONValue]) throws -> [String: JSONValue])? = nil,
+                                         csv: ((DaemonSession, Response) throws -> String)? = nil,
                                          render: (DaemonSession, Response) throws -> String) throws {
         try DaemonSession.with(daemon) { session in
-            let params = truncate ? try truncated(params, session: session) : params
+            var params = truncate ? try truncated(params, session: session) : params
+            if let prepare { params = try prepare(session, params) }
             let result = try session.call(method, params: params, reportsProgress: true)
             if daemon.json { return Output.line(JSONWriter.string(result)) }
             let decoded = try result.decoded(type, method: method)

@@ -29,7 +29,7 @@ struct Attn: ParsableCommand {
         """,
         version: "attn \(DaemonSession.clientVersion)",
         subcommands: [
-            ProfileCommand.self, SweepCommand.self, KLCommand.self, ForwardCommand.self, EvalCommand.self,
+            ProfileCommand.self, SweepCommand.self, KLCommand.self, CalibrateCommand.self, ForwardCommand.self, EvalCommand.self,
             TokenizeCommand.self, RunsCommand.self, ReportCommand.self, ModelCommand.self, SocketPathCommand.self,
         ])
 }

@@ -13,6 +13,7 @@ struct KLCommand: ParsableCommand {
     @OptionGroup var policy: KeepPolicyOptions
     @OptionGroup var format: CSVOption
     @OptionGroup var tiles: TileOptions
+    @OptionGroup var perHead: PerHeadOption
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, relativeThreshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
     var selection: Selection?
@@ -32,6 +33,11 @@ struct KLCommand: ParsableCommand {
     func validate() throws {
         try AnalysisRunner.checkFormats(daemon, format)
         try tiles.check(selection: selection)
+        if perHead.perHead != nil {
+            try PerHeadOption.refuse([("--selection", selection != nil), ("--threshold", threshold != nil), ("--block-size", blockSize != nil),
+                                      ("--query-block-size", tiles.queryBlockSize != nil), ("--estimator", tiles.estimator != nil),
+                                      ("--keep-sink", policy.keepSink), ("--keep-local", policy.keepLocal)])
+        }
     }
 
     func run() throws {
@@ -45,7 +51,11 @@ struct KLCommand: ParsableCommand {
         let csv: ((DaemonSession, PerPositionKLResponse) -> String)? = !format.csv ? nil : { session, result in
             CSV.perPosition(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces)
         }
-        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params, as: PerPositionKLResponse.self, truncate: input.truncate, csv: csv) { session, result in
+        let prepare: ((DaemonSession, [String: JSONValue]) throws -> [String: JSONValue])? = perHead.perHead == nil ? nil : { session, params in
+            params.merging(["perHead": try perHead.resolve(session: session)?.param ?? .null])
+        }
+        try AnalysisRunner.run(daemon, method: "perPositionKL", params: params, as: PerPositionKLResponse.self, truncate: input.truncate,
+                               prepare: prepare, csv: csv) { session, result in
             KLRenderer.render(result, pieces: AnalysisRunner.tokenized(session, input: resolved).pieces, terminal: .current())
         }
     }

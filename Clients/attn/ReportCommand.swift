@@ -12,7 +12,7 @@ struct ReportCommand: ParsableCommand {
         discussion: """
         The HTML file has inline SVG and CSS only: it opens offline and can be shared as is. \
         With --format svg, each figure is written as its own SVG file into the --output folder. \
-        Without ids the newest completed pruneSweep, perPositionKL or profileAttention run is \
+        Without ids the newest completed pruneSweep, perPositionKL, profileAttention or calibrate run is \
         reported (forward runs have no figure). Without --output the report goes to \
         $XDG_DATA_HOME/selectattention/reports/ (else ~/.local/share/selectattention/reports/), \
         named for the first run id, and its path is printed.
@@ -43,12 +43,12 @@ struct ReportCommand: ParsableCommand {
             var runIDs = try ids.map { try RunIDs.resolve($0, session: session) }
             if runIDs.isEmpty {
                 // The newest completed run of a method the report draws (RFC 3339 UTC sorts as text).
-                let newest = try ["pruneSweep", "perPositionKL", "profileAttention"].compactMap { method in
+                let newest = try ["pruneSweep", "perPositionKL", "profileAttention", "calibrate"].compactMap { method in
                     try session.call("runs/list", params: ["status": "completed", "method": .string(method), "limit": 1])
                         .decoded(RunsListResult.self, method: "runs/list").runs.first
                 }.max { $0.createdAt < $1.createdAt }
                 guard let id = newest?.id else {
-                    throw CLIFailure.usage("no completed sweep, kl or profile run in the history yet: run `attn sweep …` first, or name run ids")
+                    throw CLIFailure.usage("no completed sweep, kl, profile or calibrate run in the history yet: run `attn sweep …` first, or name run ids")
                 }
                 runIDs = [id]
             }

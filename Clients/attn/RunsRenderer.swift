@@ -48,6 +48,14 @@ enum RunsRenderer {
             }
         case "perPositionKL":
             if let d = try? run.summary.decode(PerPositionDigest.self) { return "\(d.metric.rawValue) mean=\(n(d.mean))" }
+        case "calibrate":
+            // The digest of §8: {metric, budget, computedFraction, denseHeads, outputKL}.
+            let d = run.summary
+            if let metric = d["metric"]?.stringValue, let budget = d["budget"]?.doubleValue,
+               let computed = d["computedFraction"]?.doubleValue, let dense = d["denseHeads"]?.intValue {
+                return "\(metric)\(metric == "recall" ? "≥" : "≤")\(n(budget)) computed=\(Format.percent(computed)) denseHeads=\(dense)"
+                    + (d["outputKL"]?.doubleValue.map { " outputKL=\(n($0))" } ?? "")
+            }
         default:
             break
         }
@@ -95,6 +103,8 @@ enum RunsRenderer {
                 sections.append(SweepRenderer.render(try result.decoded(PruneSweepResponse.self, method: s.method), model: model, terminal: terminal))
             case "profileAttention":
                 sections.append(ProfileRenderer.render(try result.decoded(ProfileAttentionResponse.self, method: s.method), terminal: terminal))
+            case "calibrate":
+                sections.append(CalibrateRenderer.render(try result.decoded(CalibrateResponse.self, method: s.method), terminal: terminal))
             case "perPositionKL":
                 sections.append(KLRenderer.render(try result.decoded(PerPositionKLResponse.self, method: s.method), pieces: nil, terminal: terminal))
             case "forward":

@@ -15,7 +15,11 @@ struct SweepCommand: ParsableCommand {
         and NLL of the model run with the rule applied inside every layer. With --query-block-size \
         or --estimator the points are tiles (Bq queries × B keys) and a tile table shows tileDensity, \
         computedFraction and recall beside the divergence; --export-mask DIR writes each point's \
-        kept tiles in FlexAttention BlockMask layout (.npy) into the new folder DIR.
+        kept tiles in FlexAttention BlockMask layout (.npy) into the new folder DIR. --split \
+        paragraphs|lines sends the input as several texts (tables show means over texts). \
+        --per-head RUN applies a calibration (attn calibrate) instead of one rule: with \
+        --end-to-end and several texts it is the held-out check, each metric with its 95% interval \
+        across texts beside the calibration's own numbers.
         """)
 
     @OptionGroup var daemon: DaemonOptions
@@ -23,6 +27,8 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var policy: KeepPolicyOptions
     @OptionGroup var format: CSVOption
     @OptionGroup var tiles: TileOptions
+    @OptionGroup var split: TextSplitOptions
+    @OptionGroup var perHead: PerHeadOption
 
     @Option(help: ArgumentHelp("Block selection rule: threshold, relativeThreshold, coverage or topK (window with --estimator streaming).", valueName: "rule"))
     var selection: Selection?
@@ -50,6 +56,14 @@ struct SweepCommand: ParsableCommand {
         if let thresholds { _ = try ListParsing.numbers(thresholds, option: "--thresholds") }
         if let blockSizes { _ = try ListParsing.integers(blockSizes, option: "--block-sizes") }
         try tiles.check(selection: selection)
+        try split.check(input)
+        if perHead.perHead != nil {
+            try PerHeadOption.refuse([("--selection", selection != nil), ("--thresholds", thresholds != nil),
+                                      ("--block-sizes", blockSizes != nil), ("--query-block-size", tiles.queryBlockSize != nil),
+                                      ("--estimator", tiles.estimator != nil), ("--keep-sink", policy.keepSink),
+                                      ("--keep-local", policy.keepLocal), ("--max-attention-kl", maxAttentionKL != nil),
+                                      ("--max-output-kl", maxOutputKL != nil), ("--export-mask", exportMask != nil)])
+        }
         if exportMask != nil && tiles.perRow {
             throw ValidationError("--export-mask writes tile masks; give --query-block-size N > 1 or an --estimator other than oracle")
         }
@@ -66,7 +80,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        var params = try input.resolve().params.merging(policy.params()).merging(tileParams())
+        var params = try split.params(input).merging(policy.params()).merging(tileParams())
         if let selection { params["selection"] = .string(selection.rawValue) }
         if let thresholds { params["thresholds"] = .array(try ListParsing.numbers(thresholds, option: "--thresholds").map(ListParsing.json)) }
         if let blockSizes { params["blockSizes"] = .array(try ListParsing.integers(blockSizes, option: "--block-sizes").map { .int(Int64($0)) }) }
@@ -76,8 +90,15 @@ struct SweepCommand: ParsableCommand {
         let csv: ((DaemonSession, PruneSweepResponse) -> String)? = !format.csv ? nil : { session, result in
             CSV.sweep(result, fallback: SweepRenderer.fallback(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model)))
         }
-        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self, truncate: input.truncate, csv: csv) { session, result in
-            SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current(),
+        var calibration: PerHeadOption.Resolved?
+        let prepare: ((DaemonSession, [String: JSONValue]) throws -> [String: JSONValue])? = perHead.perHead == nil ? nil : { session, params in
+            calibration = try perHead.resolve(session: session)
+            return params.merging(["perHead": calibration?.param ?? .null])
+        }
+        try AnalysisRunner.run(daemon, method: "pruneSweep", params: params, as: PruneSweepResponse.self, truncate: input.truncate,
+                               prepare: prepare, csv: csv) { session, result in
+            if let calibration { return PerHeadSweepRenderer.render(result, calibration: calibration, terminal: .current()) }
+            return SweepRenderer.render(result, model: AnalysisRunner.modelShape(session, fingerprint: result.fields.model), terminal: .current(),
                                  tiles: SweepRenderer.TileLabel(queryBlockSize: tiles.queryBlockSize ?? 1, estimator: tiles.estimator ?? .oracle))
         }
     }

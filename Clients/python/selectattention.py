@@ -259,11 +259,17 @@ class _Methods:
     def prune_sweep(self, text=None, tokens=None, texts=None, *, selection=None, thresholds=None, block_sizes=None,
                     query_block_size=None, estimator=None, stride=None, last_queries=None, sink_tokens=None,
                     keep_sink=None, keep_local=None, end_to_end=None, seed_epsilon=None, max_attention_kl=None,
-                    max_output_kl=None, export_mask=None, force=None, progress=None):
+                    max_output_kl=None, export_mask=None, per_head=None, force=None, progress=None):
         """Every (rule value × block size) point: {points: [...], recommendation?} (or texts/aggregate).
 
         `selection`: "threshold" (τ), "relativeThreshold" (c: a block is pruned when its max is below
         c / the row's visible keys, so c = 1 is "below uniform" at every position), "coverage", "topK".
+
+        `per_head` applies a per-head configuration instead (see `calibrate`): a calibration run id,
+        a `calibrate` result, or a table dict {estimator, selection, blockSize, values, ...}; the sweep
+        then has one point with `perHead: True`, and the rule, values, tiles, estimator and keep
+        policies come from the table (do not pass them). With `texts` and `end_to_end=True` this is
+        the held-out check: `aggregate` holds each metric's mean and 95% interval across texts.
 
         Tiles (Protocol/README.md §11): `query_block_size` (Bq) and `estimator` ("oracle", "meanPool",
         "antidiagonal", "lastQueries", "quest", "streaming" with selection "window"), with `stride`,
@@ -278,18 +284,46 @@ class _Methods:
             query_block_size=query_block_size, estimator=estimator, stride=stride, last_queries=last_queries,
             sink_tokens=sink_tokens, keep_sink=keep_sink, keep_local=keep_local, end_to_end=end_to_end,
             seed_epsilon=seed_epsilon, max_attention_kl=max_attention_kl, max_output_kl=max_output_kl,
-            export_mask=export_mask, export_path=export_path, force=force), progress)
+            export_mask=export_mask, export_path=export_path, per_head=_per_head(per_head), force=force), progress)
 
     def per_position_kl(self, text=None, tokens=None, *, selection=None, threshold=None, block_size=None, metric=None,
                         query_block_size=None, estimator=None, stride=None, last_queries=None, sink_tokens=None,
-                        keep_sink=None, keep_local=None, seed_epsilon=None, segment_size=None, force=None, progress=None):
+                        keep_sink=None, keep_local=None, seed_epsilon=None, segment_size=None, per_head=None, force=None,
+                        progress=None):
         """Per layer and position, the mean over heads of `metric`: {metric, layers: [{layer, values, segments?}]}.
-        The tile params are those of `prune_sweep`; each row's value is then that of the tile mask."""
+        The tile params are those of `prune_sweep`; each row's value is then that of the tile mask.
+        `per_head` (a calibration run id, result or table, as for `prune_sweep`) applies one rule
+        value per head instead of `selection`/`threshold`/tiles."""
         return self._invoke("perPositionKL", _params(
             text=text, tokens=tokens, selection=selection, threshold=threshold, block_size=block_size, metric=metric,
             query_block_size=query_block_size, estimator=estimator, stride=stride, last_queries=last_queries,
             sink_tokens=sink_tokens, keep_sink=keep_sink, keep_local=keep_local, seed_epsilon=seed_epsilon,
-            segment_size=segment_size, force=force), progress)
+            segment_size=segment_size, per_head=_per_head(per_head), force=force), progress)
+
+    def calibrate(self, text=None, tokens=None, texts=None, *, max_output_kl=None, max_attention_kl=None, min_recall=None,
+                  estimator=None, selection=None, query_block_size=None, block_size=None, stride=None, last_queries=None,
+                  sink_tokens=None, keep_sink=None, keep_local=None, dense_below_sparsity=None, values=None, force=None,
+                  progress=None):
+        """Per-head rule values to an accuracy budget (Protocol/README.md §10 `calibrate`): exactly one
+        of `max_output_kl` (nats per position, end to end, a global allocation checked by real pruned
+        passes), `max_attention_kl` (nats, per head) or `min_recall` (per head). A head that would skip
+        less than `dense_below_sparsity` (daemon default 0.1) of its work stays dense. `values`: the
+        candidate rule values (default: a ladder per rule). Calibration inputs: `text`, `tokens` or
+        up to 64 `texts`.
+
+        Returns a CalibrationResult: {budget, withinBudget, reason, heads: [{layer, head, value|None,
+        dense, denseReason, tileDensity, computedFraction, recall, attentionKL}], perHead (the table),
+        denseHeads, tileDensity, computedFraction, recall, check: {outputKL, top1Agreement, nllFull,
+        nllPruned, perplexityFull, perplexityPruned}, search} plus the run fields; `to_frame()` has one
+        row per head, `to_numpy("tileDensity")` is (L, H) with nan for dense heads. Pass it (or its
+        `runId`) as `per_head=` to `prune_sweep(texts=held_out, end_to_end=True)` for the held-out check."""
+        return self._invoke("calibrate", _params(
+            text=text, tokens=tokens, texts=None if texts is None else list(texts), max_output_kl=max_output_kl,
+            max_attention_kl=max_attention_kl, min_recall=min_recall, estimator=estimator, selection=selection,
+            query_block_size=query_block_size, block_size=block_size, stride=stride, last_queries=last_queries,
+            sink_tokens=sink_tokens, keep_sink=keep_sink, keep_local=keep_local,
+            dense_below_sparsity=dense_below_sparsity, values=None if values is None else list(values), force=force),
+            progress)
 
     def evaluate_corpus(self, text=None, *, path=None, max_length=None, stride=None, settings=None, per_window=None,
                         windows=None, force=None, progress=None):
@@ -591,6 +625,21 @@ def _spawn_command(attnd, model, args, log_level):
     if log_level is not None and "--log-level" not in command:
         command += ["--log-level", log_level]
     return command
+
+
+def _per_head(spec):
+    """The `perHead` param from a calibration run id (str), a `calibrate` result (its `perHead`
+    table, sent inline so it needs no run history), a table dict, or {calibrationRunId}; None stays None."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        return {"calibrationRunId": spec}
+    if isinstance(spec, dict) and isinstance(spec.get("perHead"), dict):
+        return dict(spec["perHead"])
+    if isinstance(spec, dict) and ("values" in spec or "calibrationRunId" in spec):
+        return dict(spec)
+    raise TypeError("per_head: give a calibration run id, a calibrate result, or a per-head table dict "
+                    "{estimator, selection, blockSize, values, ...}; got %r" % (type(spec).__name__,))
 
 
 def _initialize_params(model, client_name):

@@ -99,6 +99,11 @@ def fallback_svg(result):
         for record in result.records():
             grid.setdefault(record["layer"], []).append(_number(record, "entrySparsity"))
         return _heatmap_svg([grid[layer] for layer in sorted(grid)], "entry sparsity per head (rows: layers)")
+    if method == "calibrate":
+        grid = {}
+        for head in result.get("heads", []):
+            grid.setdefault(head["layer"], []).append(None if head.get("dense") else head.get("tileDensity"))
+        return _heatmap_svg([grid[layer] for layer in sorted(grid)], "tile density per head (rows: layers; grey: dense)")
     if method == "perPositionKL":
         return _heatmap_svg([layer["values"] for layer in result.get("layers", [])],
                             "%s per position (rows: layers)" % result.get("metric", "value"))

@@ -14,7 +14,7 @@ Stats `attentionKL.mean`, `attentionKL.lower`, …). Lists inside a row (per-lay
 out of the main table and have their own (`SweepResult.layer_rows`). Nothing here does I/O.
 """
 
-__all__ = ["Result", "SweepResult", "ProfileResult", "PerPositionResult", "wrap"]
+__all__ = ["Result", "SweepResult", "ProfileResult", "PerPositionResult", "CalibrationResult", "wrap"]
 
 
 def _need(module):
@@ -220,7 +220,42 @@ class PerPositionResult(Result):
         return numpy.array([layer["values"] for layer in self.get("layers", [])], dtype=float)
 
 
-_CLASSES = {cls.method: cls for cls in (SweepResult, ProfileResult, PerPositionResult)}
+class CalibrationResult(Result):
+    """`calibrate`: one row per (layer, head), layer-major — its chosen rule `value` (None when the
+    head stays `dense`, with `denseReason`), `tileDensity`, `computedFraction`, `recall`, `attentionKL`.
+
+    `table` is the per-head configuration (`perHead`) to pass as `per_head=` to `prune_sweep` and
+    `per_position_kl`; the overall numbers and the end-to-end `check` are the dict's own keys."""
+
+    method = "calibrate"
+
+    @property
+    def table(self):
+        """The per-head table {estimator, selection, queryBlockSize, blockSize, ..., values: [L][H]}."""
+        return self.get("perHead")
+
+    def records(self):
+        return [flatten(head) for head in self.get("heads", [])]
+
+    def to_numpy(self, field="tileDensity"):
+        """`field` per head as a float array of shape (L, H): `value`, `tileDensity`,
+        `computedFraction`, `recall` or `attentionKL`. Dense heads are nan except for `recall` and
+        `attentionKL` (a dense head keeps everything: 1 and 0), so a heatmap shows them apart."""
+        numpy = _need("numpy")
+        heads = self.get("heads", [])
+        if heads and field not in heads[0]:
+            raise KeyError("no field %r per head (fields: %s)" % (field, ", ".join(heads[0])))
+        layers = 1 + max((h["layer"] for h in heads), default=-1)
+        count = 1 + max((h["head"] for h in heads), default=-1)
+        grid = numpy.full((layers, count), numpy.nan)
+        for h in heads:
+            value = h.get(field)
+            if value is not None and not isinstance(value, bool) and (not h.get("dense") or field in ("recall", "attentionKL")):
+                grid[h["layer"], h["head"]] = value
+        return grid
+
+
+_CLASSES = {cls.method: cls for cls in (SweepResult, ProfileResult, PerPositionResult, CalibrationResult)}
 
 
 def wrap(method, result, figure_source=None):

@@ -60,6 +60,22 @@ PROFILE = {"layers": [{"layer": l, "heads": [
      "blocks": [{"threshold": 0.05, "fraction": 0.5 + h, "fractionSeed": 0.7}, {"threshold": 0.5, "fraction": 0.9, "fractionSeed": 0.95}]}
     for h in range(3)]} for l in range(2)]}
 PER_POSITION = {"metric": "attentionKL", "layers": [{"layer": 0, "values": [0.0, 0.1, 0.2]}, {"layer": 1, "values": [0.0, 0.3, 0.6]}]}
+# A 2-layer, 2-head calibration written by hand: head (1, 0) stays dense.
+CALIBRATION = {"budget": {"metric": "outputKL", "value": 0.01, "denseBelowSparsity": 0.1}, "withinBudget": True, "reason": None,
+               "heads": [{"layer": l, "head": h, "value": None if (l, h) == (1, 0) else 0.01 * (1 + h),
+                          "dense": (l, h) == (1, 0), "denseReason": "notAllocated" if (l, h) == (1, 0) else None,
+                          "tileDensity": 1.0 if (l, h) == (1, 0) else 0.25 + 0.25 * h + 0.125 * l,
+                          "computedFraction": 0.5, "recall": 1.0 if (l, h) == (1, 0) else 0.9, "attentionKL": 0.0 if (l, h) == (1, 0) else 0.1}
+                         for l in range(2) for h in range(2)],
+               "perHead": {"estimator": "oracle", "selection": "threshold", "queryBlockSize": 4, "blockSize": 4, "stride": 8,
+                           "lastQueries": 64, "sinkTokens": 4, "keepSink": False, "keepLocal": False,
+                           "values": [[0.01, 0.02], [None, 0.02]]},
+               "denseHeads": 1, "tileDensity": 0.5, "computedFraction": 0.55, "recall": 0.93,
+               "check": {"outputKL": 0.008, "top1Agreement": 0.95, "nllFull": 3.1, "nllPruned": 3.12,
+                         "perplexityFull": 22.2, "perplexityPruned": 22.6},
+               "search": {"method": "globalAllocation", "candidates": [0.01, 0.02], "allocationSteps": 6, "stepsTaken": 3,
+                          "prunedPasses": 4, "probes": []},
+               "runId": "c", "numTokens": 20, "model": "m", "cached": False, "history": {"stored": True}}
 
 
 class ResultClassTests(unittest.TestCase):
@@ -117,6 +133,24 @@ class ResultClassTests(unittest.TestCase):
         self.assertEqual(heat.count("<rect x="), 6)             # L × T cells
         self.assertIn("#fde725", heat)                          # the peak (0.6) is viridis' top colour
         self.assertIn("#440154", heat)                          # zeros its bottom
+
+    def test_calibration_rows_are_heads_and_its_figure_greys_the_dense_head(self):
+        calibration = results.wrap("calibrate", CALIBRATION)
+        self.assertIsInstance(calibration, results.CalibrationResult)
+        self.assertEqual(calibration, CALIBRATION)
+        self.assertIs(calibration.table, CALIBRATION["perHead"])
+        columns, rows = calibration.rows()
+        self.assertEqual(columns[:2], ["layer", "head"])
+        self.assertEqual([(r[0], r[1]) for r in rows], [(0, 0), (0, 1), (1, 0), (1, 1)])
+        dense = dict(zip(columns, rows[2]))
+        self.assertEqual((dense["value"], dense["dense"], dense["denseReason"]), (None, True, "notAllocated"))
+        svg = display.fallback_svg(calibration)
+        self.assertEqual(svg.count("<rect x="), 4)              # L × H cells
+        self.assertEqual(svg.count('fill="#d9d9d9"'), 1)        # the dense head, grey
+        self.assertIn("#fde725", svg)                           # the densest pruned head (0.625) is viridis' top
+        page = calibration._repr_html_()
+        self.assertIn("<table", page)
+        self.assertIn("notAllocated", page)
 
     def test_texts_aggregates_are_drawn_from_their_means(self):
         stat = lambda mean: {"mean": mean, "lower": None, "upper": None, "n": 1}  # noqa: E731
@@ -190,6 +224,15 @@ class ResultClassTests(unittest.TestCase):
         with self.assertRaises(KeyError):
             profile.to_numpy("attention")
         self.assertEqual(results.wrap("perPositionKL", PER_POSITION).to_numpy().tolist(), [[0.0, 0.1, 0.2], [0.0, 0.3, 0.6]])
+        calibration = results.wrap("calibrate", CALIBRATION)
+        density = calibration.to_numpy()
+        self.assertEqual(density.shape, (2, 2))
+        self.assertEqual(density[0].tolist(), [0.25, 0.5])
+        self.assertTrue(numpy.isnan(density[1, 0]), "a dense head has no density of its own")
+        self.assertEqual(calibration.to_numpy("recall").tolist(), [[0.9, 0.9], [1.0, 0.9]])
+        self.assertTrue(numpy.isnan(calibration.to_numpy("value")[1, 0]))
+        with self.assertRaises(KeyError):
+            calibration.to_numpy("nope")
 
     @NEEDS_PANDAS
     def test_to_frame_columns_and_values(self):
@@ -197,6 +240,9 @@ class ResultClassTests(unittest.TestCase):
         self.assertEqual(frame.shape, (4, 7))
         self.assertEqual(frame["threshold"].tolist(), [0.1, 0.01, 0.1, 0.01])
         self.assertEqual(results.wrap("pruneSweep", SWEEP).layers_frame()["attentionKL"].tolist(), [0.4, 0.6, 0.04, 0.06])
+        heads = results.wrap("calibrate", CALIBRATION).to_frame()
+        self.assertEqual(heads.shape[0], 4)
+        self.assertEqual(heads["tileDensity"].tolist(), [h["tileDensity"] for h in CALIBRATION["heads"]])
         wide = results.wrap("perPositionKL", PER_POSITION).to_frame(wide=True)
         self.assertEqual(wide.shape, (2, 3))
         self.assertEqual(wide.loc[1, 2], 0.6)
@@ -352,6 +398,19 @@ class RealDaemonResultTests(unittest.TestCase):
         run = self.client.runs_get(self.sweep["runId"])
         self.assertIsInstance(run["result"], results.SweepResult)
         self.assertEqual(run["result"].rows(), self.sweep.rows())
+
+    def test_a_stored_calibration_applies_by_run_id_and_shows_the_daemons_heatmap(self):
+        text = "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog again."
+        calibration = self.client.calibrate(text, query_block_size=4, block_size=4, estimator="oracle", max_output_kl=0.01)
+        self.assertIsInstance(calibration, results.CalibrationResult)
+        self.assertEqual(len(calibration.rows()[1]), 8)
+        by_id = self.client.prune_sweep(text, end_to_end=True, per_head=calibration["runId"])
+        self.assertEqual(by_id["points"][0]["endToEnd"]["outputKL"], calibration["check"]["outputKL"])
+        run = self.client.runs_get(calibration["runId"])
+        self.assertIsInstance(run["result"], results.CalibrationResult)
+        page = calibration._repr_html_()
+        self.assertEqual([f["name"] for f in calibration.figures], ["calibration-%s.svg" % calibration["runId"][:8]])
+        self.assertFalse(display.DRAWN_HERE in page, "the daemon's figure, not the one drawn here")
 
     def test_without_history_the_display_draws_its_own_figure(self):
         with sa.Client.spawn(attnd=os.environ["ATTND"], model=TINY_MODEL, args=["--no-history"]) as attn:

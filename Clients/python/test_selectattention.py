@@ -145,6 +145,23 @@ class FakeServerTests(unittest.TestCase):
         self.assertEqual(result["echo"], {"tokens": [1], "estimator": "streaming", "selection": "window", "thresholds": [16],
                                           "sinkTokens": 0, "lastQueries": 8})
 
+    def test_calibrate_params_and_per_head_forms(self):
+        result = self.client.calibrate(texts=("a", "b"), max_output_kl=0.01, query_block_size=4, block_size=4,
+                                       dense_below_sparsity=0.2, values=(0.01, 0.001), keep_sink=True)
+        self.assertEqual(result["method"], "calibrate")
+        self.assertEqual(result["echo"], {"texts": ["a", "b"], "maxOutputKL": 0.01, "queryBlockSize": 4, "blockSize": 4,
+                                          "denseBelowSparsity": 0.2, "values": [0.01, 0.001], "keepSink": True})
+        table = {"estimator": "oracle", "selection": "threshold", "blockSize": 4, "values": [[0.01, None]]}
+        calibration = sa._results.wrap("calibrate", {"runId": "r1", "perHead": table, "heads": []})
+        for given, sent in (("r1", {"calibrationRunId": "r1"}), (calibration, table), (table, table),
+                            ({"calibrationRunId": "r2"}, {"calibrationRunId": "r2"})):
+            with self.subTest(given=given):
+                self.assertEqual(self.client.prune_sweep(text="x", per_head=given, end_to_end=True)["echo"],
+                                 {"text": "x", "perHead": sent, "endToEnd": True})
+                self.assertEqual(self.client.per_position_kl(text="x", per_head=given)["echo"], {"text": "x", "perHead": sent})
+        with self.assertRaises(TypeError):
+            self.client.prune_sweep(text="x", per_head=5)
+
     def test_each_method_name(self):
         calls = [
             (lambda: self.client.model_info(), "model/info"),
@@ -359,6 +376,31 @@ class RealDaemonTests(unittest.TestCase):
             with open(os.path.join(out, "point-001", "mask.json"), encoding="utf-8") as f:
                 meta = json.load(f)
             self.assertEqual((meta["BLOCK_SIZE"], meta["tokens"]), ([4, 8], self.TOKENS))
+
+    def test_calibrate_then_the_held_out_check_with_intervals(self):
+        calib = "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog again and again."
+        held_out = ["In the beginning God created the heaven and the earth.", "And the earth was without form, and void."]
+        calibration = self.client.calibrate(calib, query_block_size=4, block_size=4, estimator="meanPool", max_output_kl=0.02)
+        self.assertEqual(len(calibration["heads"]), 8)
+        self.assertEqual(calibration["perHead"]["queryBlockSize"], 4)
+        self.assertLessEqual(calibration["check"]["outputKL"], 0.02)
+        # The result itself (its table, sent inline: no history here) reproduces its own check.
+        point = self.client.prune_sweep(calib, end_to_end=True, per_head=calibration)["points"][0]
+        self.assertTrue(point["perHead"])
+        self.assertEqual(point["endToEnd"]["outputKL"], calibration["check"]["outputKL"])
+        self.assertEqual(point["computedFraction"], calibration["computedFraction"])
+        # Held out: the aggregate over two texts carries a 95% interval.
+        sweep = self.client.prune_sweep(texts=held_out, end_to_end=True, per_head=calibration.table)
+        stat = sweep["aggregate"]["points"][0]["endToEnd"]["outputKL"]
+        self.assertEqual(stat["n"], 2)
+        self.assertLessEqual(stat["lower"], stat["mean"])
+        self.assertLessEqual(stat["mean"], stat["upper"])
+        kl = self.client.per_position_kl(calib, per_head=calibration, metric="prunedMass")
+        values = [v for layer in kl["layers"] for v in layer["values"]]
+        self.assertAlmostEqual(sum(values) / len(values), point["prunedMass"], places=9)
+        with self.assertRaises(sa.SelectAttentionError) as caught:
+            self.client.calibrate(calib, max_output_kl=0.01, min_recall=0.9)
+        self.assertEqual((caught.exception.code, caught.exception.data["field"]), (-32602, "minRecall"))
 
     def test_per_position_and_errors(self):
         result = self.client.per_position_kl(tokens=self.TOKENS, block_size=4, threshold=0.05, segment_size=5)

@@ -7,14 +7,14 @@ struct RunFigures {
     /// A sentence for runs that get no figure (another method, no result, nothing to plot).
     var note: String?
 
-    static let drawnMethods = ["pruneSweep", "perPositionKL", "profileAttention"]
+    static let drawnMethods = ["pruneSweep", "perPositionKL", "profileAttention", "calibrate"]
 
     init(run: StoredRun, options: ReportOptions) {
         self.run = run
         figures = []
         tablesHTML = ""
         guard RunFigures.drawnMethods.contains(run.method) else {
-            note = "No figure for this method (\(run.method)): the report draws pruneSweep, perPositionKL and profileAttention runs."
+            note = "No figure for this method (\(run.method)): the report draws pruneSweep, perPositionKL, profileAttention and calibrate runs."
             return
         }
         guard run.result != nil else {
@@ -31,6 +31,9 @@ struct RunFigures {
             } else if let profile = try ProfileResult(run: run) {
                 figures = [ProfileFigure.make(profile, threshold: options.profileThreshold), RoleFigure.make(profile)].compactMap { $0 }
                 tablesHTML = HTMLTables.summary(profile.summary)
+            } else if let calibration = try CalibrationRun(run: run) {
+                figures = [CalibrationFigure.make(calibration)].compactMap { $0 }
+                tablesHTML = CalibrationFigure.table(calibration)
             }
         } catch let error as DecodingError {
             let (field, hint) = ReportError.describe(error)
