@@ -14,7 +14,10 @@ are combined here, in window order, with the daemon's own formulas and operation
 (`combine_windows`), so the result equals a single daemon's bit for bit.
 
 What is stored: each worker's daemon stores its range runs and their windows in its own history
-(none with the default `--no-history`); the merged result is returned, not stored as one run.
+(none with the default `--no-history`). With `store=` (a `selectattention.Client` of a daemon with
+history and the same model) the merged windows are handed to that daemon (`evaluateCorpus` with
+`computedWindows`), which stores the evaluation as one run — the run a single daemon would have
+stored, same params and cache key — and its result, with `runId`, is returned.
 
 Threading: `evaluate_corpus_distributed` blocks the calling thread until every task is done; a
 worker's daemon serves one task at a time (a lock around its client).
@@ -104,11 +107,16 @@ def _groups(plan, first, windows_per_task):
 
 def evaluate_corpus_distributed(dask, text=None, *, path=None, model, max_length=None, stride=None, settings=None,
                                 per_window=False, force=None, windows_per_task=None, attnd=None,
-                                attnd_args=("--no-history",), register_plugin=True):
+                                attnd_args=("--no-history",), register_plugin=True, store=None):
     """`evaluateCorpus` over a Dask cluster: the same members as one daemon's result (`maxLength`,
     `stride`, `windows`, `windowsReused`, `tokensScored`, `predictionsScored`, `dense`, `settings`,
     `numTokens`, `model`; `perWindow` with `per_window`) with identical numbers, plus
-    `distributed: {tasks, ranges}`; no `runId` (see the module doc for what is stored).
+    `distributed: {tasks, ranges}`; no `runId` unless `store` is given (see the module doc).
+
+    `store`: a `selectattention.Client` whose daemon stores the merged evaluation as one run (it
+    needs the model the workers have, and `path` on its machine too, or pass `text`); the result
+    is then that daemon's (`runId`, `cached`, `history`, `windowsReused` 0), checked equal to the
+    windows' combination here.
 
     `dask`: a `distributed.Client` or a scheduler address. `path` must exist on every worker.
     `windows_per_task`: default spreads the windows over four tasks per worker. With
@@ -158,7 +166,15 @@ def evaluate_corpus_distributed(dask, text=None, *, path=None, model, max_length
                   model=head["model"], distributed={"tasks": len(parts), "ranges": [[0, 1]] + [list(r) for r in ranges]})
     if per_window:
         result["perWindow"] = records
-    return result
+    if store is None:
+        return result
+    stored = dict(store.evaluate_corpus(**request, per_window=per_window or None,
+                                        computed_windows={"model": head["model"], "windows": records}))
+    for key in ["tokensScored", "predictionsScored", "dense", "settings", "numTokens", "model", "windows"]:
+        if stored[key] != result[key]:
+            raise RuntimeError(f"the storing daemon combined {key} as {stored[key]}, the windows give {result[key]}")
+    stored["distributed"] = result["distributed"]
+    return stored
 
 
 def combine_windows(records, settings):

@@ -157,6 +157,28 @@ class DaskClusterTests(unittest.TestCase):
                     self.assertEqual(got[key], whole[key], key)
                 self.assertGreater(got["distributed"]["tasks"], 2)
 
+    def test_stored_as_one_run_equal_to_a_single_daemons(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            def daemon(name):
+                return sa.Client.spawn(attnd=os.environ["ATTND"], model=TINY_MODEL,
+                                       args=["--db", os.path.join(folder, name)])
+            with daemon("single.sqlite") as single, daemon("store.sqlite") as store:
+                computed = single.evaluate_corpus(path=CORPUS, max_length=40, stride=27, settings=SETTINGS)
+                got = sd.evaluate_corpus_distributed(self.dask, path=CORPUS, model=TINY_MODEL, max_length=40, stride=27,
+                                                     settings=SETTINGS, windows_per_task=3, register_plugin=False,
+                                                     store=store)
+                self.assertGreater(got["distributed"]["tasks"], 2)
+                self.assertEqual(got["history"], {"stored": True})
+                want = dict(single.runs_get(computed["runId"])["result"])
+                have = dict(store.runs_get(got["runId"])["result"])
+                self.assertNotEqual(have.pop("runId"), want.pop("runId"))
+                self.assertEqual(have, want)  # every number ==
+                self.assertEqual(store.runs_get(got["runId"])["params"], single.runs_get(computed["runId"])["params"])
+                self.assertEqual([r["id"] for r in store.runs_list(method="evaluateCorpus")["runs"]], [got["runId"]])
+                again = store.evaluate_corpus(path=CORPUS, max_length=40, stride=27, settings=SETTINGS)
+                self.assertEqual((again["cached"], again["runId"]), (True, got["runId"]))
+
     def test_both_workers_hold_a_daemon(self):
         def pid(dask_worker):
             return dask_worker.plugins[sd.PLUGIN_NAME].client._transport.process.pid
