@@ -48,6 +48,10 @@ enum RunsRenderer {
             }
         case "perPositionKL":
             if let d = try? run.summary.decode(PerPositionDigest.self) { return "\(d.metric.rawValue) mean=\(n(d.mean))" }
+        case "evaluateCorpus":
+            if let d = try? run.summary.decode(CorpusDigest.self) {
+                return "windows=\(d.windows) tokensScored=\(d.tokensScored) perplexity=\(n(d.perplexity)) settings=\(d.settings)"
+            }
         default:
             break
         }
@@ -97,6 +101,9 @@ enum RunsRenderer {
                 sections.append(ProfileRenderer.render(try result.decoded(ProfileAttentionResponse.self, method: s.method), terminal: terminal))
             case "perPositionKL":
                 sections.append(KLRenderer.render(try result.decoded(PerPositionKLResponse.self, method: s.method), pieces: nil, terminal: terminal))
+            case "evaluateCorpus":
+                sections.append(CorpusRenderer.render(try result.decoded(AnalysisResult<EvaluateCorpusResult>.self, method: s.method),
+                                                      terminal: terminal))
             case "forward":
                 let tokens = run.params["tokens"]?.arrayValue?.compactMap(\.intValue)
                 sections.append(SmallRenderers.forward(try result.decoded(ForwardResponse.self, method: s.method),

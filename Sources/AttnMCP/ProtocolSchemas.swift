@@ -1856,14 +1856,16 @@ enum ProtocolSchemas {
           "description": "One per setting of the request.",
           "items": {
             "type": "object",
-            "required": ["nllSum", "outputKLSum", "top1Agreements"],
+            "required": ["nllSum", "outputKLSum", "top1Agreements", "prunedBlocks", "visibleBlocks"],
             "properties": {
               "nll": {"type": ["number", "null"], "minimum": 0},
               "outputKL": {"type": ["number", "null"]},
               "top1Agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
               "nllSum": {"type": "number", "minimum": 0},
               "outputKLSum": {"type": "number"},
-              "top1Agreements": {"type": "integer", "minimum": 0, "description": "At most the window's predictions."}
+              "top1Agreements": {"type": "integer", "minimum": 0, "description": "At most the window's predictions."},
+              "prunedBlocks": {"type": "integer", "minimum": 0, "description": "At most visibleBlocks."},
+              "visibleBlocks": {"type": "integer", "minimum": 0}
             },
             "additionalProperties": false
           }
@@ -1921,14 +1923,15 @@ enum ProtocolSchemas {
           "type": "array",
           "items": {
             "type": "object",
-            "required": ["setting", "nll", "perplexity", "deltaNLL", "outputKL", "top1Agreement"],
+            "required": ["setting", "nll", "perplexity", "deltaNLL", "outputKL", "top1Agreement", "prunedBlockFraction"],
             "properties": {
               "setting": {"$ref": "#/$defs/ResolvedSetting"},
               "nll": {"type": "number", "minimum": 0},
               "perplexity": {"type": "number", "minimum": 1},
               "deltaNLL": {"$ref": "common.json#/$defs/Stat"},
               "outputKL": {"type": "number", "minimum": 0},
-              "top1Agreement": {"type": "number", "minimum": 0, "maximum": 1}
+              "top1Agreement": {"type": "number", "minimum": 0, "maximum": 1},
+              "prunedBlockFraction": {"type": "number", "minimum": 0, "maximum": 1, "description": "Pruned / visible (layer, head, query, key block) of the pruned passes over every window's rows; 1 − this is the computed fraction of attention."}
             },
             "additionalProperties": false
           }
@@ -1951,14 +1954,17 @@ enum ProtocolSchemas {
                 "type": "array",
                 "items": {
                   "type": "object",
-                  "required": ["nll", "outputKL", "top1Agreement", "nllSum", "outputKLSum", "top1Agreements"],
+                  "required": ["nll", "outputKL", "top1Agreement", "nllSum", "outputKLSum", "top1Agreements", "prunedBlocks",
+                               "visibleBlocks"],
                   "properties": {
                     "nll": {"type": ["number", "null"]},
                     "outputKL": {"type": ["number", "null"]},
                     "top1Agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
                     "nllSum": {"type": "number", "minimum": 0},
                     "outputKLSum": {"type": "number", "minimum": 0},
-                    "top1Agreements": {"type": "integer", "minimum": 0}
+                    "top1Agreements": {"type": "integer", "minimum": 0},
+                    "prunedBlocks": {"type": "integer", "minimum": 0, "description": "Visible (layer, head, query, key block) the pruned pass pruned, over all the window's rows."},
+                    "visibleBlocks": {"type": "integer", "minimum": 0, "description": "Visible (layer, head, query, key block) of the window's pass."}
                   },
                   "additionalProperties": false
                 }

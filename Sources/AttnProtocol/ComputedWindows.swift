@@ -58,10 +58,14 @@ public struct ComputedWindows: Encodable, Equatable, Sendable {
             _ = try s.optionalDouble("nll", in: .atLeast(0))
             _ = try s.optionalDouble("outputKL")
             _ = try s.optionalDouble("top1Agreement", in: .closed(0, 1))
-            let setting = CorpusWindowSetting(nll: nil, outputKL: nil, top1Agreement: nil,
-                                              nllSum: try s.double("nllSum", in: .atLeast(0)),
-                                              outputKLSum: try s.double("outputKLSum"),
-                                              top1Agreements: try s.int("top1Agreements", range: 0...predictions))
+            let nllSum = try s.double("nllSum", in: .atLeast(0))
+            let outputKLSum = try s.double("outputKLSum")
+            let agreements = try s.int("top1Agreements", range: 0...predictions)
+            let visible = try s.int("visibleBlocks", range: 0...Int.max)
+            let setting = CorpusWindowSetting(nll: nil, outputKL: nil, top1Agreement: nil, nllSum: nllSum,
+                                              outputKLSum: outputKLSum, top1Agreements: agreements,
+                                              prunedBlocks: try s.int("prunedBlocks", range: 0...visible),
+                                              visibleBlocks: visible)
             try s.finish()
             return setting
         }

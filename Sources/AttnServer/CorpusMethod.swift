@@ -96,7 +96,7 @@ extension ModelSession {
         let settings = zip(p.settings, summary.settings).map { setting, s in
             CorpusSettingResult(setting: setting, nll: s.nll, perplexity: s.perplexity,
                                 deltaNLL: Stat(mean: s.deltaNLL.mean, lower: s.deltaNLL.lower, upper: s.deltaNLL.upper, n: s.deltaNLL.n),
-                                outputKL: s.outputKL, top1Agreement: s.top1Agreement)
+                                outputKL: s.outputKL, top1Agreement: s.top1Agreement, prunedBlockFraction: s.prunedBlockFraction)
         }
         let body = EvaluateCorpusResult(maxLength: plan.maxLength, stride: plan.stride, windows: total, windowsReused: reused,
                                         tokensScored: summary.tokensScored, predictionsScored: summary.predictionsScored,
@@ -147,7 +147,8 @@ extension ModelSession {
                                              accepted: "\(settings) records, one per setting of the request (here \(record.settings.count))")
             }
             return WindowScores(window: window, denseNLLSum: record.denseNLLSum, settings: record.settings.map {
-                SettingWindowScores(nllSum: $0.nllSum, outputKLSum: $0.outputKLSum, top1Agreements: $0.top1Agreements)
+                SettingWindowScores(nllSum: $0.nllSum, outputKLSum: $0.outputKLSum, top1Agreements: $0.top1Agreements,
+                                    prunedBlocks: $0.prunedBlocks, visibleBlocks: $0.visibleBlocks)
             })
         }
     }
@@ -183,7 +184,10 @@ extension ModelSession {
             let out = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: pruned) }
             guard let logits = out.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
             try FiniteGuard.check(logits, quantity: "prunedLogits", point: i)
-            return try context.timed("compare") { try scorer.score(prunedLogits: logits) }
+            var scores = try context.timed("compare") { try scorer.score(prunedLogits: logits) }
+            scores.prunedBlocks = intervention.prunedBlocks
+            scores.visibleBlocks = intervention.visibleBlocks
+            return scores
         }
         return WindowScores(window: window, denseNLLSum: scorer.denseNLLSum, settings: settings)
     }
@@ -200,7 +204,8 @@ private func windowResult(_ s: WindowScores) -> CorpusWindowResult {
                                   CorpusWindowSetting(nll: mean($0.nllSum), outputKL: mean($0.outputKLSum),
                                                       top1Agreement: mean(Double($0.top1Agreements)),
                                                       nllSum: $0.nllSum, outputKLSum: $0.outputKLSum,
-                                                      top1Agreements: $0.top1Agreements)
+                                                      top1Agreements: $0.top1Agreements, prunedBlocks: $0.prunedBlocks,
+                                                      visibleBlocks: $0.visibleBlocks)
                               })
 }
 
