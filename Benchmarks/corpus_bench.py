@@ -17,8 +17,8 @@ cost of each extra setting per window, (C − A)/windows and (D − C)/windows, 
 forward (the median per-window time of B: target ≤ 1 pruned forward, a pruned forward being a
 forward with the rule applied, no cheaper than a dense one here).
 
-`memory` (target d): for each corpus a fresh daemon runs the whole evaluation (dense, one
-setting); its peak resident set (`VmHWM` of /proc/PID/status, read after the evaluation, before
+`memory` (target d): for each corpus a fresh daemon runs the whole evaluation (dense, and one
+setting unless `--settings 0`); its peak resident set (`VmHWM` of /proc/PID/status, read after the evaluation, before
 exit) and its resident set after loading the model.
 """
 import argparse
@@ -26,6 +26,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,8 +68,20 @@ def make_corpus(a):
     print(f"{a.out}: {len(text.encode())} bytes, {i} verses")
 
 
+def phases(log_path, method):
+    """The phases (seconds) of the daemon's last `timings METHOD` debug line."""
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        lines = [line for line in f if f"timings {method} id=" in line]
+    if not lines:
+        return {}
+    return {k: float(v) for k, v in (item.split("=", 1) for item in lines[-1].split(" id=")[-1].split()[1:] if "=" in item)
+            if v.replace(".", "", 1).isdigit()}
+
+
 def throughput(a):
-    with sa.Client.spawn(attnd=a.attnd, model=a.model, args=["--no-history"]) as client:
+    log_path = os.path.join(tempfile.mkdtemp(), "attnd.log")
+    log = open(log_path, "w")
+    with sa.Client.spawn(attnd=a.attnd, model=a.model, args=["--no-history"], stderr=log, log_level="debug") as client:
         text = open(a.corpus, encoding="utf-8").read()
         tokens = client.tokenize(text)["tokens"]
         plan = sd.corpus_plan(len(tokens), a.max_length, a.stride)
@@ -91,7 +104,7 @@ def throughput(a):
         client.forward(tokens=tokens[:a.max_length], top_k=1, force=True)  # warm
         rows = []
         for k in range(a.rounds):
-            steps = ["A", "B", "C", "D"] if k % 2 == 0 else ["B", "D", "C", "A"]
+            steps = [x for x in ("ABCD" if k % 2 == 0 else "BDCA") if x in a.steps]
             got = {}
             for step in steps:
                 if step == "A":
@@ -100,23 +113,31 @@ def throughput(a):
                     got["B"], got["fwd"] = forwards()
                 elif step == "C":
                     got["C"], _ = evaluate(ONE)
+                    time.sleep(0.2)  # the timings line follows the response
+                    split = phases(log_path, "evaluateCorpus")
+                    for phase in ("forward", "prunedForward", "compare"):
+                        got[f"C.{phase}/window"] = split.get(phase, float("nan")) / windows
                 else:
                     got["D"], _ = evaluate(TWO)
-            row = dict(got, ratio=(scored / got["A"]) / (scored / got["B"]),
-                       first=(got["C"] - got["A"]) / windows / got["fwd"],
-                       second=(got["D"] - got["C"]) / windows / got["fwd"])
+            nan = float("nan")
+            row = dict(got, ratio=got["B"] / got["A"] if "A" in got and "B" in got else nan,
+                       first=(got["C"] - got["A"]) / windows / got["fwd"] if "C" in got and "A" in got else nan,
+                       second=(got["D"] - got["C"]) / windows / got["fwd"] if "D" in got and "C" in got else nan,
+                       load=os.getloadavg()[0])
             rows.append(row)
-            print(f"round {k + 1} ({''.join(steps)}): A {got['A']:.1f} s  B {got['B']:.1f} s  C {got['C']:.1f} s  "
-                  f"D {got['D']:.1f} s  forward/window {got['fwd']:.2f} s  A/B throughput {row['ratio']:.3f}  "
-                  f"setting 1 {row['first']:.2f} fwd/window  setting 2 {row['second']:.2f} fwd/window  "
-                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+            print(f"round {k + 1} ({''.join(steps)}): " + "  ".join(f"{key} {value:.2f}" for key, value in row.items()),
+                  flush=True)
         med = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
         print(f"corpus {len(tokens)} tokens, {windows} windows (maxLength {a.max_length}, stride {a.stride}), "
-              f"{scored} tokens scored; medians of {a.rounds} rounds:")
-        print(f"  (a) dense evaluateCorpus {scored / med['A']:.0f} tokens/s, back-to-back forward "
-              f"{scored / med['B']:.0f} tokens/s; ratio (median of pairs) {med['ratio']:.3f} (target >= 0.9)")
-        print(f"  (b) extra setting per window: first {med['first']:.2f}, second {med['second']:.2f} forwards "
-              f"(target <= 1)")
+              f"{scored} tokens scored; medians of {a.rounds} rounds (load {min(r['load'] for r in rows):.1f}-"
+              f"{max(r['load'] for r in rows):.1f}):")
+        if "A" in med and "B" in med:
+            print(f"  (a) dense evaluateCorpus {scored / med['A']:.0f} tokens/s, back-to-back forward "
+                  f"{scored / med['B']:.0f} tokens/s; throughput ratio A/B (median of pairs) {med['ratio']:.3f} "
+                  f"(target >= 0.9)")
+        if "C" in med:
+            print(f"  (b) extra setting per window: first {med['first']:.2f}, second {med['second']:.2f} dense forwards "
+                  f"(target <= 1 pruned forward)")
 
 
 def memory(a):
@@ -126,7 +147,7 @@ def memory(a):
             loaded = status_kib(pid, "VmRSS")
             t = time.perf_counter()
             r = client.evaluate_corpus(path=os.path.abspath(corpus), max_length=a.max_length, stride=a.stride,
-                                       settings=ONE)
+                                       settings=ONE[:a.settings])
             seconds = time.perf_counter() - t
             peak = status_kib(pid, "VmHWM")
         print(f"{os.path.basename(corpus)}: {r['numTokens']} tokens, {r['windows']} windows, {seconds:.0f} s; "
@@ -145,6 +166,8 @@ def main():
     ap.add_argument("--max-length", type=int, default=1024)
     ap.add_argument("--stride", type=int, default=512)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--settings", type=int, choices=[0, 1], default=1, help="memory: settings beside dense")
+    ap.add_argument("--steps", default="ABCD", help="which of A B C D to run each round (B is needed for b)")
     a = ap.parse_args()
     a.attnd = os.path.abspath(a.attnd)
     if a.what == "make-corpus":
