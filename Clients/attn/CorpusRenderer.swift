@@ -1,18 +1,20 @@
 import AttnProtocol
 
-/// The `attn eval` table: one row for dense, one per setting (perplexity, ΔNLL ± its 95%
-/// interval half-width, output KL, top-1 agreement), then the optional per-window table.
+/// The `attn eval` and `attn runs show` table of a corpus run: one row for dense, one per setting
+/// (computed fraction of attention, perplexity, ΔNLL ± its 95% interval half-width, output KL,
+/// top-1 agreement), then the optional per-window table.
 enum CorpusRenderer {
     static func render(_ response: AnalysisResult<EvaluateCorpusResult>, terminal: Terminal) -> String {
         let r = response.body
         var lines = [ResultHeader.line(method: "evaluateCorpus", fields: response.fields, width: terminal.tableWidth),
                      "windows \(r.windows) (maxLength \(r.maxLength), stride \(r.stride); \(r.windowsReused) reused from the history), "
                         + "tokens scored \(r.tokensScored) (predictions \(r.predictionsScored))", ""]
-        var table = TextTable(headers: ["setting", "perplexity", "NLL", "ΔNLL", "± 95%", "output KL", "top-1"])
-        table.append(["dense", Format.number(r.dense.perplexity), Format.number(r.dense.nll), "", "", "", ""])
+        var table = TextTable(headers: ["setting", "computed", "perplexity", "NLL", "ΔNLL", "± 95%", "output KL", "top-1"])
+        table.append(["dense", "1", Format.number(r.dense.perplexity), Format.number(r.dense.nll), "", "", "", ""])
         for s in r.settings {
             let half = s.deltaNLL.upper.map { $0 - s.deltaNLL.mean }
-            table.append([name(s.setting), Format.number(s.perplexity), Format.number(s.nll), Format.number(s.deltaNLL.mean),
+            table.append([name(s.setting), Format.number(1 - s.prunedBlockFraction), Format.number(s.perplexity),
+                          Format.number(s.nll), Format.number(s.deltaNLL.mean),
                           half.map { Format.number($0) } ?? "n/a", Format.number(s.outputKL), Format.number(s.top1Agreement)])
         }
         lines.append(table.render(width: terminal.tableWidth))

@@ -56,6 +56,10 @@ enum RunsRenderer {
                 return "\(metric)\(metric == "recall" ? "≥" : "≤")\(n(budget)) computed=\(Format.percent(computed)) denseHeads=\(dense)"
                     + (d["outputKL"]?.doubleValue.map { " outputKL=\(n($0))" } ?? "")
             }
+        case "evaluateCorpus":
+            if let d = try? run.summary.decode(CorpusDigest.self) {
+                return "windows=\(d.windows) tokensScored=\(d.tokensScored) perplexity=\(n(d.perplexity)) settings=\(d.settings)"
+            }
         default:
             break
         }
@@ -107,6 +111,9 @@ enum RunsRenderer {
                 sections.append(CalibrateRenderer.render(try result.decoded(CalibrateResponse.self, method: s.method), terminal: terminal))
             case "perPositionKL":
                 sections.append(KLRenderer.render(try result.decoded(PerPositionKLResponse.self, method: s.method), pieces: nil, terminal: terminal))
+            case "evaluateCorpus":
+                sections.append(CorpusRenderer.render(try result.decoded(AnalysisResult<EvaluateCorpusResult>.self, method: s.method),
+                                                      terminal: terminal))
             case "forward":
                 let tokens = run.params["tokens"]?.arrayValue?.compactMap(\.intValue)
                 sections.append(SmallRenderers.forward(try result.decoded(ForwardResponse.self, method: s.method),

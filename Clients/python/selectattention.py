@@ -326,18 +326,22 @@ class _Methods:
             progress)
 
     def evaluate_corpus(self, text=None, *, path=None, max_length=None, stride=None, settings=None, per_window=None,
-                        windows=None, force=None, progress=None):
+                        windows=None, computed_windows=None, force=None, progress=None):
         """Sliding-window perplexity (HuggingFace's recipe) of a corpus, dense and per setting:
         {windows, windowsReused, tokensScored, dense: {nll, perplexity}, settings: [...], perWindow?}.
         `settings`: dicts {selection, threshold, blockSize, keepSink, keepLocal} (selection as in
         `prune_sweep`, e.g. {"selection": "relativeThreshold", "threshold": 1}). `path` is read by
         the daemon (absolute). An interrupted evaluation resumes from its first missing window.
         `windows=(start, end)`: only the plan's windows start…end − 1, with their sums in `perWindow`
-        (selectattention_dask combines such ranges into the whole evaluation)."""
+        (selectattention_dask combines such ranges into the whole evaluation).
+        `computed_windows={"model": fingerprint, "windows": [perWindow records of the whole plan]}`:
+        windows computed elsewhere, combined and stored by this daemon as one run (no window is
+        computed; selectattention_dask's `store=` does this)."""
         return self._invoke("evaluateCorpus", _params(
             text=text, path=path, max_length=max_length, stride=stride,
             settings=None if settings is None else list(settings), per_window=per_window,
-            windows=None if windows is None else {"start": int(windows[0]), "end": int(windows[1])}, force=force),
+            windows=None if windows is None else {"start": int(windows[0]), "end": int(windows[1])},
+            computed_windows=computed_windows, force=force),
             progress)
 
     def runs_list(self, *, method=None, status=None, model=None, since=None, limit=None, before=None):

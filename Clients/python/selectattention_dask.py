@@ -7,14 +7,18 @@
                                              max_length=1024, stride=512, settings=[{"threshold": 0.002}])
 
 Each worker holds one `attnd --stdio` with the model, started by `AttndWorkerPlugin.setup` and
-stopped by its `teardown`. Window 0 runs first (it resolves `maxLength`, `stride` and the plan's
-window count); the other windows are grouped into tasks of consecutive windows, each one
-`evaluateCorpus` request with `windows: {start, end}` (Protocol/README.md §10). The windows' sums
+stopped by its `teardown`. One worker tokenises the corpus (`tokenize`, no window computed), which
+gives the plan here; the windows are grouped into tasks of consecutive windows, each one
+`evaluateCorpus` request with `windows: {start, end}` (Protocol/README.md §10), all submitted at
+once. The windows' sums
 are combined here, in window order, with the daemon's own formulas and operation order
 (`combine_windows`), so the result equals a single daemon's bit for bit.
 
 What is stored: each worker's daemon stores its range runs and their windows in its own history
-(none with the default `--no-history`); the merged result is returned, not stored as one run.
+(none with the default `--no-history`). With `store=` (a `selectattention.Client` of a daemon with
+history and the same model) the merged windows are handed to that daemon (`evaluateCorpus` with
+`computedWindows`), which stores the evaluation as one run — the run a single daemon would have
+stored, same params and cache key — and its result, with `runId`, is returned.
 
 Threading: `evaluate_corpus_distributed` blocks the calling thread until every task is done; a
 worker's daemon serves one task at a time (a lock around its client).
@@ -75,6 +79,17 @@ def _evaluate_range(request, start, end):
     return dict(result)
 
 
+def _corpus_size(text, path):
+    """A task: (corpus tokens, the model's nPositions) from this worker's daemon. `path` is read
+    here as the daemon reads it (strict UTF-8)."""
+    plugin = _get_worker().plugins[PLUGIN_NAME]
+    if text is None:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    with plugin.lock:
+        return len(plugin.client.tokenize(text)["tokens"]), plugin.client.model_info()["nPositions"]
+
+
 def corpus_plan(num_tokens, max_length, stride):
     """The guide's windows as the daemon plans them (`SlidingWindowPlan`): [{begin, end, targetLength, weight}]."""
     windows, previous_end, begin = [], 0, 0
@@ -104,11 +119,16 @@ def _groups(plan, first, windows_per_task):
 
 def evaluate_corpus_distributed(dask, text=None, *, path=None, model, max_length=None, stride=None, settings=None,
                                 per_window=False, force=None, windows_per_task=None, attnd=None,
-                                attnd_args=("--no-history",), register_plugin=True):
+                                attnd_args=("--no-history",), register_plugin=True, store=None):
     """`evaluateCorpus` over a Dask cluster: the same members as one daemon's result (`maxLength`,
     `stride`, `windows`, `windowsReused`, `tokensScored`, `predictionsScored`, `dense`, `settings`,
     `numTokens`, `model`; `perWindow` with `per_window`) with identical numbers, plus
-    `distributed: {tasks, ranges}`; no `runId` (see the module doc for what is stored).
+    `distributed: {tasks, ranges}`; no `runId` unless `store` is given (see the module doc).
+
+    `store`: a `selectattention.Client` whose daemon stores the merged evaluation as one run (it
+    needs the model the workers have, and `path` on its machine too, or pass `text`); the result
+    is then that daemon's (`runId`, `cached`, `history`, `windowsReused` 0), checked equal to the
+    windows' combination here.
 
     `dask`: a `distributed.Client` or a scheduler address. `path` must exist on every worker.
     `windows_per_task`: default spreads the windows over four tasks per worker. With
@@ -126,22 +146,23 @@ def evaluate_corpus_distributed(dask, text=None, *, path=None, model, max_length
             client.register_plugin(AttndWorkerPlugin(model, attnd=attnd, args=attnd_args))
         request = {key: value for key, value in dict(text=text, path=path, max_length=max_length, stride=stride,
                                                      settings=settings, force=force).items() if value is not None}
-        head = client.submit(_evaluate_range, request, 0, 1, pure=False).result()
-        plan = corpus_plan(head["numTokens"], head["maxLength"], head["stride"])
-        if len(plan) != head["windows"]:
-            raise RuntimeError(f"plan mismatch: the daemon has {head['windows']} windows, this client {len(plan)}")
+        # The plan from the corpus's token count (one `tokenize` on a worker, no window computed),
+        # so every window goes out at once: no window waits for a first one to finish.
+        num_tokens, n_positions = client.submit(_corpus_size, text, path, pure=False).result()
+        length = max_length or n_positions
+        plan = corpus_plan(num_tokens, length, stride or max(1, length // 2))
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        size = windows_per_task or max(1, math.ceil((len(plan) - 1) / (4 * workers)))
-        ranges = _groups(plan, 1, size)
-        if ranges and not any(w["weight"] > 0 for w in plan[ranges[0][0]:ranges[0][1]]):
-            # stride 1: no window after the first has weight; one range holds them all with window 0.
-            head = client.submit(_evaluate_range, request, 0, len(plan), pure=False).result()
-            ranges = []
+        size = windows_per_task or max(1, math.ceil(len(plan) / (4 * workers)))
+        ranges = _groups(plan, 0, size)
         futures = [client.submit(_evaluate_range, request, start, end, pure=False) for start, end in ranges]
-        parts = [head] + client.gather(futures)
+        parts = client.gather(futures)
     finally:
         if own:
             client.close()
+    head = parts[0]
+    if len(plan) != head["windows"] or num_tokens != head["numTokens"]:
+        raise RuntimeError(f"plan mismatch: the daemon has {head['windows']} windows of {head['numTokens']} tokens, "
+                           f"this client {len(plan)} of {num_tokens}")
     records = [record for part in parts for record in part["perWindow"]]
     for part in parts[1:]:
         if part["model"] != head["model"] or part["numTokens"] != head["numTokens"]:
@@ -155,10 +176,18 @@ def evaluate_corpus_distributed(dask, text=None, *, path=None, model, max_length
     result = combine_windows(records, [s["setting"] for s in head["settings"]])
     result.update(maxLength=head["maxLength"], stride=head["stride"], windows=len(plan),
                   windowsReused=sum(part["windowsReused"] for part in parts), numTokens=head["numTokens"],
-                  model=head["model"], distributed={"tasks": len(parts), "ranges": [[0, 1]] + [list(r) for r in ranges]})
+                  model=head["model"], distributed={"tasks": len(parts), "ranges": [list(r) for r in ranges]})
     if per_window:
         result["perWindow"] = records
-    return result
+    if store is None:
+        return result
+    stored = dict(store.evaluate_corpus(**request, per_window=per_window or None,
+                                        computed_windows={"model": head["model"], "windows": records}))
+    for key in ["tokensScored", "predictionsScored", "dense", "settings", "numTokens", "model", "windows"]:
+        if stored[key] != result[key]:
+            raise RuntimeError(f"the storing daemon combined {key} as {stored[key]}, the windows give {result[key]}")
+    stored["distributed"] = result["distributed"]
+    return stored
 
 
 def combine_windows(records, settings):
@@ -166,7 +195,7 @@ def combine_windows(records, settings):
     the daemon's `CorpusNLL.summarize` computes them, operation for operation in IEEE double (no
     `sum()`, no `fsum`: left-to-right additions, as Swift's `reduce`): {tokensScored,
     predictionsScored, dense: {nll, perplexity}, settings: [{setting, nll, perplexity, deltaNLL,
-    outputKL, top1Agreement}]}. `settings`: the resolved settings, echoed."""
+    outputKL, top1Agreement, prunedBlockFraction}]}. `settings`: the resolved settings, echoed."""
     scored = [r for r in records if r["weight"] > 0 and r["predictions"] > 0]
     weights = [float(r["weight"]) for r in scored]
     total_weight = _add(weights)
@@ -183,13 +212,16 @@ def combine_windows(records, settings):
         nll = _weighted_mean(means, weights, total_weight)
         deltas = [m - d for m, d in zip(means, dense_means)]
         kl = _add(r["settings"][s]["outputKLSum"] for r in records)
-        agree = 0
+        agree = pruned = visible = 0
         for r in records:
             agree += r["settings"][s]["top1Agreements"]
+            pruned += r["settings"][s]["prunedBlocks"]
+            visible += r["settings"][s]["visibleBlocks"]
         out.append({"setting": setting, "nll": nll, "perplexity": math.exp(nll),
                     "deltaNLL": _delta_interval(deltas, weights, nll - dense_nll),
                     "outputKL": kl / float(predictions) if predictions > 0 else 0.0,
-                    "top1Agreement": float(agree) / float(predictions) if predictions > 0 else 1.0})
+                    "top1Agreement": float(agree) / float(predictions) if predictions > 0 else 1.0,
+                    "prunedBlockFraction": float(pruned) / float(visible) if visible > 0 else 0.0})
     tokens = 0
     for r in records:
         tokens += r["weight"]

@@ -43,11 +43,11 @@ class CombineTests(unittest.TestCase):
         # Two scored windows (weights 3 and 1) and one that scores nothing; sums chosen so means are exact.
         records = [
             {"index": 0, "weight": 3, "predictions": 3, "denseNLLSum": 6.0,
-             "settings": [{"nllSum": 7.5, "outputKLSum": 0.3, "top1Agreements": 2}]},
+             "settings": [{"nllSum": 7.5, "outputKLSum": 0.3, "top1Agreements": 2, "prunedBlocks": 3, "visibleBlocks": 8}]},
             {"index": 1, "weight": 1, "predictions": 2, "denseNLLSum": 2.0,
-             "settings": [{"nllSum": 3.0, "outputKLSum": 0.1, "top1Agreements": 2}]},
+             "settings": [{"nllSum": 3.0, "outputKLSum": 0.1, "top1Agreements": 2, "prunedBlocks": 1, "visibleBlocks": 8}]},
             {"index": 2, "weight": 0, "predictions": 0, "denseNLLSum": 0.0,
-             "settings": [{"nllSum": 0.0, "outputKLSum": 0.0, "top1Agreements": 0}]},
+             "settings": [{"nllSum": 0.0, "outputKLSum": 0.0, "top1Agreements": 0, "prunedBlocks": 0, "visibleBlocks": 0}]},
         ]
         out = sd.combine_windows(records, ["s"])
         # dense: (2·3 + 1·1)/4 = 1.75; pruned: (2.5·3 + 1.5·1)/4 = 2.25; Δ = 0.5, d = (0.5, 0.5): SE 0.
@@ -59,6 +59,7 @@ class CombineTests(unittest.TestCase):
         self.assertEqual(s["deltaNLL"], {"mean": 0.5, "lower": 0.5, "upper": 0.5, "n": 2})
         self.assertAlmostEqual(s["outputKL"], 0.4 / 5, places=15)
         self.assertEqual(s["top1Agreement"], 0.8)
+        self.assertEqual(s["prunedBlockFraction"], 0.25)  # (3 + 1 + 0) / (8 + 8 + 0)
 
     def test_interval_by_hand(self):
         # d = (0, 1), w = (1, 1): mean 0.5, SE² = 2 · (0.25 + 0.25) / 4 = 0.25, t(1) = 12.706205.
@@ -156,6 +157,28 @@ class DaskClusterTests(unittest.TestCase):
                 for key in TOTALS + ["perWindow", "model"]:
                     self.assertEqual(got[key], whole[key], key)
                 self.assertGreater(got["distributed"]["tasks"], 2)
+
+    def test_stored_as_one_run_equal_to_a_single_daemons(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            def daemon(name):
+                return sa.Client.spawn(attnd=os.environ["ATTND"], model=TINY_MODEL,
+                                       args=["--db", os.path.join(folder, name)])
+            with daemon("single.sqlite") as single, daemon("store.sqlite") as store:
+                computed = single.evaluate_corpus(path=CORPUS, max_length=40, stride=27, settings=SETTINGS)
+                got = sd.evaluate_corpus_distributed(self.dask, path=CORPUS, model=TINY_MODEL, max_length=40, stride=27,
+                                                     settings=SETTINGS, windows_per_task=3, register_plugin=False,
+                                                     store=store)
+                self.assertGreater(got["distributed"]["tasks"], 2)
+                self.assertEqual(got["history"], {"stored": True})
+                want = dict(single.runs_get(computed["runId"])["result"])
+                have = dict(store.runs_get(got["runId"])["result"])
+                self.assertNotEqual(have.pop("runId"), want.pop("runId"))
+                self.assertEqual(have, want)  # every number ==
+                self.assertEqual(store.runs_get(got["runId"])["params"], single.runs_get(computed["runId"])["params"])
+                self.assertEqual([r["id"] for r in store.runs_list(method="evaluateCorpus")["runs"]], [got["runId"]])
+                again = store.evaluate_corpus(path=CORPUS, max_length=40, stride=27, settings=SETTINGS)
+                self.assertEqual((again["cached"], again["runId"]), (True, got["runId"]))
 
     def test_both_workers_hold_a_daemon(self):
         def pid(dask_worker):

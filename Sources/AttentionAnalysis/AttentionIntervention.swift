@@ -16,6 +16,8 @@ public final class AttentionIntervention: @unchecked Sendable {
     public let threadCount: Int
     private let plan: PointPlan
     private let scratch: [BlockRowStats]
+    /// Per worker: [blocks pruned, heads pruned], written only by that worker.
+    private let counters: UnsafeMutablePointer<Int>
 
     public init(point: SweepSetting, heads: Int, tokens: Int, threadCount: Int = ParallelChunks.defaultThreads) throws {
         try point.validate()
@@ -27,6 +29,23 @@ public final class AttentionIntervention: @unchecked Sendable {
         plan = PointPlan(point)
         let capacity = (tokens + point.blockSize - 1) / point.blockSize
         scratch = (0..<self.threadCount).map { _ in BlockRowStats(capacity: capacity, rowCapacity: tokens) }
+        counters = .allocate(capacity: 2 * self.threadCount)
+        counters.initialize(repeating: 0, count: 2 * self.threadCount)
+    }
+
+    deinit { counters.deallocate() }
+
+    /// Visible (head, query, key block) triples pruned so far, over every head this intervention
+    /// was applied to (rows that fell back to dense count as pruning nothing). Read it between
+    /// passes, not while one runs.
+    public var prunedBlocks: Int { (0..<threadCount).reduce(0) { $0 + counters[2 * $1] } }
+
+    /// Visible (head, query, key block) triples of the heads applied so far: `Σ_q ⌈(q + 1)/B⌉` per head.
+    public var visibleBlocks: Int {
+        let heads = (0..<threadCount).reduce(0) { $0 + counters[2 * $1 + 1] }
+        let b = plan.blockSize
+        let perHead = (0..<tokens).reduce(0) { $0 + ($1 + b) / b }
+        return heads * perHead
     }
 
     /// The closure for `ForwardOptions.attentionHeadIntervention`: each head pruned on the
@@ -53,7 +72,7 @@ public final class AttentionIntervention: @unchecked Sendable {
         guard let base = probs.baseAddress else { return }
         let scratch = self.scratch
         ParallelChunks.run(chunks: heads, threads: threadCount) { worker, chunk in
-            pruneHead(base + (heads - 1 - chunk) * t * t, stats: scratch[worker])
+            pruneHead(base + (heads - 1 - chunk) * t * t, stats: scratch[worker], worker: worker)
         }
     }
 
@@ -68,21 +87,24 @@ public final class AttentionIntervention: @unchecked Sendable {
             throw AnalysisError.invalidDimension(field: "worker", value: worker, accepted: "0..<\(threadCount) (threadCount)")
         }
         guard let base = probs.baseAddress else { return }
-        pruneHead(base, stats: scratch[worker])
+        pruneHead(base, stats: scratch[worker], worker: worker)
     }
 
-    /// Prunes the rows of one head `(T, T)`. Row q sees q/B + 1 blocks; rows with fewer than
-    /// `minimumBlocksToPrune` cannot change and are not read.
-    private func pruneHead(_ head: UnsafeMutablePointer<Float>, stats: BlockRowStats) {
+    /// Prunes the rows of one head `(T, T)`, counting on `worker`'s counters. Row q sees q/B + 1
+    /// blocks; rows with fewer than `minimumBlocksToPrune` cannot change and are not read.
+    private func pruneHead(_ head: UnsafeMutablePointer<Float>, stats: BlockRowStats, worker: Int) {
         let t = tokens, plan = self.plan
+        counters[2 * worker + 1] += 1
         let minimumBlocks = plan.minimumBlocksToPrune
         guard minimumBlocks <= (t + plan.blockSize - 1) / plan.blockSize else { return }
         let fixedFloor = plan.selection == .threshold ? PointPlan.keepFloor(plan.value) : 0
+        var pruned = 0
         for q in ((minimumBlocks - 1) * plan.blockSize)..<t {
             let keepFloor = plan.selection == .relativeThreshold
                 ? PointPlan.keepFloor(SelectionRule.relativeCut(plan.value, visibleKeys: q + 1)) : fixedFloor
-            pruneRow(head + q * t, query: q, plan: plan, keepFloor: keepFloor, stats: stats)
+            pruned += pruneRow(head + q * t, query: q, plan: plan, keepFloor: keepFloor, stats: stats)
         }
+        counters[2 * worker] += pruned
     }
 }
 
@@ -105,15 +127,17 @@ extension PointPlan {
     }
 }
 
-/// Prunes row `q` (keys `0...q`) in place; see `AttentionIntervention`.
+/// Prunes row `q` (keys `0...q`) in place; see `AttentionIntervention`. Returns the blocks it
+/// pruned (0 when the row is left as it was: nothing pruned, or a dense fallback).
 ///
 /// Threshold and relativeThreshold: each block is decided by comparing its weights with `keepFloor`
 /// (the row's cut as a Float, `PointPlan.keepFloor`); block masses
 /// (Float64) are summed only for kept blocks and only when the row changes. Coverage and
 /// topK: one pass for all block masses, then the ranking. A row that changes is then written
 /// in one pass: pruned blocks zeroed, kept keys multiplied by the reciprocal of the kept mass.
+@discardableResult
 private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: PointPlan, keepFloor: Float,
-                      stats: BlockRowStats) {
+                      stats: BlockRowStats) -> Int {
     let b = plan.blockSize, n = q + 1
     let blocks = (n + b - 1) / b
     let threshold = !plan.selection.ranksBlocks     // threshold or relativeThreshold: `keepFloor` decides
@@ -135,12 +159,12 @@ private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: Po
         pruned += prunes ? 1 : 0
         stats.order[j] = prunes ? 0 : 1
     }
-    guard pruned > 0, pruned < blocks else { return }   // nothing pruned, or dense fallback
+    guard pruned > 0, pruned < blocks else { return 0 }   // nothing pruned, or dense fallback
     var keptMass = 0.0                                    // in block order, as the blocks' sums
     for j in 0..<blocks where stats.order[j] == 1 {
         keptMass += threshold ? blockMass(row, from: j * b, to: min(j * b + b, n)) : stats.mass[j]
     }
-    guard keptMass > 0 else { return }                    // kept blocks without mass: dense fallback
+    guard keptMass > 0 else { return 0 }                  // kept blocks without mass: dense fallback
     // Kept keys divided by the kept mass (as a multiplication by its Float64 reciprocal).
     let scale = 1 / keptMass
     for j in 0..<blocks {
@@ -160,6 +184,7 @@ private func pruneRow(_ row: UnsafeMutablePointer<Float>, query q: Int, plan: Po
             k += 1
         }
     }
+    return pruned
 }
 
 /// Whether some weight of `row[start..<end]` is `≥ floor` (NaN never is).

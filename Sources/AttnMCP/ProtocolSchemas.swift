@@ -1970,11 +1970,56 @@ enum ProtocolSchemas {
           "properties": {"start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 1}},
           "additionalProperties": false
         },
+        "computedWindows": {
+          "type": "object",
+          "description": "Every window of the plan computed elsewhere (the perWindow records of ranges, in window order, from daemons of this model): checked against this daemon's plan, combined and stored as one run with the canonical params a single daemon's run has. Not with windows; not in the cache key.",
+          "required": ["model", "windows"],
+          "properties": {
+            "model": {"$ref": "common.json#/$defs/Fingerprint", "description": "The fingerprint the windows were computed with: the loaded model's."},
+            "windows": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/WindowSums"}}
+          },
+          "additionalProperties": false
+        },
         "force": {"$ref": "common.json#/$defs/Force"},
         "workDoneToken": {"$ref": "common.json#/$defs/ProgressToken"}
       },
       "additionalProperties": false,
       "oneOf": [{"required": ["text"]}, {"required": ["path"]}]
+    },
+    "WindowSums": {
+      "description": "A perWindow record as computedWindows reads it: the plan fields must be this daemon's plan's, the means (denseNLL, nll, outputKL, top1Agreement) are accepted and recomputed from the sums.",
+      "type": "object",
+      "required": ["index", "begin", "end", "targetLength", "predictions", "weight", "denseNLLSum", "settings"],
+      "properties": {
+        "index": {"type": "integer", "minimum": 0},
+        "begin": {"type": "integer", "minimum": 0},
+        "end": {"type": "integer", "minimum": 1},
+        "targetLength": {"type": "integer", "minimum": 1},
+        "predictions": {"type": "integer", "minimum": 0, "description": "At most targetLength."},
+        "weight": {"type": "integer", "minimum": 0, "description": "At most targetLength."},
+        "denseNLL": {"type": ["number", "null"], "minimum": 0},
+        "denseNLLSum": {"type": "number", "minimum": 0},
+        "settings": {
+          "type": "array",
+          "description": "One per setting of the request.",
+          "items": {
+            "type": "object",
+            "required": ["nllSum", "outputKLSum", "top1Agreements", "prunedBlocks", "visibleBlocks"],
+            "properties": {
+              "nll": {"type": ["number", "null"], "minimum": 0},
+              "outputKL": {"type": ["number", "null"]},
+              "top1Agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+              "nllSum": {"type": "number", "minimum": 0},
+              "outputKLSum": {"type": "number"},
+              "top1Agreements": {"type": "integer", "minimum": 0, "description": "At most the window's predictions."},
+              "prunedBlocks": {"type": "integer", "minimum": 0, "description": "At most visibleBlocks."},
+              "visibleBlocks": {"type": "integer", "minimum": 0}
+            },
+            "additionalProperties": false
+          }
+        }
+      },
+      "additionalProperties": false
     },
     "Setting": {
       "description": "One pruning setting, named as perPositionKL names its point (§11 rules).",
@@ -2026,14 +2071,15 @@ enum ProtocolSchemas {
           "type": "array",
           "items": {
             "type": "object",
-            "required": ["setting", "nll", "perplexity", "deltaNLL", "outputKL", "top1Agreement"],
+            "required": ["setting", "nll", "perplexity", "deltaNLL", "outputKL", "top1Agreement", "prunedBlockFraction"],
             "properties": {
               "setting": {"$ref": "#/$defs/ResolvedSetting"},
               "nll": {"type": "number", "minimum": 0},
               "perplexity": {"type": "number", "minimum": 1},
               "deltaNLL": {"$ref": "common.json#/$defs/Stat"},
               "outputKL": {"type": "number", "minimum": 0},
-              "top1Agreement": {"type": "number", "minimum": 0, "maximum": 1}
+              "top1Agreement": {"type": "number", "minimum": 0, "maximum": 1},
+              "prunedBlockFraction": {"type": "number", "minimum": 0, "maximum": 1, "description": "Pruned / visible (layer, head, query, key block) of the pruned passes over every window's rows; 1 − this is the computed fraction of attention."}
             },
             "additionalProperties": false
           }
@@ -2056,14 +2102,17 @@ enum ProtocolSchemas {
                 "type": "array",
                 "items": {
                   "type": "object",
-                  "required": ["nll", "outputKL", "top1Agreement", "nllSum", "outputKLSum", "top1Agreements"],
+                  "required": ["nll", "outputKL", "top1Agreement", "nllSum", "outputKLSum", "top1Agreements", "prunedBlocks",
+                               "visibleBlocks"],
                   "properties": {
                     "nll": {"type": ["number", "null"]},
                     "outputKL": {"type": ["number", "null"]},
                     "top1Agreement": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
                     "nllSum": {"type": "number", "minimum": 0},
                     "outputKLSum": {"type": "number", "minimum": 0},
-                    "top1Agreements": {"type": "integer", "minimum": 0}
+                    "top1Agreements": {"type": "integer", "minimum": 0},
+                    "prunedBlocks": {"type": "integer", "minimum": 0, "description": "Visible (layer, head, query, key block) the pruned pass pruned, over all the window's rows."},
+                    "visibleBlocks": {"type": "integer", "minimum": 0, "description": "Visible (layer, head, query, key block) of the window's pass."}
                   },
                   "additionalProperties": false
                 }

@@ -17,6 +17,9 @@ public struct EvaluateCorpusParams: MethodParams, Equatable {
     /// and `perWindow` lists them with their sums, so a client can spread one evaluation over many
     /// daemons and combine the windows into the whole evaluation's numbers (§10).
     public var windows: WindowRange?
+    /// The whole plan's windows computed elsewhere, to combine and store as one run instead of
+    /// computing them (§10); not in the cache key (`CanonicalForm.nonSemanticFields`).
+    public var computedWindows: ComputedWindows?
     public var force: Bool
 
     /// The largest corpus file `path` may name, bytes (64 MiB).
@@ -40,6 +43,12 @@ public struct EvaluateCorpusParams: MethodParams, Equatable {
             let start = try w.int("start", range: 0...Int(Int32.max))
             let end = try w.int("end", range: (start + 1)...Int(Int32.max))
             windows = WindowRange(start: start, end: end)
+        }
+        if let c = try r.optionalObject("computedWindows") {
+            guard windows == nil else {
+                throw r.invalid("computedWindows", accepted: "computedWindows without windows (it holds the whole plan's windows)")
+            }
+            computedWindows = try ComputedWindows(reading: c)
         }
         force = try r.bool("force", default: false)
     }

@@ -56,14 +56,19 @@ public struct CorpusSettingResult: Codable, Equatable, Sendable {
     public var outputKL: Double
     /// Share of the scored predictions with the same argmax.
     public var top1Agreement: Double
+    /// Pruned / visible (layer, head, query, key block) of the pruned passes over every window's
+    /// rows; `1 − prunedBlockFraction` is the computed fraction of attention (§10).
+    public var prunedBlockFraction: Double
 
-    public init(setting: PruningSetting, nll: Double, perplexity: Double, deltaNLL: Stat, outputKL: Double, top1Agreement: Double) {
+    public init(setting: PruningSetting, nll: Double, perplexity: Double, deltaNLL: Stat, outputKL: Double, top1Agreement: Double,
+                prunedBlockFraction: Double) {
         self.setting = setting
         self.nll = nll
         self.perplexity = perplexity
         self.deltaNLL = deltaNLL
         self.outputKL = outputKL
         self.top1Agreement = top1Agreement
+        self.prunedBlockFraction = prunedBlockFraction
     }
 }
 
@@ -127,15 +132,20 @@ public struct CorpusWindowSetting: Codable, Equatable, Sendable {
     public var outputKLSum: Double
     /// Scored predictions with the same argmax.
     public var top1Agreements: Int
+    /// The pruned pass's pruned and visible (layer, head, query, key block) over all the window's rows.
+    public var prunedBlocks: Int
+    public var visibleBlocks: Int
 
     public init(nll: Double?, outputKL: Double?, top1Agreement: Double?, nllSum: Double, outputKLSum: Double,
-                top1Agreements: Int) {
+                top1Agreements: Int, prunedBlocks: Int, visibleBlocks: Int) {
         self.nll = nll
         self.outputKL = outputKL
         self.top1Agreement = top1Agreement
         self.nllSum = nllSum
         self.outputKLSum = outputKLSum
         self.top1Agreements = top1Agreements
+        self.prunedBlocks = prunedBlocks
+        self.visibleBlocks = visibleBlocks
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -146,6 +156,8 @@ public struct CorpusWindowSetting: Codable, Equatable, Sendable {
         try c.encode(nllSum, forKey: .nllSum)
         try c.encode(outputKLSum, forKey: .outputKLSum)
         try c.encode(top1Agreements, forKey: .top1Agreements)
+        try c.encode(prunedBlocks, forKey: .prunedBlocks)
+        try c.encode(visibleBlocks, forKey: .visibleBlocks)
     }
 }
 

@@ -47,9 +47,11 @@ public enum CanonicalForm {
     /// Fields that never change a result: `text`/`tokens` (the input is compared by its token
     /// ids), `force`, `workDoneToken`, and where to write a copy of the attention
     /// (`exportPath`, `overwrite`, `exportMask`); `evaluateCorpus.path` (its corpus is compared by
-    /// token ids). Every other field of a params type is in the cache key.
+    /// token ids) and `evaluateCorpus.computedWindows` (windows computed elsewhere: the same
+    /// evaluation, stored under the key a single daemon's run has). Every other field of a
+    /// params type is in the cache key.
     public static let nonSemanticFields: Set<String> = ["text", "tokens", "path", "force", "workDoneToken", "exportPath", "overwrite",
-                                                        "exportMask"]
+                                                        "exportMask", "computedWindows"]
 }
 
 /// A method without params (`model/info`, `shutdown`): any field given is refused.

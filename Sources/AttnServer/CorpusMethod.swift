@@ -54,8 +54,14 @@ extension ModelSession {
         let store = ticket.failure == nil ? history.store : nil
         let key = try evaluationKey(p, tokens: tokens, model: model)
         var scores: [WindowScores] = []
-        // A range reads no stored windows (they would be adopted by this partial run); it stores its own.
-        if let store, !p.force, p.windows == nil {
+        if let given = p.computedWindows {
+            // Windows computed elsewhere: checked against this plan, stored as this run's own, combined below.
+            scores = try computedScores(given, plan: plan, settings: points.count, model: model)
+            if let store {
+                for record in scores { save(record, key: key, runID: ticket.runID, store: store) }
+            }
+        } else if let store, !p.force, p.windows == nil {
+            // A range reads no stored windows (they would be adopted by this partial run); it stores its own.
             do {
                 for data in try store.adoptCorpusWindows(key: key, runID: ticket.runID) {
                     guard scores.count < plan.windows.count,
@@ -67,20 +73,13 @@ extension ModelSession {
                 logger.warning("evaluateCorpus: could not read stored windows, computing them: \(error)")
             }
         }
-        let reused = scores.count
+        let reused = p.computedWindows == nil ? scores.count : 0
         let total = plan.windows.count
-        for window in plan.windows[(range.lowerBound + reused)..<range.upperBound] {
+        for window in plan.windows[(range.lowerBound + scores.count)..<range.upperBound] {
             try context.checkCancelled()
             let record = try scoreWindow(window, tokens: Array(tokens[window.begin..<window.end]), points: points,
                                          model: model, context: context)
-            if let store {
-                do {
-                    try store.saveCorpusWindow(key: key, ordinal: window.index, runID: ticket.runID,
-                                               resultJSON: JSONWriter.data(try JSONValue(encoding: record)))
-                } catch {
-                    logger.warning("evaluateCorpus: could not store window \(window.index): \(error)")
-                }
-            }
+            if let store { save(record, key: key, runID: ticket.runID, store: store) }
             scores.append(record)
             let done = window.index + 1 - range.lowerBound
             context.report(percentage: Int(99 * Double(done) / Double(range.count)),
@@ -97,7 +96,7 @@ extension ModelSession {
         let settings = zip(p.settings, summary.settings).map { setting, s in
             CorpusSettingResult(setting: setting, nll: s.nll, perplexity: s.perplexity,
                                 deltaNLL: Stat(mean: s.deltaNLL.mean, lower: s.deltaNLL.lower, upper: s.deltaNLL.upper, n: s.deltaNLL.n),
-                                outputKL: s.outputKL, top1Agreement: s.top1Agreement)
+                                outputKL: s.outputKL, top1Agreement: s.top1Agreement, prunedBlockFraction: s.prunedBlockFraction)
         }
         let body = EvaluateCorpusResult(maxLength: plan.maxLength, stride: plan.stride, windows: total, windowsReused: reused,
                                         tokensScored: summary.tokensScored, predictionsScored: summary.predictionsScored,
@@ -106,6 +105,52 @@ extension ModelSession {
                                         perWindow: p.perWindow || p.windows != nil ? scores.map(windowResult) : nil)
         return AnalysisOutput(body: body, digest: CorpusDigest(windows: total, tokensScored: summary.tokensScored,
                                                                perplexity: summary.densePerplexity, settings: settings.count))
+    }
+
+    /// Stores one finished window under the evaluation's key (a failure is logged: the run goes on).
+    private func save(_ record: WindowScores, key: String, runID: String, store: RunStore) {
+        do {
+            try store.saveCorpusWindow(key: key, ordinal: record.window.index, runID: runID,
+                                       resultJSON: JSONWriter.data(try JSONValue(encoding: record)))
+        } catch {
+            logger.warning("evaluateCorpus: could not store window \(record.window.index): \(error)")
+        }
+    }
+
+    /// `computedWindows` as the plan's window scores: -32602 naming the field when the model is
+    /// another, the count is not the plan's, a record's plan fields differ from this daemon's plan,
+    /// or a record has another number of settings than the request.
+    private func computedScores(_ given: ComputedWindows, plan: SlidingWindowPlan, settings: Int,
+                                model: LoadedModel) throws -> [WindowScores] {
+        let field = "computedWindows"
+        guard given.model == model.fingerprint else {
+            throw RPCError.invalidParams(field: "\(field).model", value: .string(given.model),
+                                         accepted: "the loaded model's fingerprint \(model.fingerprint)")
+        }
+        guard given.windows.count == plan.windows.count else {
+            throw RPCError.invalidParams(field: "\(field).windows", value: nil,
+                                         accepted: "the plan's \(plan.windows.count) window records (here \(given.windows.count))")
+        }
+        return try zip(given.windows, plan.windows).map { record, window in
+            let at = "\(field).windows[\(window.index)]"
+            let planned: [(String, Int, Int)] = [
+                ("index", record.index, window.index), ("begin", record.begin, window.begin), ("end", record.end, window.end),
+                ("targetLength", record.targetLength, window.targetLength), ("predictions", record.predictions, window.predictions),
+                ("weight", record.weight, window.guideWeight),
+            ]
+            if let (name, got, want) = planned.first(where: { $0.1 != $0.2 }) {
+                throw RPCError.invalidParams(field: "\(at).\(name)", value: .int(Int64(got)),
+                                             accepted: "\(want) (window \(window.index) of this daemon's plan)")
+            }
+            guard record.settings.count == settings else {
+                throw RPCError.invalidParams(field: "\(at).settings", value: nil,
+                                             accepted: "\(settings) records, one per setting of the request (here \(record.settings.count))")
+            }
+            return WindowScores(window: window, denseNLLSum: record.denseNLLSum, settings: record.settings.map {
+                SettingWindowScores(nllSum: $0.nllSum, outputKLSum: $0.outputKLSum, top1Agreements: $0.top1Agreements,
+                                    prunedBlocks: $0.prunedBlocks, visibleBlocks: $0.visibleBlocks)
+            })
+        }
     }
 
     /// The plan's windows a request evaluates: all, or its `windows` range (-32602 naming
@@ -139,7 +184,10 @@ extension ModelSession {
             let out = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: pruned) }
             guard let logits = out.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
             try FiniteGuard.check(logits, quantity: "prunedLogits", point: i)
-            return try context.timed("compare") { try scorer.score(prunedLogits: logits) }
+            var scores = try context.timed("compare") { try scorer.score(prunedLogits: logits) }
+            scores.prunedBlocks = intervention.prunedBlocks
+            scores.visibleBlocks = intervention.visibleBlocks
+            return scores
         }
         return WindowScores(window: window, denseNLLSum: scorer.denseNLLSum, settings: settings)
     }
@@ -156,7 +204,8 @@ private func windowResult(_ s: WindowScores) -> CorpusWindowResult {
                                   CorpusWindowSetting(nll: mean($0.nllSum), outputKL: mean($0.outputKLSum),
                                                       top1Agreement: mean(Double($0.top1Agreements)),
                                                       nllSum: $0.nllSum, outputKLSum: $0.outputKLSum,
-                                                      top1Agreements: $0.top1Agreements)
+                                                      top1Agreements: $0.top1Agreements, prunedBlocks: $0.prunedBlocks,
+                                                      visibleBlocks: $0.visibleBlocks)
                               })
 }
 

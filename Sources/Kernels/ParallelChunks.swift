@@ -7,8 +7,10 @@ import Foundation
 /// one core's worth of CPU the busy thread simply takes more chunks: nothing waits on a static
 /// half of the work.
 public enum ParallelChunks {
-    /// Threads used by default: the active processor count.
-    public static let defaultThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads used by default: the active processor count, or fewer when the process's CPU
+    /// affinity allows fewer (`taskset -c 0 attnd` computes on one thread).
+    public static let defaultThreads: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount,
+                                                       AllowedProcessors.count() ?? Int.max))
 
     /// Calls `body(worker, chunk)` once for every chunk in `0..<chunks`, on up to `threads`
     /// threads. `worker` is in `0..<threads` and identifies per-thread scratch. Returns when all

@@ -7,14 +7,14 @@ struct RunFigures {
     /// A sentence for runs that get no figure (another method, no result, nothing to plot).
     var note: String?
 
-    static let drawnMethods = ["pruneSweep", "perPositionKL", "profileAttention", "calibrate"]
+    static let drawnMethods = ["pruneSweep", "perPositionKL", "profileAttention", "calibrate", "evaluateCorpus"]
 
     init(run: StoredRun, options: ReportOptions) {
         self.run = run
         figures = []
         tablesHTML = ""
         guard RunFigures.drawnMethods.contains(run.method) else {
-            note = "No figure for this method (\(run.method)): the report draws pruneSweep, perPositionKL, profileAttention and calibrate runs."
+            note = "No figure for this method (\(run.method)): the report draws pruneSweep, perPositionKL, profileAttention, calibrate and evaluateCorpus runs."
             return
         }
         guard run.result != nil else {
@@ -28,6 +28,9 @@ struct RunFigures {
                 if !sweep.points.isEmpty { tablesHTML = HTMLTables.sweepPoints(sweep) }
             } else if let perPosition = try PerPositionResult(run: run, tokenTexts: options.tokenPieces[run.id]) {
                 figures = [PerPositionFigure.make(perPosition)].compactMap { $0 }
+            } else if let corpus = try CorpusResult(run: run) {
+                figures = [CorpusFigure.make(corpus)].compactMap { $0 }
+                tablesHTML = CorpusFigure.table(corpus)
             } else if let profile = try ProfileResult(run: run) {
                 figures = [ProfileFigure.make(profile, threshold: options.profileThreshold), RoleFigure.make(profile)].compactMap { $0 }
                 tablesHTML = HTMLTables.summary(profile.summary)

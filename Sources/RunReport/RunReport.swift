@@ -8,8 +8,9 @@ import JSONRPC
 /// Draws `pruneSweep` runs (sparsity against divergence, overlaid across runs; recall and
 /// attentionKL against computedFraction per tile size and estimator; per-layer bars; this tool
 /// against the notebook), `perPositionKL` runs (layers × positions heatmap
-/// with tokens) and `profileAttention` runs (layers × heads heatmaps). Other methods get a
-/// short note. Missing optional fields are left out; unknown fields are ignored.
+/// with tokens), `profileAttention` runs (layers × heads heatmaps) and `evaluateCorpus` runs
+/// (perplexity and ΔNLL against the computed fraction per setting, and a table). Other methods
+/// get a short note. Missing optional fields are left out; unknown fields are ignored.
 public enum RunReport {
     /// The report as one HTML document (UTF-8 text). Throws `ReportError` when `runs` is
     /// empty or an entry is not a stored run.
@@ -44,7 +45,7 @@ public enum RunReport {
     /// Each figure as a standalone SVG document, named for a file (`sweep-divergence.svg`,
     /// `tiles-recall.svg` (recall and attentionKL against computedFraction, when runs have tile points),
     /// `layers-<run>.svg`, `honest-vs-notebook-<run>.svg`, `per-position-<run>.svg`,
-    /// `profile-<run>.svg`, where `<run>` is the run id's first 8 characters). Names are unique.
+    /// `profile-<run>.svg`, `corpus-<run>.svg`, where `<run>` is the run id's first 8 characters). Names are unique.
     /// Runs without figures contribute none (the params table exists only in the HTML).
     public static func svgFigures(runs: [Run], options: ReportOptions = ReportOptions()) throws -> [(name: String, svg: String)] {
         try svgFigures(try build(runs.map(StoredRun.init), options: options))

@@ -26,6 +26,31 @@ final class InterventionTests: XCTestCase {
         XCTAssertEqual(Array(out[20..<25]), [0, 0, 0, 0, 1])
     }
 
+    /// The counts behind `evaluateCorpus`'s prunedBlockFraction. 4×4, B = 2: visible blocks per
+    /// head 1 + 1 + 2 + 2 = 6; τ = .2 prunes block 0 of q2 and of q3: 2 of 6. 5×5 at τ = .3:
+    /// visible 1 + 1 + 2 + 2 + 3 = 9; q2 prunes block 0, q3 and q4 fall back to dense (nothing
+    /// pruned): 1 of 9. Two applications (two layers) count twice.
+    func testCountsPrunedAndVisibleBlocks() throws {
+        func counts(_ attention: [Float], tokens: Int, _ point: SweepSetting, layers: Int = 1) throws -> (Int, Int) {
+            let intervention = try AttentionIntervention(point: point, heads: 1, tokens: tokens)
+            for _ in 0..<layers {
+                var copy = attention
+                try copy.withUnsafeMutableBufferPointer { try intervention.closure(0, $0) }
+            }
+            return (intervention.prunedBlocks, intervention.visibleBlocks)
+        }
+        let four = SweepSetting(selection: .threshold, blockSize: 2, value: 0.2)
+        XCTAssertTrue(try counts(HandWorked.fourByFour, tokens: 4, four) == (2, 6))
+        XCTAssertTrue(try counts(HandWorked.fourByFour, tokens: 4, four, layers: 2) == (4, 12))
+        XCTAssertTrue(try counts(HandWorked.fiveByFive, tokens: 5, SweepSetting(selection: .threshold, blockSize: 2, value: 0.3)) == (1, 9))
+        // Per head, the worker entry point counts the same.
+        let intervention = try AttentionIntervention(point: four, heads: 1, tokens: 4)
+        var copy = HandWorked.fourByFour
+        try copy.withUnsafeMutableBufferPointer { try intervention.apply(toHead: $0, worker: 0) }
+        XCTAssertEqual(intervention.prunedBlocks, 2)
+        XCTAssertEqual(intervention.visibleBlocks, 6)
+    }
+
     /// On the goldens' attention the intervention matches reference.py's `prune_probabilities`.
     func testMatchesTheReference() throws {
         for name in GoldenCase.names {

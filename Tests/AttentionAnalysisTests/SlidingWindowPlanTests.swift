@@ -92,8 +92,10 @@ final class CorpusNLLTests: XCTestCase {
         let w0 = CorpusWindow(index: 0, begin: 0, end: 4, targetLength: 4)
         let w1 = CorpusWindow(index: 1, begin: 2, end: 6, targetLength: 2)
         let windows = [
-            WindowScores(window: w0, denseNLLSum: 3.0, settings: [SettingWindowScores(nllSum: 4.5, outputKLSum: 0.3, top1Agreements: 3)]),
-            WindowScores(window: w1, denseNLLSum: 4.0, settings: [SettingWindowScores(nllSum: 4.0, outputKLSum: 0.2, top1Agreements: 1)]),
+            WindowScores(window: w0, denseNLLSum: 3.0, settings: [SettingWindowScores(nllSum: 4.5, outputKLSum: 0.3, top1Agreements: 3,
+                                                                                   prunedBlocks: 2, visibleBlocks: 10)]),
+            WindowScores(window: w1, denseNLLSum: 4.0, settings: [SettingWindowScores(nllSum: 4.0, outputKLSum: 0.2, top1Agreements: 1,
+                                                                                   prunedBlocks: 3, visibleBlocks: 10)]),
         ]
         let s = try CorpusNLL.summarize(windows)
         XCTAssertEqual(s.windows, 2)
@@ -110,6 +112,7 @@ final class CorpusNLLTests: XCTestCase {
         XCTAssertEqual(setting.deltaNLL.n, 2)
         XCTAssertEqual(setting.outputKL, 0.5 / 5, accuracy: 1e-15)
         XCTAssertEqual(setting.top1Agreement, 4.0 / 5, accuracy: 1e-15)
+        XCTAssertEqual(setting.prunedBlockFraction, 0.25, "(2 + 3) / (10 + 10)")
     }
 
     /// Equal weights: the interval is the ordinary paired t interval (`MeanInterval`).

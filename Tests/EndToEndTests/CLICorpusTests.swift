@@ -24,6 +24,19 @@ final class CLICorpusTests: XCTestCase {
         let dense = try XCTUnwrap(json["dense"] as? [String: Any])
         XCTAssertEqual(try XCTUnwrap(dense["perplexity"] as? Double), 5926.8739, accuracy: 0.01)
         XCTAssertEqual((json["settings"] as? [Any])?.count, 2)
+        // `attn runs show` draws the stored corpus run as the same table, and `runs list` its digest.
+        let id = try XCTUnwrap(json["runId"] as? String)
+        let show = try harness.run(["runs", "show", id] + harness.modelArguments)
+        XCTAssertEqual(show.status, 0, show.stderr)
+        let shown = show.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(shown.contains { $0.hasPrefix("windows 12 (maxLength 128, stride 64") }, show.stdout)
+        XCTAssertTrue(shown.contains { $0.hasPrefix("dense") && $0.contains("5927") }, show.stdout)
+        XCTAssertTrue(shown.contains { $0.hasPrefix("topK 2 B8 sink") }, show.stdout)
+        XCTAssertFalse(show.stdout.contains("\"perWindow\""), "a table, not the raw JSON")
+        let list = try harness.run(["runs", "list"] + harness.modelArguments)
+        XCTAssertTrue(list.stdout.contains("windows=12") && list.stdout.contains("perplexity=5927"), list.stdout)
+        let fraction = try XCTUnwrap((json["settings"] as? [[String: Any]])?.first?["prunedBlockFraction"] as? Double)
+        XCTAssertTrue(fraction > 0 && fraction < 1, "threshold 0.003125 prunes some of the blocks: \(fraction)")
     }
 
     func testBadSettingsAreUsageErrors() throws {

@@ -29,6 +29,9 @@ public struct CorpusSettingSummary: Codable, Equatable, Sendable {
     public var outputKL: Double
     /// Share of the scored predictions with the same argmax in both runs.
     public var top1Agreement: Double
+    /// Σ pruned / Σ visible (layer, head, query, key block) of the pruned passes over all
+    /// windows' rows (0 when nothing is visible): 1 − this is the attention work computed.
+    public var prunedBlockFraction: Double
 }
 
 public enum CorpusNLL {
@@ -53,10 +56,13 @@ public enum CorpusNLL {
             let deltas = zip(means, denseMeans).map { $0 - $1 }
             let kl = windows.reduce(0.0) { $0 + $1.settings[s].outputKLSum }
             let agree = windows.reduce(0) { $0 + $1.settings[s].top1Agreements }
+            let pruned = windows.reduce(0) { $0 + $1.settings[s].prunedBlocks }
+            let visible = windows.reduce(0) { $0 + $1.settings[s].visibleBlocks }
             return CorpusSettingSummary(nll: nll, perplexity: exp(nll),
                                         deltaNLL: deltaInterval(deltas, weights: weights, mean: nll - denseNLL),
                                         outputKL: predictions > 0 ? kl / Double(predictions) : 0,
-                                        top1Agreement: predictions > 0 ? Double(agree) / Double(predictions) : 1)
+                                        top1Agreement: predictions > 0 ? Double(agree) / Double(predictions) : 1,
+                                        prunedBlockFraction: visible > 0 ? Double(pruned) / Double(visible) : 0)
         }
         return CorpusSummary(windows: windows.count, tokensScored: windows.reduce(0) { $0 + $1.window.guideWeight },
                              predictionsScored: predictions, denseNLL: denseNLL, densePerplexity: exp(denseNLL),

@@ -29,11 +29,18 @@ public struct SettingWindowScores: Codable, Equatable, Sendable {
     public var outputKLSum: Double
     /// Scored rows whose argmax (first on ties) is the same in both runs.
     public var top1Agreements: Int
+    /// The pruned pass's visible (layer, head, query, key block) quadruples over all the window's
+    /// rows, and how many of them the rule pruned (`AttentionIntervention.prunedBlocks`): the
+    /// work the pass skipped.
+    public var prunedBlocks: Int
+    public var visibleBlocks: Int
 
-    public init(nllSum: Double, outputKLSum: Double, top1Agreements: Int) {
+    public init(nllSum: Double, outputKLSum: Double, top1Agreements: Int, prunedBlocks: Int = 0, visibleBlocks: Int = 0) {
         self.nllSum = nllSum
         self.outputKLSum = outputKLSum
         self.top1Agreements = top1Agreements
+        self.prunedBlocks = prunedBlocks
+        self.visibleBlocks = visibleBlocks
     }
 }
 
