@@ -31,6 +31,11 @@ enum CorpusRenderer {
 
     /// `threshold 0.002 B32 sink local`.
     static func name(_ s: PruningSetting) -> String {
+        if let table = s.perHead?.table {
+            let dense = table.values.joined().filter { $0 == nil }.count
+            return "per-head \(table.estimator.rawValue) \(table.selection.rawValue) B\(table.queryBlockSize)x\(table.blockSize)"
+                + (dense > 0 ? " (\(dense) dense)" : "")
+        }
         let value = s.selection == .topK ? "\(Int(s.threshold))" : "\(s.threshold)"
         return "\(s.selection.rawValue) \(value) B\(s.blockSize)" + (s.keepSink ? " sink" : "") + (s.keepLocal ? " local" : "")
     }

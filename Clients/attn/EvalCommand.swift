@@ -11,7 +11,7 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Each --setting is comma-separated key=value pairs: the rule and its value (threshold=τ, \
             relativeThreshold=c, coverage=τ or topK=k), block=B (default 32), and sink / local to keep block 0 / the \
-            query's block. Example: attn eval --file corpus.txt --stride 512 --setting threshold=0.002,block=32 \
+            query's block; or per-head=RUN, a calibration (attn calibrate) by its full run id. Example: attn eval --file corpus.txt --stride 512 --setting threshold=0.002,block=32 \
             --setting topK=4,block=64,sink. A cancelled or crashed evaluation continues from its \
             first missing window when run again.
             """)
@@ -89,14 +89,25 @@ enum SettingSpec {
                 let b = try number()
                 guard b >= 1, b.rounded() == b else { throw ValidationError("--setting \(spec): block must be a whole number of tokens ≥ 1") }
                 members["blockSize"] = .int(Int64(b))
+            case "per-head", "perHead":
+                guard let value, !value.isEmpty else {
+                    throw ValidationError("--setting \(spec): per-head needs a calibrate run id, e.g. per-head=6f1d2c3b-…")
+                }
+                members["perHead"] = ["calibrationRunId": .string(value)]
             case "sink", "keepSink": members["keepSink"] = true
             case "local", "keepLocal": members["keepLocal"] = true
             default:
-                throw ValidationError("--setting \(spec): unknown key \(key); accepted: threshold=, relativeThreshold=, coverage=, topK=, block=, sink, local")
+                throw ValidationError("--setting \(spec): unknown key \(key); accepted: threshold=, relativeThreshold=, coverage=, topK=, block=, sink, local, per-head=RUN")
             }
         }
+        if members["perHead"] != nil {
+            guard members.count == 1 else {
+                throw ValidationError("--setting \(spec): per-head=RUN stands alone (the calibration fixes the rule, tiles and keep policy)")
+            }
+            return .object(members)
+        }
         guard members["selection"] != nil else {
-            throw ValidationError("--setting \(spec): name the rule and its value, e.g. threshold=0.002,block=32")
+            throw ValidationError("--setting \(spec): name the rule and its value, e.g. threshold=0.002,block=32, or per-head=RUN")
         }
         return .object(members)
     }

@@ -2029,7 +2029,8 @@ enum ProtocolSchemas {
         "threshold": {"type": "number", "exclusiveMinimum": 0, "description": "Rule value: (0, 1] for threshold and coverage, (0, 1024] for relativeThreshold, an integer k ≥ 1 for topK. Default by selection: threshold 0.002, coverage 0.99, topK 4, relativeThreshold 0.5."},
         "blockSize": {"$ref": "common.json#/$defs/BlockSize", "default": 32},
         "keepSink": {"type": "boolean", "default": false},
-        "keepLocal": {"type": "boolean", "default": false}
+        "keepLocal": {"type": "boolean", "default": false},
+        "perHead": {"$ref": "common.json#/$defs/PerHead", "description": "A per-head configuration (a calibrate run id or a table: any tile shape and estimator) instead of the rule; the other fields are then not given."}
       },
       "additionalProperties": false
     },
@@ -2041,7 +2042,8 @@ enum ProtocolSchemas {
         "threshold": {"type": "number"},
         "blockSize": {"type": "integer"},
         "keepSink": {"type": "boolean"},
-        "keepLocal": {"type": "boolean"}
+        "keepLocal": {"type": "boolean"},
+        "perHead": {"$ref": "common.json#/$defs/PerHeadTable", "description": "The per-head table applied (a run id resolved); threshold is then 0, blockSize and selection the table's."}
       },
       "additionalProperties": false
     },

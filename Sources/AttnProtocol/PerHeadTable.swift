@@ -69,9 +69,9 @@ public struct PerHeadTable: Codable, Equatable, Sendable, TileRuleParams {
     public var heads: Int { values.first?.count ?? 0 }
 
     /// Throws -32602 on `perHead.values` unless the table has `layers` rows of `heads` values.
-    public func check(layers l: Int, heads h: Int) throws {
+    public func check(layers l: Int, heads h: Int, field: String = "perHead") throws {
         guard layers == l, heads == h else {
-            throw RPCError.invalidParams(field: "perHead.values", value: nil,
+            throw RPCError.invalidParams(field: "\(field).values", value: nil,
                                          accepted: "\(l) rows (layers) of \(h) values (heads), the loaded model's shape; the table has \(layers) × \(heads)")
         }
     }

@@ -11,6 +11,9 @@ public struct PruningSetting: Codable, Equatable, Sendable {
     public var blockSize: Int
     public var keepSink: Bool
     public var keepLocal: Bool
+    /// A per-head configuration (`calibrate`'s `perHead`: a run id or a table) instead of the rule:
+    /// any tile shape, estimator, or calibration. The fields above are then not given (`threshold` 0).
+    public var perHead: PerHeadSpec?
 
     public static let defaultBlockSize = 32
 
@@ -24,6 +27,13 @@ public struct PruningSetting: Codable, Equatable, Sendable {
 
     /// Reads one setting object (`r`'s path names it in errors, e.g. `settings[2].threshold`).
     public init(reading r: ParamReader) throws {
+        if let spec = try PerHeadSpec.read(r) {
+            try PerHeadSpec.refuseFixedFields(r)
+            perHead = spec
+            (selection, threshold, keepSink, keepLocal) = (spec.table?.selection ?? .threshold, 0, false, false)
+            blockSize = spec.table?.blockSize ?? Self.defaultBlockSize
+            return
+        }
         selection = try r.selection()
         threshold = try r.ruleValue("threshold", selection: selection)
         blockSize = try r.int("blockSize", default: Self.defaultBlockSize, range: ProtocolLimits.blockSize)
@@ -44,7 +54,7 @@ public struct PruningSetting: Codable, Equatable, Sendable {
             let path = "\(r.fieldPath(field))[\(i)]"
             guard item.objectValue != nil else {
                 throw RPCError.invalidParams(field: path, value: item,
-                                             accepted: "an object {selection, threshold, blockSize, keepSink, keepLocal}")
+                                             accepted: "an object {selection, threshold, blockSize, keepSink, keepLocal} or {perHead}")
             }
             let child = try ParamReader(item, path: path)
             let setting = try PruningSetting(reading: child)

@@ -12,7 +12,16 @@ extension ModelSession {
     func registerCorpus(into registry: MethodRegistry) {
         registry.register("evaluateCorpus", kind: .compute, params: EvaluateCorpusParams.self, handle: { given, context in
             let model = try self.requireModel()
-            let p = try given.resolved(nPositions: model.config.nPositions)
+            var p = try given.resolved(nPositions: model.config.nPositions)
+            // Calibration runs are resolved to their tables first: the cache key holds the tables.
+            for i in p.settings.indices {
+                if let spec = p.settings[i].perHead {
+                    let table = try self.resolvePerHead(spec, model: model, field: "settings[\(i)].perHead")
+                    p.settings[i].perHead = .table(table)
+                    p.settings[i].selection = table.selection
+                    p.settings[i].blockSize = table.blockSize
+                }
+            }
             let text = try context.timed("tokenize") { try CorpusInput.text(of: p) }
             let tokens = context.timed("tokenize") { model.tokenizer.encode(text) }
             let field = p.path == nil ? "text" : "path"
@@ -78,6 +87,7 @@ extension ModelSession {
         for window in plan.windows[(range.lowerBound + scores.count)..<range.upperBound] {
             try context.checkCancelled()
             let record = try scoreWindow(window, tokens: Array(tokens[window.begin..<window.end]), points: points,
+                                         perHead: p.settings.map { $0.perHead?.table },
                                          model: model, context: context)
             if let store { save(record, key: key, runID: ticket.runID, store: store) }
             scores.append(record)
@@ -164,9 +174,9 @@ extension ModelSession {
         return given.start..<given.end
     }
 
-    /// One window: the dense forward pass, then one pruned pass per setting, scored on the
-    /// window's scored rows. Checks cancellation between layers (inside each pass).
-    private func scoreWindow(_ window: CorpusWindow, tokens: [Int], points: [SweepSetting], model: LoadedModel,
+    /// One window: the dense forward pass, then one pruned pass per setting (a per-head table's
+    /// pass where `perHead[i]` is set), scored on the window's scored rows. Checks cancellation between layers (inside each pass).
+    private func scoreWindow(_ window: CorpusWindow, tokens: [Int], points: [SweepSetting], perHead: [PerHeadTable?], model: LoadedModel,
                              context: RequestContext) throws -> WindowScores {
         let c = model.config
         var options = ForwardOptions()
@@ -177,6 +187,18 @@ extension ModelSession {
         let scorer = try WindowLogitsScorer(window: window, tokens: tokens, denseLogits: denseLogits, vocabularySize: c.vocabSize,
                                             threadCount: model.model.threads)
         let settings = try points.enumerated().map { i, point -> SettingWindowScores in
+            if let table = perHead[i] {
+                let counts = PerHeadBlockCounts(layers: c.nLayer, heads: c.nHead)
+                let pruned = perHeadOptions(PerHeadPlan(table: table, tokens: tokens.count), model: model, context: context,
+                                            counts: counts)
+                let out = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: pruned) }
+                guard let logits = out.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
+                try FiniteGuard.check(logits, quantity: "prunedLogits", point: i)
+                var scores = try context.timed("compare") { try scorer.score(prunedLogits: logits) }
+                scores.prunedBlocks = counts.prunedBlocks
+                scores.visibleBlocks = counts.visibleBlocks
+                return scores
+            }
             let intervention = try AttentionIntervention(point: point, heads: c.nHead, tokens: tokens.count,
                                                          threadCount: model.model.threads)
             var pruned = options

@@ -58,33 +58,50 @@ struct PerHeadPassOutcome {
 }
 
 extension ModelSession {
-    /// The pruned pass of `plan` on `tokens`, compared with the dense logits: an estimator's table
-    /// through `BlockSparseAttention` (each layer's masks from the pass's own Q and K, dense heads
-    /// on all their visible tiles; a layer with every head dense runs the dense attention), the
-    /// oracle's by masking the pass's own dense attention per head (dense heads untouched).
-    /// - Important: called on the compute queue.
-    func perHeadPrunedPass(_ plan: PerHeadPlan, tokens: [Int], model: LoadedModel, reference: DenseLogitsReference,
-                           context: RequestContext) throws -> PerHeadPassOutcome {
+    /// The forward options of `plan`'s pruned pass: an estimator's table through
+    /// `BlockSparseAttention` (each layer's masks from the pass's own Q and K, dense heads on all
+    /// their visible tiles; a layer with every head dense runs the dense attention), the oracle's by
+    /// masking the pass's own dense attention per head (dense heads untouched). With `counts`,
+    /// every head's (query row, key block) pairs are counted into it (pruned and visible).
+    func perHeadOptions(_ plan: PerHeadPlan, model: LoadedModel, context: RequestContext,
+                        counts: PerHeadBlockCounts? = nil) -> ForwardOptions {
         var options = ForwardOptions()
         options.checkCancellation = { try context.checkCancelled() }
         if plan.estimator != nil {
             let threads = model.model.threads
             options.attentionTileMasks = { l, qk in
                 // A layer whose heads are all dense runs the dense attention (nil: no masks).
-                guard (0..<plan.heads).contains(where: { plan.selections[l * plan.heads + $0] != nil }) else { return nil }
+                guard (0..<plan.heads).contains(where: { plan.selections[l * plan.heads + $0] != nil }) else {
+                    for h in 0..<plan.heads { counts?.add(plan.denseTiles.kept, layer: l, head: h) }
+                    return nil
+                }
                 let slots = Slots<Result<TileMask, Error>>(count: plan.heads)
                 ParallelChunks.run(chunks: plan.heads, threads: threads) { _, h in
                     slots[h] = Result { try plan.estimatedTiles(layer: l, head: h, qk.head(h)).kept }
                 }
-                return try (0..<plan.heads).map { try slots[$0]!.get() }
+                let masks = try (0..<plan.heads).map { try slots[$0]!.get() }
+                for (h, mask) in masks.enumerated() { counts?.add(mask, layer: l, head: h) }
+                return masks
             }
         } else {
             options.attentionHeadIntervention = { l, h, _, probs in
-                guard plan.selections[l * plan.heads + h] != nil else { return }
+                guard plan.selections[l * plan.heads + h] != nil else {
+                    counts?.add(plan.denseTiles.kept, layer: l, head: h)
+                    return
+                }
                 let tiles = plan.oracleTiles(layer: l, head: h, attention: UnsafeBufferPointer(probs))
+                counts?.add(tiles.kept, layer: l, head: h)
                 TileChooser.applyInPlace(tiles.kept, to: probs)
             }
         }
+        return options
+    }
+
+    /// The pruned pass of `plan` on `tokens` (`perHeadOptions`), compared with the dense logits.
+    /// - Important: called on the compute queue.
+    func perHeadPrunedPass(_ plan: PerHeadPlan, tokens: [Int], model: LoadedModel, reference: DenseLogitsReference,
+                           context: RequestContext) throws -> PerHeadPassOutcome {
+        let options = perHeadOptions(plan, model: model, context: context)
         let pruned = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: options) }
         guard let logits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
         try FiniteGuard.check(logits, quantity: "prunedLogits", point: 0)
@@ -94,29 +111,71 @@ extension ModelSession {
 
     /// The `perHead` param resolved to its table (a `calibrate` run of this model, or the inline
     /// table), checked against the loaded model's layers and heads.
-    func resolvePerHead(_ spec: PerHeadSpec, model: LoadedModel) throws -> PerHeadTable {
+    func resolvePerHead(_ spec: PerHeadSpec, model: LoadedModel, field: String = "perHead") throws -> PerHeadTable {
         let table: PerHeadTable
         switch spec {
         case let .table(t): table = t
         case let .calibrationRun(id):
             let details: RunDetails
             do { details = try history.requireStore().run(id: id) } catch {
-                throw RPCError.invalidParams(field: "perHead.calibrationRunId", value: .string(id),
+                throw RPCError.invalidParams(field: "\(field).calibrationRunId", value: .string(id),
                                              accepted: "the id of a completed calibrate run in the history (\(error))")
             }
             guard details.run.method == "calibrate", details.run.status == .completed,
                   let json = details.run.resultJSON, let result = try? JSONParser.parse(json),
                   let stored = result.objectValue?["perHead"], let t = try? stored.decode(PerHeadTable.self) else {
-                throw RPCError.invalidParams(field: "perHead.calibrationRunId", value: .string(id),
+                throw RPCError.invalidParams(field: "\(field).calibrationRunId", value: .string(id),
                                              accepted: "the id of a completed calibrate run (run \(id) is a \(details.run.status.rawValue) \(details.run.method) run)")
             }
             guard details.run.modelFingerprint == model.fingerprint else {
-                throw RPCError.invalidParams(field: "perHead.calibrationRunId", value: .string(id),
+                throw RPCError.invalidParams(field: "\(field).calibrationRunId", value: .string(id),
                                              accepted: "a calibration of the loaded model \(model.fingerprint) (run \(id) calibrated \(details.run.modelFingerprint))")
             }
             table = t
         }
-        try table.check(layers: model.config.nLayer, heads: model.config.nHead)
+        try table.check(layers: model.config.nLayer, heads: model.config.nHead, field: field)
         return table
     }
+}
+
+/// (query row, key block) pairs of a pruned pass, per (layer, head): visible ones and those its
+/// mask prunes (a row that falls back to dense prunes none), what `evaluateCorpus`'s
+/// `prunedBlockFraction` counts. Each (layer, head) slot is written by one call (heads may run
+/// on different worker threads); read the totals after the pass.
+final class PerHeadBlockCounts: @unchecked Sendable {
+    private let heads: Int
+    private let pruned: UnsafeMutablePointer<Int>
+    private let visible: UnsafeMutablePointer<Int>
+    private let slots: Int
+
+    init(layers: Int, heads: Int) {
+        self.heads = heads
+        slots = max(1, layers * heads)
+        pruned = .allocate(capacity: slots)
+        pruned.initialize(repeating: 0, count: slots)
+        visible = .allocate(capacity: slots)
+        visible.initialize(repeating: 0, count: slots)
+    }
+
+    deinit {
+        pruned.deallocate()
+        visible.deallocate()
+    }
+
+    func add(_ mask: TileMask, layer l: Int, head h: Int) {
+        let g = mask.geometry
+        var p = 0, v = 0
+        for q in 0..<g.tokens {
+            let blocks = g.keyBlock(of: q) + 1
+            v += blocks
+            guard !mask.fallsBack(query: q) else { continue }
+            let i = g.queryBlock(of: q)
+            for j in 0..<blocks where !mask.isKept(queryBlock: i, keyBlock: j) { p += 1 }
+        }
+        pruned[l * heads + h] += p
+        visible[l * heads + h] += v
+    }
+
+    var prunedBlocks: Int { (0..<slots).reduce(0) { $0 + pruned[$1] } }
+    var visibleBlocks: Int { (0..<slots).reduce(0) { $0 + visible[$1] } }
 }

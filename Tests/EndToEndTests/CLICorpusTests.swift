@@ -39,10 +39,23 @@ final class CLICorpusTests: XCTestCase {
         XCTAssertTrue(fraction > 0 && fraction < 1, "threshold 0.003125 prunes some of the blocks: \(fraction)")
     }
 
+    /// `--setting per-head=RUN` evaluates a stored calibration beside dense.
+    func testACalibrationIsASetting() throws {
+        let harness = try AttnHarness()
+        let calibration = try harness.json(["calibrate", "--query-block-size", "4", "--block-size", "4", "--budget-output-kl", "0.05",
+                                            "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog again."])
+        let id = try XCTUnwrap(calibration["runId"] as? String)
+        let outcome = try harness.run(["eval", "--file", corpus, "--max-length", "128", "--setting", "per-head=\(id)"]
+                                      + harness.modelArguments)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.split(separator: "\n").contains { $0.hasPrefix("per-head oracle threshold B4x4") }, outcome.stdout)
+    }
+
     func testBadSettingsAreUsageErrors() throws {
         let harness = try AttnHarness()
         for (spec, words) in [("block=32", "name the rule"), ("threshold=x", "needs a number"), ("bogus=1,threshold=0.1", "unknown key bogus"),
-                              ("threshold=0.1,topK=2", "one rule"), ("threshold=0.1,block=2.5", "whole number")] {
+                              ("threshold=0.1,topK=2", "one rule"), ("threshold=0.1,block=2.5", "whole number"),
+                              ("per-head=", "needs a calibrate run id"), ("per-head=abc,block=4", "stands alone")] {
             let outcome = try harness.run(["eval", "--file", corpus, "--setting", spec] + harness.modelArguments)
             XCTAssertEqual(outcome.status, 2, "\(spec): \(outcome.stderr)")
             XCTAssertTrue(outcome.stderr.contains(words), "\(spec): \(outcome.stderr)")
