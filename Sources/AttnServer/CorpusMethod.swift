@@ -186,30 +186,26 @@ extension ModelSession {
         try FiniteGuard.check(denseLogits, quantity: "logits")
         let scorer = try WindowLogitsScorer(window: window, tokens: tokens, denseLogits: denseLogits, vocabularySize: c.vocabSize,
                                             threadCount: model.model.threads)
+        /// Setting i's pruned pass with `pruned`, scored, with its (pruned, visible) block counts.
+        func score(_ i: Int, _ pruned: ForwardOptions, blocks: () -> (pruned: Int, visible: Int)) throws -> SettingWindowScores {
+            let out = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: pruned) }
+            guard let logits = out.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
+            try FiniteGuard.check(logits, quantity: "prunedLogits", point: i)
+            var scores = try context.timed("compare") { try scorer.score(prunedLogits: logits) }
+            (scores.prunedBlocks, scores.visibleBlocks) = blocks()
+            return scores
+        }
         let settings = try points.enumerated().map { i, point -> SettingWindowScores in
             if let table = perHead[i] {
                 let counts = PerHeadBlockCounts(layers: c.nLayer, heads: c.nHead)
-                let pruned = perHeadOptions(PerHeadPlan(table: table, tokens: tokens.count), model: model, context: context,
-                                            counts: counts)
-                let out = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: pruned) }
-                guard let logits = out.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
-                try FiniteGuard.check(logits, quantity: "prunedLogits", point: i)
-                var scores = try context.timed("compare") { try scorer.score(prunedLogits: logits) }
-                scores.prunedBlocks = counts.prunedBlocks
-                scores.visibleBlocks = counts.visibleBlocks
-                return scores
+                return try score(i, perHeadOptions(PerHeadPlan(table: table, tokens: tokens.count), model: model, context: context,
+                                                   counts: counts)) { (counts.prunedBlocks, counts.visibleBlocks) }
             }
             let intervention = try AttentionIntervention(point: point, heads: c.nHead, tokens: tokens.count,
                                                          threadCount: model.model.threads)
             var pruned = options
             pruned.attentionHeadIntervention = intervention.headClosure
-            let out = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: pruned) }
-            guard let logits = out.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
-            try FiniteGuard.check(logits, quantity: "prunedLogits", point: i)
-            var scores = try context.timed("compare") { try scorer.score(prunedLogits: logits) }
-            scores.prunedBlocks = intervention.prunedBlocks
-            scores.visibleBlocks = intervention.visibleBlocks
-            return scores
+            return try score(i, pruned) { (intervention.prunedBlocks, intervention.visibleBlocks) }
         }
         return WindowScores(window: window, denseNLLSum: scorer.denseNLLSum, settings: settings)
     }
