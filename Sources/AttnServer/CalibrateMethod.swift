@@ -87,11 +87,14 @@ extension ModelSession {
         case let .maxOutputKL(budget):
             let allocation = GlobalAllocation(stats: stats, denseBelowSparsity: denseBelow)
             allocationSteps = allocation.steps.count
+            // At most 1 + ⌈log₂ N⌉ probes (GlobalAllocation.largestWithinBudget).
+            let probesAtMost = 1 + ceilLog2(allocation.steps.count)
             var probe = 0
             let (index, _) = try GlobalAllocation.largestWithinBudget(count: allocation.steps.count, budget: budget) { n in
                 probe += 1
                 let configuration = allocation.configuration(steps: n)
-                let outputKL = meanOverInputs(try run(configuration, progressAt: scoringShare + (1 - scoringShare) * Double(probe) / 16))
+                let fraction = scoringShare + (1 - scoringShare) * Double(probe) / Double(probesAtMost)
+                let outputKL = meanOverInputs(try run(configuration, progressAt: fraction))
                     .outputKL
                 probes.append(CalibrationProbe(steps: n, outputKL: outputKL,
                                                computedFraction: pooled(configuration, stats: stats, dense: denseStats).computedFraction))
@@ -202,6 +205,13 @@ extension ModelSession {
         let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: c.vocabSize, threadCount: threads)
         return (stats, dense, reference)
     }
+}
+
+/// ⌈log₂ n⌉ for n ≥ 1 (0 for n ≤ 1).
+private func ceilLog2(_ n: Int) -> Int {
+    var bits = 0
+    while (1 << bits) < n { bits += 1 }
+    return bits
 }
 
 /// `[L][H]` rule values of a configuration (nil: dense).

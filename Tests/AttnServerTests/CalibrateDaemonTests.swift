@@ -11,8 +11,7 @@ final class CalibrateDaemonTests: XCTestCase {
     private let other = "In the beginning God created the heaven and the earth. And the earth was without form, and void."
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("calibrate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try DaemonSupport.temporaryFolder()
         client = try DaemonSupport.spawn(["--model", DaemonSupport.model("tiny-peaked"),
                                           "--db", folder.appendingPathComponent("runs.db").path])
     }

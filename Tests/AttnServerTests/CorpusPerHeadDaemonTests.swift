@@ -10,8 +10,7 @@ final class CorpusPerHeadDaemonTests: XCTestCase {
     private let text = "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog again and again."
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-perhead-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try DaemonSupport.temporaryFolder()
         client = try DaemonSupport.spawn(["--model", DaemonSupport.model("tiny-peaked"),
                                           "--db", folder.appendingPathComponent("runs.db").path])
     }
