@@ -32,24 +32,27 @@ public struct ProfileOptions: Hashable, Sendable {
     }
 }
 
-/// Profiles a model's attention one layer at a time (feed it from the forward pass's observer).
-/// - Important: `consume` and `result` must not be called concurrently on one instance;
-///   `consume` splits heads across `threadCount` threads itself.
+/// Profiles a model's attention one layer (or one head) at a time: feed it from the forward
+/// pass's `attentionObserver` (a layer `(H, T, T)`) or its `attentionHeadObserver` (one head
+/// `(T, T)` while it is still in cache). Each head is read once (`ProfileHeadScanner`).
+/// - Important: `consume(layer:head:worker:attention:)` may run concurrently for different heads
+///   with different `worker`s; nothing else may run concurrently on one instance.
+///   `consume(layer:attention:)` splits heads across `threadCount` threads itself.
 public final class ProfileAccumulator {
     public let options: ProfileOptions
     public let shape: AttentionShape
     public let threadCount: Int
-    private let scratch: [ProfileScratch]
-    /// `(L, H)` head profiles.
-    private var heads: [ProfileHead?]
-    /// `(L, H)` head-role text scores, with `ids`.
-    private var roleScores: [HeadTextScores?]
+    /// One per worker.
+    private let scanners: [ProfileHeadScanner]
+    /// `(L, H)` outcomes, each written only by the call scanning that head.
+    private let outcomes: UnsafeMutablePointer<ProfileHeadScanner.Outcome?>
     /// The duplicate-token pattern of `ids`.
     private let duplicatePairs: DuplicatePairs?
-    private var seen: [Bool]
+    private let ledger: HeadLedger
 
     /// - Parameter ids: the input's token ids (`tokens` of them); with them each head also gets
     ///   its head-role scores (§11), else those fields stay nil.
+    /// - Parameter threadCount: worker threads (≥ 1); per-head feeding uses workers `0..<threadCount`.
     public init(options: ProfileOptions = ProfileOptions(), tokens: Int, heads: Int, layers: Int, ids: [Int]? = nil,
                 threadCount: Int = ParallelChunks.defaultThreads) throws {
         try options.validate()
@@ -57,54 +60,86 @@ public final class ProfileAccumulator {
             throw AnalysisError.invalidDimension(field: "ids", value: ids.count, accepted: "one id per token (\(tokens))")
         }
         duplicatePairs = ids.map { DuplicatePairs(ids: $0) }
-        roleScores = Array(repeating: nil, count: layers * heads)
         shape = try AttentionShape(layers: layers, heads: heads, tokens: tokens)
         self.options = options
-        self.threadCount = max(1, min(threadCount, heads))
-        let capacity = (tokens + options.blockSize - 1) / options.blockSize
-        scratch = (0..<self.threadCount).map { _ in ProfileScratch(blocks: capacity, tokens: tokens) }
-        self.heads = Array(repeating: nil, count: layers * heads)
-        seen = Array(repeating: false, count: layers)
+        self.threadCount = max(1, threadCount)
+        scanners = (0..<self.threadCount).map { _ in ProfileHeadScanner(tokens: tokens, blockSize: options.blockSize) }
+        outcomes = .allocate(capacity: layers * heads)
+        outcomes.initialize(repeating: nil, count: layers * heads)
+        ledger = HeadLedger(layers: layers, heads: heads)
+    }
+
+    deinit {
+        outcomes.deinitialize(count: shape.layers * shape.heads)
+        outcomes.deallocate()
     }
 
     /// Profiles layer `layer`'s attention `(H, T, T)` (causal).
-    public func consume(layer: Int, attention: UnsafeBufferPointer<Float>) throws {
-        try shape.check(layer: layer, attentionCount: attention.count, seen: seen)
-        guard let base = attention.baseAddress else { return }
+    /// - Returns: false when some visible entry is NaN or infinite (the heads holding one get
+    ///   an entropy of NaN, which no result check lets through).
+    @discardableResult
+    public func consume(layer: Int, attention: UnsafeBufferPointer<Float>) throws -> Bool {
+        try shape.check(layer: layer, attentionCount: attention.count, seen: ledger.layersSeen)
+        guard !ledger.anyHeadFed(layer: layer) else {
+            throw AnalysisError.unexpectedLayer(layer: layer, layers: shape.layers, alreadySeen: true)
+        }
+        guard let base = attention.baseAddress else { return true }
         let t = shape.tokens, h = shape.heads
-        let scratch = self.scratch, options = self.options
-        let pairs = duplicatePairs
-        var layerHeads = [ProfileHead?](repeating: nil, count: h)
-        var layerScores = [HeadTextScores?](repeating: nil, count: h)
-        layerHeads.withUnsafeMutableBufferPointer { out in
-            layerScores.withUnsafeMutableBufferPointer { scoresOut in
-                let outBase = out.baseAddress!, scoresBase = scoresOut.baseAddress!
-                ParallelChunks.run(chunks: h, threads: threadCount) { worker, head in
-                    let a = base + head * t * t
-                    outBase[head] = profileHead(a, head: head, tokens: t, options: options, scratch: scratch[worker])
-                    if let pairs { scoresBase[head] = HeadTextScores(a, tokens: t, pairs: pairs, options: options.roles) }
-                }
-            }
+        // Heads last first: the forward pass wrote them in order just before, so the last ones
+        // are the likeliest still in cache.
+        ParallelChunks.run(chunks: h, threads: threadCount) { worker, chunk in
+            let head = h - 1 - chunk
+            scanHead(base + head * t * t, layer: layer, head: head, worker: worker)
         }
-        for head in 0..<h {
-            heads[layer * h + head] = layerHeads[head]
-            roleScores[layer * h + head] = layerScores[head]
+        ledger.recordLayer(layer)
+        return (0..<h).allSatisfy { outcomes[layer * h + $0]?.finite ?? false }
+    }
+
+    /// Profiles head `head` of layer `layer`: its `(T, T)` probabilities (causal), on worker
+    /// `worker`. The layer counts as consumed once all its heads are.
+    /// - Returns: false when some visible entry is NaN or infinite (see `consume(layer:attention:)`).
+    /// - Throws: `unexpectedLayer` for a layer out of range or a head fed twice,
+    ///   `attentionSizeMismatch`, `invalidDimension` for a head or worker out of range.
+    @discardableResult
+    public func consume(layer: Int, head: Int, worker: Int, attention: UnsafeBufferPointer<Float>) throws -> Bool {
+        let t = shape.tokens
+        guard layer >= 0, layer < shape.layers else {
+            throw AnalysisError.unexpectedLayer(layer: layer, layers: shape.layers, alreadySeen: false)
         }
-        seen[layer] = true
+        guard head >= 0, head < shape.heads else {
+            throw AnalysisError.invalidDimension(field: "head", value: head, accepted: "0..<\(shape.heads)")
+        }
+        guard worker >= 0, worker < threadCount else {
+            throw AnalysisError.invalidDimension(field: "worker", value: worker, accepted: "0..<\(threadCount) (the accumulator's threadCount)")
+        }
+        guard attention.count == t * t else {
+            throw AnalysisError.attentionSizeMismatch(layer: layer, expected: t * t, actual: attention.count)
+        }
+        try ledger.claim(layer: layer, head: head)
+        guard let base = attention.baseAddress else { return true }
+        return scanHead(base, layer: layer, head: head, worker: worker)
+    }
+
+    @discardableResult
+    private func scanHead(_ a: UnsafePointer<Float>, layer: Int, head: Int, worker: Int) -> Bool {
+        let outcome = scanners[worker].scan(a, head: head, options: options, pairs: duplicatePairs)
+        outcomes[layer * shape.heads + head] = outcome
+        return outcome.finite
     }
 
     /// The profile; throws `missingLayers` unless every layer was consumed.
     /// - Parameter induction: `(L, H)` induction scores (`InductionAccumulator`), or nil.
     public func result(induction: [Double]? = nil) throws -> AttentionProfile {
-        try requireAllLayers(seen)
+        try requireAllLayers(ledger.layersSeen)
         let h = shape.heads
         if let induction, induction.count != shape.layers * h {
             throw AnalysisError.invalidDimension(field: "induction", value: induction.count, accepted: "L·H = \(shape.layers * h) scores")
         }
         let layers = (0..<shape.layers).map { l in
             ProfileLayer(layer: l, heads: (0..<h).compactMap { i -> ProfileHead? in
-                guard var head = heads[l * h + i] else { return nil }
-                if let scores = roleScores[l * h + i] {
+                guard let outcome = outcomes[l * h + i] else { return nil }
+                var head = outcome.profile
+                if let scores = outcome.scores {
                     head.assignRoles(scores, induction: induction?[l * h + i], options: options.roles)
                 }
                 return head
@@ -112,122 +147,4 @@ public final class ProfileAccumulator {
         }
         return AttentionProfile(layers: layers, summary: ProfileSummary(averaging: layers.flatMap(\.heads)))
     }
-}
-
-/// The profile of one head's attention `(T, T)` starting at `a`.
-/// Per-thread working memory of the profile.
-private final class ProfileScratch {
-    let stats: BlockRowStats
-    /// Block masses of one row, sorted for the coverage counts.
-    var sortedMass: [Double]
-
-    init(blocks: Int, tokens: Int) {
-        stats = BlockRowStats(capacity: blocks, rowCapacity: tokens)
-        sortedMass = [Double](repeating: 0, count: max(blocks, 1))
-    }
-}
-
-private func profileHead(_ a: UnsafePointer<Float>, head: Int, tokens t: Int, options: ProfileOptions,
-                         scratch: ProfileScratch) -> ProfileHead {
-    let stats = scratch.stats
-    let b = options.blockSize
-    let theta = options.entryThreshold
-    let thresholds = options.thresholds
-    // With eps at the smallest float the block terms cover every positive entry:
-    // Σ A ln A = term + ln(eps) · massAboveEps.
-    let eps = Double(Float.leastNonzeroMagnitude), lnEps = log(eps)
-    var belowVisible = 0, entropy = 0.0, sink = 0.0, local = 0.0
-    var blocksBelow = [Int](repeating: 0, count: thresholds.count)
-    var covered = [0, 0, 0]
-    for q in 0..<t {
-        let row = a + q * t
-        let n = q + 1
-        belowVisible += countBelow(row, count: n, theta)
-        stats.fill(row: row, visibleKeys: n, width: b, eps: eps, lnEps: lnEps, lowCut: 0)
-        var plogp = 0.0
-        for j in 0..<stats.count { plogp += stats.seedPrunedTerm[j] + lnEps * stats.massAboveEps[j] }
-        entropy -= plogp
-        sink += Double(row[0])
-        local += stats.mass[stats.count - 1]
-        for (i, tau) in thresholds.enumerated() {
-            blocksBelow[i] += countBelow(stats.maximum, count: stats.count, tau)
-        }
-        let counts = scratch.sortedMass.withUnsafeMutableBufferPointer { buffer -> (Int, Int, Int) in
-            coverageCounts(mass: stats.mass, blocks: stats.count, rowMass: stats.rowMass, scratch: buffer)
-        }
-        covered[0] += counts.0
-        covered[1] += counts.1
-        covered[2] += counts.2
-    }
-    let geometry = BlockGeometry(checkedTokens: t, blockSize: b)
-    let visiblePairs = Double(geometry.visiblePairs), allPairs = Double(geometry.allPairs)
-    let rows = Double(t)
-    let visibleEntries = t * (t + 1) / 2
-    return ProfileHead(
-        head: head,
-        entrySparsity: Double(belowVisible) / Double(visibleEntries),
-        // Future entries are 0, below any threshold in (0, 1].
-        entrySparsitySeed: Double(belowVisible + (t * t - visibleEntries)) / Double(t * t),
-        entropy: entropy / rows, sinkMass: sink / rows, localMass: local / rows,
-        blocks: thresholds.enumerated().map { i, tau in
-            ProfileBlockFraction(threshold: tau, fraction: Double(blocksBelow[i]) / visiblePairs,
-                                 fractionSeed: (Double(blocksBelow[i]) + allPairs - visiblePairs) / allPairs)
-        },
-        coverage: CoverageCounts(p90: Double(covered[0]) / rows, p95: Double(covered[1]) / rows,
-                                 p99: Double(covered[2]) / rows))
-}
-
-/// How many of `values[0..<count]` are below `threshold` (compared as Doubles), 8 at a time.
-private func countBelow(_ values: UnsafePointer<Float>, count n: Int, _ threshold: Double) -> Int {
-    var count8 = SIMD8<Int64>(repeating: 0)
-    var k = 0
-    while k + 8 <= n {
-        let v = SIMD8<Double>(UnsafeRawPointer(values + k).loadUnaligned(as: SIMD8<Float>.self))
-        count8 &+= SIMD8<Int64>(repeating: 0).replacing(with: 1, where: v .< threshold)
-        k += 8
-    }
-    var count = Int(count8.wrappedSum())
-    while k < n {
-        count += Double(values[k]) < threshold ? 1 : 0
-        k += 1
-    }
-    return count
-}
-
-/// Blocks needed, largest mass first, to reach 90%, 95% and 99% of the row mass.
-///
-/// Only blocks with mass ≥ 0.5% of the row's mean block mass are sorted: the others hold
-/// under 0.5% of the row together, so the 99% walk ends before them; they still enter the
-/// total (added after the sorted ones, as in descending order, up to their own order).
-private func coverageCounts(mass: UnsafePointer<Double>, blocks: Int, rowMass: Double,
-                            scratch: UnsafeMutableBufferPointer<Double>) -> (Int, Int, Int) {
-    let cut = 0.005 * rowMass / Double(blocks)
-    var candidates = 0
-    var small = 0.0
-    for j in 0..<blocks {
-        let m = mass[j]
-        if m >= cut {
-            scratch[candidates] = m
-            candidates += 1
-        } else {
-            small += m
-        }
-    }
-    var sorted = UnsafeMutableBufferPointer(rebasing: scratch[0..<candidates])
-    sorted.sort(by: >)
-    var total = 0.0
-    for m in sorted { total += m }
-    total += small
-    var running = 0.0
-    var kept = 0
-    func walk(to fraction: Double) -> Int {
-        let target = fraction * total
-        while kept < candidates && running < target {
-            running += sorted[kept]
-            kept += 1
-        }
-        return kept
-    }
-    let p90 = walk(to: 0.9), p95 = walk(to: 0.95), p99 = walk(to: 0.99)
-    return (p90, p95, p99)
 }

@@ -129,3 +129,41 @@ func laneSum(_ v: SIMD8<Double>) -> Double {
     let b = a.lowHalf + a.highHalf
     return b[0] + b[1]
 }
+
+/// Natural logarithm of sixteen positive, finite Floats (normal or subnormal), nats.
+///
+/// `x = 2^e · m` with `m` in `[√½, √2)`, then Cephes' `logf` polynomial in `f = m − 1`
+/// (Moshier, Cephes Math Library; relative error below 1e-7 on `[0.5, 2]`), the exponent added
+/// back in two parts. Subnormal lanes are scaled by 2²⁴ first. A zero lane gives garbage: the
+/// caller masks zeros (the profile's entropy replaces them by 1, whose logarithm is 0).
+/// - Note: with Float32 probabilities the entropy's terms `p ln p` are themselves only known to
+///   ~6e-8 relative (the rounding of `p`), which is the accuracy this routine has.
+@_transparent
+func vectorLog(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let tiny = x .< Float.leastNormalMagnitude
+    let scaled = x.replacing(with: x * 16_777_216, where: tiny)
+    let bits = unsafeBitCast(scaled, to: SIMD16<UInt32>.self)
+    // frexp: scaled = m · 2^(e + 1) with m in [0.5, 1); the biased exponent as an exact Float
+    // (2²³ + n has n in its low mantissa bits).
+    let biased = unsafeBitCast((bits &>> 23) | 0x4B00_0000, to: SIMD16<Float>.self) - 8_388_608
+    var exponent = biased - 126
+    exponent.replace(with: exponent - 24, where: tiny)
+    let m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: SIMD16<Float>.self)
+    let low = m .< 0.707_106_781_186_547_524
+    exponent.replace(with: exponent - 1, where: low)
+    let f = m.replacing(with: m + m, where: low) - 1          // exact (Sterbenz)
+    let z = f * f
+    var y = SIMD16<Float>(repeating: 7.037_683_629_2e-2)
+    y = SIMD16(repeating: -1.151_461_031_0e-1).addingProduct(y, f)
+    y = SIMD16(repeating: 1.167_699_874_0e-1).addingProduct(y, f)
+    y = SIMD16(repeating: -1.242_014_084_6e-1).addingProduct(y, f)
+    y = SIMD16(repeating: 1.424_932_278_7e-1).addingProduct(y, f)
+    y = SIMD16(repeating: -1.666_805_766_5e-1).addingProduct(y, f)
+    y = SIMD16(repeating: 2.000_071_476_5e-1).addingProduct(y, f)
+    y = SIMD16(repeating: -2.499_999_399_3e-1).addingProduct(y, f)
+    y = SIMD16(repeating: 3.333_333_117_4e-1).addingProduct(y, f)
+    y = y * f * z
+    y = y.addingProduct(exponent, -2.121_944_40e-4)
+    y = y.addingProduct(z, -0.5)
+    return (f + y).addingProduct(exponent, 0.693_359_375)
+}

@@ -177,8 +177,15 @@ extension ModelSession {
                               shape: [c.nLayer, c.nHead, T, T], overwrite: p.overwrite)
             }
             do {
-                _ = try densePass(model: model, tokens: input.tokens, needLogits: false, context: context, progress: span) { l, a in
-                    try acc.consume(layer: l, attention: a)
+                // Each head is profiled on its worker as soon as it is computed (in cache); the
+                // profile's own pass over the entries is the finiteness check.
+                let consumeHead: DenseHeadConsumer = { l, head, worker, a in
+                    if try !acc.consume(layer: l, head: head, worker: worker, attention: a) {
+                        try FiniteGuard.check(a, quantity: "attention", layer: l)
+                    }
+                }
+                _ = try densePass(model: model, tokens: input.tokens, needLogits: false, context: context, progress: span,
+                                  consumeHead: consumeHead) { l, a in
                     try writer?.append(a)
                     if p.includeAttention { inline.append(nestedAttention(a, heads: c.nHead, tokens: T)) }
                     try masks?.consume(attention: a)
@@ -219,17 +226,21 @@ extension ModelSession {
     }
 
     /// `(L, H)` induction scores: one dense pass over the request's induction sequence (§11:
-    /// BOS = `<|endoftext|>`'s id, or 0 when the vocabulary has none; ids below `vocabSize`).
+    /// BOS = `<|endoftext|>`'s id, or 0 when the vocabulary has none; ids below `vocabSize`),
+    /// once per loaded model and (seed, length): later requests take them from `inductionMemo`.
     private func inductionScores(_ p: ProfileAttentionParams, model: LoadedModel, context: RequestContext,
                                  progress: ProgressSpan) throws -> [Double] {
-        let c = model.config
-        let tokens = InductionSequence.tokens(seed: UInt64(p.inductionSeed), length: p.inductionLength,
-                                              vocabSize: c.vocabSize, bos: model.tokenizer.endOfTextID ?? 0)
-        let acc = try InductionAccumulator(repeatLength: p.inductionLength, heads: c.nHead, layers: c.nLayer)
-        _ = try densePass(model: model, tokens: tokens, needLogits: false, context: context, progress: progress) { l, a in
-            try acc.consume(layer: l, attention: a)
+        let key = InductionMemo.Key(seed: p.inductionSeed, length: p.inductionLength)
+        return try model.inductionMemo.scores(for: key) {
+            let c = model.config
+            let tokens = InductionSequence.tokens(seed: UInt64(p.inductionSeed), length: p.inductionLength,
+                                                  vocabSize: c.vocabSize, bos: model.tokenizer.endOfTextID ?? 0)
+            let acc = try InductionAccumulator(repeatLength: p.inductionLength, heads: c.nHead, layers: c.nLayer)
+            _ = try densePass(model: model, tokens: tokens, needLogits: false, context: context, progress: progress) { l, a in
+                try acc.consume(layer: l, attention: a)
+            }
+            return try acc.result()
         }
-        return try acc.result()
     }
 
     // MARK: pruneSweep

@@ -1,6 +1,11 @@
 import Foundation
 import GPT2
 import JSONRPC
+import Kernels
+
+/// Sees one head's attention `(T, T)` of layer `layer` on pass worker `worker` (see
+/// `ForwardOptions.attentionHeadObserver`: heads run concurrently, one call per worker at a time).
+typealias DenseHeadConsumer = (_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeBufferPointer<Float>) throws -> Void
 
 /// Reports progress over a slice `[from, to]` of a request's 0…100 range.
 struct ProgressSpan {
@@ -25,13 +30,17 @@ extension ModelSession {
     /// forward pass (whose attention is kept in the cache when it fits the budget).
     ///
     /// - Parameter needLogits: also return the logits `(T, V)` (computes the LM head).
+    /// - Parameter consumeHead: sees every head `(T, T)` first, on the pass's worker threads
+    ///   while the head is still in cache (on a cache hit: heads dealt to `model.model.threads`
+    ///   threads), before `consume` sees its layer. With it, the attention's finiteness is the
+    ///   consumer's to check (`FiniteGuard.check` on the head): the per-layer scan is skipped.
     /// - Returns: the logits when `needLogits`, else nil.
     /// - Important: called on the compute queue; checks cancellation between layers.
     func densePass(model: LoadedModel, tokens: [Int], needLogits: Bool, context: RequestContext,
-                   progress: ProgressSpan,
+                   progress: ProgressSpan, consumeHead: DenseHeadConsumer? = nil,
                    consume: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws -> [Float]? {
         try timedDensePass(model: model, tokens: tokens, needLogits: needLogits, context: context, progress: progress,
-                           consume: consume).logits
+                           consumeHead: consumeHead, consume: consume).logits
     }
 
     /// `densePass`, and with `queryKeys` each layer's Q and K before its attention (and before
@@ -44,6 +53,7 @@ extension ModelSession {
     func timedDensePass(model: LoadedModel, tokens: [Int], needLogits: Bool, context: RequestContext,
                         progress: ProgressSpan, fresh: Bool = false,
                         queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = nil,
+                        consumeHead: DenseHeadConsumer? = nil,
                         consume: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws
         -> (logits: [Float]?, attentionSeconds: Double?) {
         let c = model.config
@@ -56,7 +66,17 @@ extension ModelSession {
                 if let queryKeys, let qk = hit.queriesKeys(l, headDim: c.headDim) {
                     try context.timed("analysis") { try queryKeys(l, qk) }
                 }
-                try context.timed("analysis") { try consume(l, hit.layer(l)) }
+                let layer = hit.layer(l)
+                if let consumeHead, let base = layer.baseAddress {
+                    let T = tokens.count, failure = FirstError()
+                    context.timed("analysis") {
+                        ParallelChunks.run(chunks: c.nHead, threads: model.model.threads) { worker, head in
+                            failure.run { try consumeHead(l, head, worker, UnsafeBufferPointer(start: base + head * T * T, count: T * T)) }
+                        }
+                    }
+                    try failure.rethrow()
+                }
+                try context.timed("analysis") { try consume(l, layer) }
                 progress.report(Double(l + 1) / Double(L), "layer \(l + 1) of \(L) (cached pass)")
             }
             return (hit.logits, nil)
@@ -70,10 +90,16 @@ extension ModelSession {
         logger.debug("dense pass: running the forward pass (\(T) tokens, logits: \(needLogits), cached after: \(keep != nil))")
         let passStarted = DispatchTime.now().uptimeNanoseconds
         var observerSeconds = 0.0   // time spent in the observer (the analysis), inside the pass
+        // Per worker: nanoseconds in `consumeHead` (each slot written by its worker only).
+        let headNanoseconds = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: model.model.threads)
+        headNanoseconds.initialize(repeating: 0)
         defer {
+            // The head consumers ran on all workers at once: their wall share is the mean.
+            let headSeconds = Double(headNanoseconds.reduce(0, +)) / 1e9 / Double(headNanoseconds.count)
+            headNanoseconds.deallocate()
             let pass = Double(DispatchTime.now().uptimeNanoseconds - passStarted) / 1e9
-            context.addPhase("forward", seconds: pass - observerSeconds)
-            context.addPhase("analysis", seconds: observerSeconds)
+            context.addPhase("forward", seconds: pass - observerSeconds - headSeconds)
+            context.addPhase("analysis", seconds: observerSeconds + headSeconds)
         }
         let output = try withoutActuallyEscaping(consume) { consume in
             var options = ForwardOptions()
@@ -85,10 +111,17 @@ extension ModelSession {
             }
             options.computeLogits = needLogits
             options.checkCancellation = { try context.checkCancelled() }
+            if let consumeHead {
+                options.attentionHeadObserver = { layer, head, worker, probs in
+                    let observed = DispatchTime.now().uptimeNanoseconds
+                    defer { headNanoseconds[worker] &+= DispatchTime.now().uptimeNanoseconds - observed }
+                    try consumeHead(layer, head, worker, probs)
+                }
+            }
             options.attentionObserver = { layer, probs in
                 let observed = DispatchTime.now().uptimeNanoseconds
                 defer { observerSeconds += Double(DispatchTime.now().uptimeNanoseconds - observed) / 1e9 }
-                try FiniteGuard.check(probs, quantity: "attention", layer: layer)
+                if consumeHead == nil { try FiniteGuard.check(probs, quantity: "attention", layer: layer) }
                 if let keep, let src = probs.baseAddress {
                     (keep.base + layer * perLayer).update(from: src, count: perLayer)
                 }

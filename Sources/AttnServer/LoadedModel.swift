@@ -15,6 +15,8 @@ final class LoadedModel: @unchecked Sendable {
     let checkpoint: GPT2Checkpoint
     let model: GPT2Model
     let tokenizer: BPETokenizer
+    /// `profileAttention`'s induction scores, computed once per (seed, length).
+    let inductionMemo = InductionMemo()
 
     var config: GPT2Config { checkpoint.config }
     var fingerprint: String { checkpoint.fingerprint }

@@ -127,29 +127,3 @@ private func secondsOf(_ body: () throws -> Void) rethrows -> Double {
     try body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
-
-/// The first error thrown by bodies run on several threads; later bodies are skipped once one
-/// has failed.
-final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: Error?
-
-    /// Runs `body` unless an error was already recorded; records the error it throws.
-    func run(_ body: () throws -> Void) {
-        lock.lock()
-        let failed = error != nil
-        lock.unlock()
-        guard !failed else { return }
-        do { try body() } catch {
-            lock.lock()
-            if self.error == nil { self.error = error }
-            lock.unlock()
-        }
-    }
-
-    /// Throws the recorded error, if any.
-    func rethrow() throws {
-        lock.lock(); defer { lock.unlock() }
-        if let error { throw error }
-    }
-}
