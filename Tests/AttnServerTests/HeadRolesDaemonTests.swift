@@ -38,6 +38,25 @@ final class HeadRolesDaemonTests: XCTestCase {
         }
     }
 
+    /// The induction scores are kept with the loaded model per (seed, length): a second request
+    /// (with `force`) reuses them, and a fresh load of the same model recomputes the same bits;
+    /// another seed gives other scores.
+    func testInductionScoresAreKeptPerModelAndSetting() throws {
+        func induction(_ seed: Int) throws -> [Double] {
+            let r = try client.request("profileAttention", params: ["text": "a short text", "inductionSeed": .int(Int64(seed)),
+                                                                     "force": true], timeout: 60)
+            return try (r["layers"]?.array ?? []).flatMap { $0["heads"]?.array ?? [] }.map {
+                try XCTUnwrap($0["inductionScore"]?.doubleValue)
+            }
+        }
+        let first = try induction(3)
+        XCTAssertEqual(first.count, 8)
+        XCTAssertEqual(try induction(3), first)
+        _ = try client.request("model/load", params: ["path": .string(DaemonSupport.model("tiny-peaked"))], timeout: 60)
+        XCTAssertEqual(try induction(3), first, "recomputed after a load: the same bits")
+        XCTAssertNotEqual(try induction(4), first)
+    }
+
     /// 2n + 1 must fit nPositions = 128: n = 63 is accepted, 64 is refused before any work
     /// with the model's range.
     func testInductionLengthIsBoundByTheModel() throws {
