@@ -135,7 +135,7 @@ private func sweepForward(_ model: GPT2Model, _ tokens: [Int], points: [SweepSet
     var options = ForwardOptions()
     options.computeLogits = false
     if perHead {
-        options.attentionHeadObserver = { l, h, worker, probs in
+        options.attentionHeadObserver = { l, h, worker, probs, _ in
             try accumulator.consume(layer: l, head: h, attention: probs, worker: worker)
         }
     } else {

@@ -57,7 +57,7 @@ final class CoverageSelector {
 }
 
 /// Segments this short are sorted (insertion sort, descending) and walked.
-private let selectionSortCutoff = 24
+private let selectionSortCutoff = 8
 
 /// Resolves the ascending `targets[0..<targetCount]` inside `values[0..<m]`: the values still in
 /// play, each ≤ every one of the `kept` values already taken (their sum `acc`, accumulated in

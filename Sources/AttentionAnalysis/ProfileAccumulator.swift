@@ -100,8 +100,12 @@ public final class ProfileAccumulator {
     /// - Returns: false when some visible entry is NaN or infinite (see `consume(layer:attention:)`).
     /// - Throws: `unexpectedLayer` for a layer out of range or a head fed twice,
     ///   `attentionSizeMismatch`, `invalidDimension` for a head or worker out of range.
+    /// - Parameter rowEntropy: the rows' entropies `(T)` as the forward pass's softmax computed
+    ///   them (`ForwardOptions.attentionRowEntropy`), used instead of a logarithm per entry; nil:
+    ///   from the probabilities.
     @discardableResult
-    public func consume(layer: Int, head: Int, worker: Int, attention: UnsafeBufferPointer<Float>) throws -> Bool {
+    public func consume(layer: Int, head: Int, worker: Int, attention: UnsafeBufferPointer<Float>,
+                        rowEntropy: UnsafeBufferPointer<Float>? = nil) throws -> Bool {
         let t = shape.tokens
         guard layer >= 0, layer < shape.layers else {
             throw AnalysisError.unexpectedLayer(layer: layer, layers: shape.layers, alreadySeen: false)
@@ -115,14 +119,18 @@ public final class ProfileAccumulator {
         guard attention.count == t * t else {
             throw AnalysisError.attentionSizeMismatch(layer: layer, expected: t * t, actual: attention.count)
         }
+        if let rowEntropy, rowEntropy.count != t {
+            throw AnalysisError.invalidDimension(field: "rowEntropy", value: rowEntropy.count, accepted: "one entropy per row (\(t))")
+        }
         try ledger.claim(layer: layer, head: head)
         guard let base = attention.baseAddress else { return true }
-        return scanHead(base, layer: layer, head: head, worker: worker)
+        return scanHead(base, layer: layer, head: head, worker: worker, rowEntropy: rowEntropy?.baseAddress)
     }
 
     @discardableResult
-    private func scanHead(_ a: UnsafePointer<Float>, layer: Int, head: Int, worker: Int) -> Bool {
-        let outcome = scanners[worker].scan(a, head: head, options: options, pairs: duplicatePairs)
+    private func scanHead(_ a: UnsafePointer<Float>, layer: Int, head: Int, worker: Int,
+                          rowEntropy: UnsafePointer<Float>? = nil) -> Bool {
+        let outcome = scanners[worker].scan(a, head: head, options: options, pairs: duplicatePairs, rowEntropy: rowEntropy)
         outcomes[layer * shape.heads + head] = outcome
         return outcome.finite
     }

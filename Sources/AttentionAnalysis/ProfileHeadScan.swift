@@ -65,7 +65,10 @@ final class ProfileHeadScanner {
 
     /// Scans head `head`'s attention `(T, T)` at `a` (row `q` at `a + q·T`).
     /// - Parameter pairs: the input's duplicate-token pattern; with it the role scores too.
-    func scan(_ a: UnsafePointer<Float>, head: Int, options: ProfileOptions, pairs: DuplicatePairs?) -> Outcome {
+    /// - Parameter rowEntropy: `(T)` each row's entropy as the softmax computed it; nil: from the
+    ///   probabilities (a Float32 logarithm per entry).
+    func scan(_ a: UnsafePointer<Float>, head: Int, options: ProfileOptions, pairs: DuplicatePairs?,
+              rowEntropy: UnsafePointer<Float>? = nil) -> Outcome {
         let t = tokens, b = blockSize
         let entryCut = SIMD16<Float>(repeating: floatCut(options.entryThreshold))
         let blockCuts = options.thresholds.map(floatCut)
@@ -77,10 +80,11 @@ final class ProfileHeadScanner {
         for q in 0..<t {
             let row = a + q * t
             let n = q + 1
-            let pass = scanRow(row, visibleKeys: n, entryCut: entryCut)
+            let pass = scanRow(row, visibleKeys: n, entryCut: entryCut, withLogarithms: rowEntropy == nil)
             below += pass.below
-            guard pass.mass.isFinite, pass.plogp.isFinite else { finite = false; continue }
-            plogp += pass.plogp
+            let rowPlogp = rowEntropy.map { -Double($0[q]) } ?? pass.plogp
+            guard pass.mass.isFinite, rowPlogp.isFinite else { finite = false; continue }
+            plogp += rowPlogp
             let count = (n + b - 1) / b
             if ownsBlocks { foldGranules(into: count, granules: (n + granule - 1) / granule) }
             sink += Double(row[0])
@@ -131,15 +135,17 @@ final class ProfileHeadScanner {
     }
 
     /// The entry-level sums of one row, and its granules (when `granule > 0`) or blocks.
-    private func scanRow(_ row: UnsafePointer<Float>, visibleKeys n: Int,
-                         entryCut: SIMD16<Float>) -> (below: Int, plogp: Double, mass: Double) {
+    /// Without `withLogarithms`, `plogp` is 0 (the caller has the rows' entropies).
+    private func scanRow(_ row: UnsafePointer<Float>, visibleKeys n: Int, entryCut: SIMD16<Float>,
+                         withLogarithms: Bool) -> (below: Int, plogp: Double, mass: Double) {
         let whole = n & ~15
-        var sums = entrySums(row, count: whole, entryCut: entryCut)
+        let entrySums = withLogarithms ? entrySumsWithLogarithms : entrySumsWithoutLogarithms
+        var sums = entrySums(row, whole, entryCut)
         fillGranules(row, count: whole, from: 0)
         if whole < n {
             tail.initialize(repeating: 0, count: 16)
             tail.update(from: row + whole, count: n - whole)
-            let last = entrySums(tail, count: 16, entryCut: entryCut)
+            let last = entrySums(tail, 16, entryCut)
             // The padding's zeros are below the threshold and add nothing else.
             sums = (sums.below + last.below - (16 - (n - whole)), sums.plogp + last.plogp, sums.mass + last.mass)
             fillGranules(tail, count: 16, from: whole)
@@ -250,8 +256,8 @@ private func countBelow(_ values: UnsafePointer<Float>, count n: Int, _ cut: Flo
 /// `p ln p` stays in Float32 lanes, summed with Kahan's compensation (error ~1 ulp of the row's
 /// sum whatever its length) and widened once at the end: widening each term instead makes the
 /// compiler take the logarithm apart into scalar code, 6× slower.
-private func entrySums(_ keys: UnsafePointer<Float>, count: Int,
-                       entryCut: SIMD16<Float>) -> (below: Int, plogp: Double, mass: Double) {
+private func entrySumsWithLogarithms(_ keys: UnsafePointer<Float>, count: Int,
+                                     entryCut: SIMD16<Float>) -> (below: Int, plogp: Double, mass: Double) {
     var below16 = SIMD16<Int32>(repeating: 0)
     var sum = SIMD16<Float>(repeating: 0), compensation = SIMD16<Float>(repeating: 0)
     var mass8 = SIMD8<Double>(repeating: 0)
@@ -271,4 +277,20 @@ private func entrySums(_ keys: UnsafePointer<Float>, count: Int,
     var plogp = 0.0
     for lane in 0..<16 { plogp += Double(sum[lane]) - Double(compensation[lane]) }
     return (Int(below16.wrappedSum()), plogp, laneSum(mass8))
+}
+
+/// `entrySumsWithLogarithms` without `Σ p ln p` (returned as 0).
+private func entrySumsWithoutLogarithms(_ keys: UnsafePointer<Float>, count: Int,
+                                        entryCut: SIMD16<Float>) -> (below: Int, plogp: Double, mass: Double) {
+    var below16 = SIMD16<Int32>(repeating: 0)
+    var mass8 = SIMD8<Double>(repeating: 0)
+    var k = 0
+    while k < count {
+        let p = keys + k
+        let x = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+        below16 &+= SIMD16<Int32>(repeating: 0).replacing(with: 1, where: x .< entryCut)
+        mass8 += loadEightAsDouble(p) + loadEightAsDouble(p + 8)
+        k += 16
+    }
+    return (Int(below16.wrappedSum()), 0, laneSum(mass8))
 }

@@ -179,8 +179,8 @@ extension ModelSession {
             do {
                 // Each head is profiled on its worker as soon as it is computed (in cache); the
                 // profile's own pass over the entries is the finiteness check.
-                let consumeHead: DenseHeadConsumer = { l, head, worker, a in
-                    if try !acc.consume(layer: l, head: head, worker: worker, attention: a) {
+                let consumeHead: DenseHeadConsumer = { l, head, worker, a, rowEntropy in
+                    if try !acc.consume(layer: l, head: head, worker: worker, attention: a, rowEntropy: rowEntropy) {
                         try FiniteGuard.check(a, quantity: "attention", layer: l)
                     }
                 }

@@ -11,21 +11,34 @@ final class DensePass: @unchecked Sendable {
     /// Every layer's queries and keys, `(L, T, 2C)` (Q then K per token), so that estimators
     /// (which read Q and K) can run from the cache too; nil when the pass did not keep them.
     let queriesKeys: OwnedFloats?
+    /// Every row's entropy as the pass's softmax computed it, `(L, H, T)` nats (what a fresh
+    /// pass hands `profileAttention`, so a cached profile is the same to the bit); nil when the
+    /// pass did not keep them.
+    let rowEntropies: OwnedFloats?
     let layers: Int
     let heads: Int
     let tokens: Int
 
-    init(attention: OwnedFloats, logits: [Float]?, queriesKeys: OwnedFloats? = nil, layers: Int, heads: Int, tokens: Int) {
+    init(attention: OwnedFloats, logits: [Float]?, queriesKeys: OwnedFloats? = nil, rowEntropies: OwnedFloats? = nil,
+         layers: Int, heads: Int, tokens: Int) {
         self.attention = attention
         self.logits = logits
         self.queriesKeys = queriesKeys
+        self.rowEntropies = rowEntropies
         self.layers = layers
         self.heads = heads
         self.tokens = tokens
     }
 
     /// Memory held, in bytes.
-    var bytes: Int { (attention.count + (logits?.count ?? 0) + (queriesKeys?.count ?? 0)) * MemoryLayout<Float>.size }
+    var bytes: Int {
+        (attention.count + (logits?.count ?? 0) + (queriesKeys?.count ?? 0) + (rowEntropies?.count ?? 0)) * MemoryLayout<Float>.size
+    }
+
+    /// Head `head` of layer `l`'s row entropies `(T)`, when kept.
+    func rowEntropy(_ l: Int, head: Int) -> UnsafeBufferPointer<Float>? {
+        rowEntropies.map { UnsafeBufferPointer(start: $0.base + (l * heads + head) * tokens, count: tokens) }
+    }
 
     /// Layer `l`'s queries and keys, when kept. - Parameter headDim: D (C = H·D).
     func queriesKeys(_ l: Int, headDim: Int) -> LayerQueriesKeys? {

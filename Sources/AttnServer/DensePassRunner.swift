@@ -3,9 +3,12 @@ import GPT2
 import JSONRPC
 import Kernels
 
-/// Sees one head's attention `(T, T)` of layer `layer` on pass worker `worker` (see
-/// `ForwardOptions.attentionHeadObserver`: heads run concurrently, one call per worker at a time).
-typealias DenseHeadConsumer = (_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeBufferPointer<Float>) throws -> Void
+/// Sees one head's attention `(T, T)` of layer `layer` on pass worker `worker`, with each row's
+/// entropy `(T)` as the softmax computed it (see `ForwardOptions.attentionHeadObserver`: heads
+/// run concurrently, one call per worker at a time). The entropies are nil only on a cache hit
+/// whose pass did not keep them.
+typealias DenseHeadConsumer = (_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeBufferPointer<Float>,
+                               _ rowEntropy: UnsafeBufferPointer<Float>?) throws -> Void
 
 /// Reports progress over a slice `[from, to]` of a request's 0…100 range.
 struct ProgressSpan {
@@ -71,7 +74,10 @@ extension ModelSession {
                     let T = tokens.count, failure = FirstError()
                     context.timed("analysis") {
                         ParallelChunks.run(chunks: c.nHead, threads: model.model.threads) { worker, head in
-                            failure.run { try consumeHead(l, head, worker, UnsafeBufferPointer(start: base + head * T * T, count: T * T)) }
+                            failure.run {
+                                try consumeHead(l, head, worker, UnsafeBufferPointer(start: base + head * T * T, count: T * T),
+                                                hit.rowEntropy(l, head: head))
+                            }
                         }
                     }
                     try failure.rethrow()
@@ -84,9 +90,11 @@ extension ModelSession {
         let T = tokens.count
         let perLayer = c.nHead * T * T
         let perLayerQK = T * 2 * c.nEmbd   // (T, 2C)
-        let bytes = (L * perLayer + L * perLayerQK + (needLogits ? T * c.vocabSize : 0)) * MemoryLayout<Float>.size
+        let bytes = (L * perLayer + L * perLayerQK + L * c.nHead * T + (needLogits ? T * c.vocabSize : 0)) * MemoryLayout<Float>.size
         let keep: OwnedFloats? = cache.admits(bytes: bytes) ? OwnedFloats(count: L * perLayer) : nil
         let keepQK: OwnedFloats? = keep != nil ? OwnedFloats(count: L * perLayerQK) : nil
+        let perLayerRows = c.nHead * T   // (H, T) row entropies
+        let keepEntropies: OwnedFloats? = keep != nil ? OwnedFloats(count: L * perLayerRows) : nil
         logger.debug("dense pass: running the forward pass (\(T) tokens, logits: \(needLogits), cached after: \(keep != nil))")
         let passStarted = DispatchTime.now().uptimeNanoseconds
         var observerSeconds = 0.0   // time spent in the observer (the analysis), inside the pass
@@ -111,11 +119,16 @@ extension ModelSession {
             }
             options.computeLogits = needLogits
             options.checkCancellation = { try context.checkCancelled() }
-            if let consumeHead {
-                options.attentionHeadObserver = { layer, head, worker, probs in
+            if consumeHead != nil || keepEntropies != nil {
+                options.attentionRowEntropy = true
+                options.attentionHeadObserver = { layer, head, worker, probs, rowEntropy in
+                    if let keepEntropies, let rowEntropy, let src = rowEntropy.baseAddress {
+                        (keepEntropies.base + layer * perLayerRows + head * T).update(from: src, count: T)
+                    }
+                    guard let consumeHead else { return }
                     let observed = DispatchTime.now().uptimeNanoseconds
                     defer { headNanoseconds[worker] &+= DispatchTime.now().uptimeNanoseconds - observed }
-                    try consumeHead(layer, head, worker, probs)
+                    try consumeHead(layer, head, worker, probs, rowEntropy)
                 }
             }
             options.attentionObserver = { layer, probs in
@@ -132,7 +145,8 @@ extension ModelSession {
         }
         if let logits = output.logits { try FiniteGuard.check(logits, quantity: "logits") }
         if let keep {
-            cache.store(key, DensePass(attention: keep, logits: output.logits, queriesKeys: keepQK, layers: L, heads: c.nHead, tokens: T))
+            cache.store(key, DensePass(attention: keep, logits: output.logits, queriesKeys: keepQK, rowEntropies: keepEntropies,
+                                       layers: L, heads: c.nHead, tokens: T))
         }
         return (output.logits, output.attentionSeconds)
     }

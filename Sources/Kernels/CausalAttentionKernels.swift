@@ -18,8 +18,10 @@ public enum CausalAttentionKernels {
     ///   - k: K (T, D), row `t` at `k + t * ld`.
     ///   - probs: (T, T), row stride T.
     ///   - scratch: `scratchCount(tokens:headDim:)` floats, this thread's only.
+    ///   - rowEntropy: when given, (T) each row's entropy in nats (`Softmax.causalRow`).
     public static func probabilities(q: UnsafePointer<Float>, k: UnsafePointer<Float>, ld: Int, tokens: Int, headDim: Int,
-                                     scale: Float, probs: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+                                     scale: Float, probs: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                     rowEntropy: UnsafeMutablePointer<Float>? = nil) {
         let t = tokens, d = headDim
         let kPacked = scratch                                  // Kᵀ (D, T) in panels
         packB(k: d, n: t, source: k, rowStride: ld, transposed: true, into: kPacked)
@@ -52,7 +54,8 @@ public enum CausalAttentionKernels {
                 block += 1
             }
             for r in 0..<rows {
-                Softmax.causalRow(probs + (i0 + r) * t, visible: i0 + r + 1, count: t, scale: scale)
+                Softmax.causalRow(probs + (i0 + r) * t, visible: i0 + r + 1, count: t, scale: scale,
+                                  entropy: rowEntropy.map { $0 + i0 + r })
             }
             i0 += gemmMR
         }

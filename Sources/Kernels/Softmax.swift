@@ -1,3 +1,5 @@
+import Foundation
+
 /// Row softmax for causal attention.
 public enum Softmax {
     /// Turns one row of raw scores into probabilities, in place:
@@ -5,7 +7,14 @@ public enum Softmax {
     /// (m = the largest scaled score), and `row[k] = 0` exactly for `visible ≤ k < count`
     /// (the causally masked keys; whatever was stored there is ignored).
     /// Reductions run in Float, as HuggingFace's float32 softmax does.
-    public static func causalRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int, scale: Float) {
+    ///
+    /// With `entropy`, also writes the row's entropy `−Σ_k p_k ln p_k` (nats) there, from the
+    /// scores rather than the rounded probabilities: with `x_k = scale·s_k − m`, `e_k = exp(x_k)`
+    /// and `Z = Σ e_k`, `ln p_k = x_k − ln Z`, so the entropy is `ln Z − (Σ e_k x_k) / Z`: one
+    /// multiply-add per key in the pass that sums `Z`, no logarithm per entry. (It differs from
+    /// the entropy of the stored Float32 probabilities by their rounding, ~1e-7 relative.)
+    public static func causalRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int, scale: Float,
+                                 entropy: UnsafeMutablePointer<Float>? = nil) {
         precondition(visible >= 1 && visible <= count, "visible keys \(visible) must be in 1...\(count)")
         let full = visible / 16 * 16          // keys in whole 16-lane vectors; the rest is the tail
         let tail = visible - full
@@ -27,18 +36,40 @@ public enum Softmax {
         let scaleV = Vec16(repeating: scale)
         let shift = Vec16(repeating: -rowMax)
         var sumV = Vec16()
-        i = 0
-        while i < full {
-            let e = vexp(shift.addingProduct(loadVec(row + i, count: 16), scaleV))
-            sumV += e
-            storeVec(e, row + i, count: 16)
-            i += 16
-        }
-        if tail > 0 {
-            let e = vexp(shift.addingProduct(loadVec(row + full, count: tail), scaleV))
-                .replacing(with: 0, where: tailMask(tail))
-            sumV += e
-            storeVec(e, row + full, count: tail)
+        if let entropy {
+            var weightedV = Vec16()            // Σ e·x (a zero e adds 0 even where x is −inf)
+            i = 0
+            while i < full {
+                let x = shift.addingProduct(loadVec(row + i, count: 16), scaleV)
+                let e = vexp(x)
+                sumV += e
+                weightedV += (e * x).replacing(with: 0, where: e .== 0)
+                storeVec(e, row + i, count: 16)
+                i += 16
+            }
+            if tail > 0 {
+                let x = shift.addingProduct(loadVec(row + full, count: tail), scaleV)
+                let e = vexp(x).replacing(with: 0, where: tailMask(tail))
+                sumV += e
+                weightedV += (e * x).replacing(with: 0, where: e .== 0)
+                storeVec(e, row + full, count: tail)
+            }
+            let z = sumV.sum()
+            entropy.pointee = log(z) - weightedV.sum() / z
+        } else {
+            i = 0
+            while i < full {
+                let e = vexp(shift.addingProduct(loadVec(row + i, count: 16), scaleV))
+                sumV += e
+                storeVec(e, row + i, count: 16)
+                i += 16
+            }
+            if tail > 0 {
+                let e = vexp(shift.addingProduct(loadVec(row + full, count: tail), scaleV))
+                    .replacing(with: 0, where: tailMask(tail))
+                sumV += e
+                storeVec(e, row + full, count: tail)
+            }
         }
         // Pass 3: normalise; zero the masked tail.
         let inv = Vec16(repeating: 1 / sumV.sum())

@@ -66,6 +66,23 @@ final class DenseCacheDaemonTests: XCTestCase {
         XCTAssertEqual(r.inductionRuns, 1, "the profile's induction sequence: one pass per request")
     }
 
+    /// A profile from the cache (whose pass kept the softmax's row entropies) equals the profile
+    /// of a fresh pass bit for bit; two profiles share one induction pass per daemon.
+    func testACachedProfileEqualsAFreshOne() throws {
+        let profile: (String, JSONValue) = ("profileAttention", ["text": text, "blockSize": 4, "force": true])
+        let cached = try runsAndHits(budget: 1 << 30, requests: [profile, profile])
+        XCTAssertEqual(cached.runs, 1)
+        XCTAssertEqual(cached.hits, 1)
+        XCTAssertEqual(cached.inductionRuns, 1, "the induction scores are kept with the model")
+        let fresh = try runsAndHits(budget: 0, requests: [profile])
+        XCTAssertEqual(fresh.runs, 1)
+        for result in cached.results {
+            XCTAssertEqual(result["layers"], fresh.results[0]["layers"])
+            XCTAssertEqual(result["summary"], fresh.results[0]["summary"])
+        }
+        XCTAssertNotNil(fresh.results[0]["summary"]?["entropy"]?.doubleValue)
+    }
+
     func testAZeroBudgetRunsTheModelEachTime() throws {
         let r = try runsAndHits(budget: 0, requests: threeAnalyses)
         XCTAssertEqual(r.runs, 3)

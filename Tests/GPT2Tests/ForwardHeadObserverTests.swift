@@ -27,7 +27,7 @@ final class ForwardHeadObserverTests: XCTestCase {
         var layers: [[Float]] = []
         var options = ForwardOptions()
         options.attentionIntervention = intervention
-        options.attentionHeadObserver = { l, h, w, probs in log.record(l, h, w, probs) }
+        options.attentionHeadObserver = { l, h, w, probs, _ in log.record(l, h, w, probs) }
         options.attentionObserver = { l, probs in
             // Every head of the layer was seen before the layer observer runs.
             XCTAssertEqual(log.heads.keys.filter { $0.hasPrefix("\(l).") }.count, tinyConfig.nHead, "layer \(l)")
@@ -35,6 +35,44 @@ final class ForwardHeadObserverTests: XCTestCase {
         }
         _ = try model.forward(tokens: tokens, options: options)
         return (log, layers)
+    }
+
+    /// With `attentionRowEntropy` every head comes with its rows' entropies, equal to
+    /// `−Σ p ln p` of the probabilities it is seen with; without it, or after a head
+    /// intervention, none.
+    func testRowEntropiesComeWithTheirProbabilities() throws {
+        let model = GPT2Model(weights: tinyRandomWeights(seed: 3), threads: 2)
+        let lock = NSLock()
+        var seen = 0, missing = 0
+        var options = ForwardOptions()
+        options.attentionRowEntropy = true
+        options.attentionHeadObserver = { _, _, _, probs, rowEntropy in
+            lock.lock(); defer { lock.unlock() }
+            guard let rowEntropy else { missing += 1; return }
+            let t = rowEntropy.count
+            XCTAssertEqual(probs.count, t * t)
+            for q in 0..<t {
+                var want = 0.0
+                for k in 0...q {
+                    let p = Double(probs[q * t + k])
+                    if p > 0 { want -= p * log(p) }
+                }
+                XCTAssertEqual(Double(rowEntropy[q]), want, accuracy: 2e-6 * max(want, 1))
+            }
+            seen += 1
+        }
+        _ = try model.forward(tokens: tokens, options: options)
+        XCTAssertEqual(seen, tinyConfig.nLayer * tinyConfig.nHead)
+        XCTAssertEqual(missing, 0)
+        options.attentionRowEntropy = false
+        seen = 0
+        _ = try model.forward(tokens: tokens, options: options)
+        XCTAssertEqual(missing, tinyConfig.nLayer * tinyConfig.nHead)
+        options.attentionRowEntropy = true
+        options.attentionHeadIntervention = { _, _, _, _ in }
+        _ = try model.forward(tokens: tokens, options: options)
+        XCTAssertEqual(missing, 2 * tinyConfig.nLayer * tinyConfig.nHead, "an intervention may change the probabilities")
+        XCTAssertEqual(seen, 0)
     }
 
     func testEveryHeadSeenOnceWithTheLayerObserversValues() throws {
@@ -75,7 +113,7 @@ final class ForwardHeadObserverTests: XCTestCase {
             if l == 1 && h == 1 { probs[9 * t + 3] = 0 }
         }
         options.attentionIntervention = { l, probs in if l == 1 { layerInterventionSaw = probs[(t + 9) * t + 3] } }
-        options.attentionHeadObserver = { l, h, w, probs in log.record(l, h, w, probs) }
+        options.attentionHeadObserver = { l, h, w, probs, _ in log.record(l, h, w, probs) }
         options.attentionObserver = { l, probs in if l == 1 { layerObserverSaw = probs[(t + 9) * t + 3] } }
         let pruned = try XCTUnwrap(model.forward(tokens: tokens, options: options).logits)
         XCTAssertEqual(layerInterventionSaw, 0)
@@ -91,7 +129,7 @@ final class ForwardHeadObserverTests: XCTestCase {
         let model = GPT2Model(weights: tinyRandomWeights(seed: 23), threads: 2)
         var options = ForwardOptions()
         var layersObserved: [Int] = []
-        options.attentionHeadObserver = { l, h, _, _ in if l == 0 && h == 1 { throw Refused(layer: l) } }
+        options.attentionHeadObserver = { l, h, _, _, _ in if l == 0 && h == 1 { throw Refused(layer: l) } }
         options.attentionObserver = { l, _ in layersObserved.append(l) }
         XCTAssertThrowsError(try model.forward(tokens: tokens, options: options)) { XCTAssertEqual($0 as? Refused, Refused(layer: 0)) }
         XCTAssertEqual(layersObserved, [], "the layer observer is not reached once a head observer failed")

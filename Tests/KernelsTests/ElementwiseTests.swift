@@ -26,6 +26,30 @@ final class ElementwiseTests: XCTestCase {
         }
     }
 
+    /// The entropy the softmax computes from the scores against `−Σ p ln p` of the formula's
+    /// probabilities in Double: diffuse, peaked (scores ×40) and one-key rows, tails included.
+    func testCausalSoftmaxRowEntropy() {
+        var rng = SeededFloats(seed: 5)
+        for count in [1, 7, 16, 31, 100, 1024] {
+            for spread: Float in [1, 40] {
+                for visible in Set([1, max(1, count / 3), count]) {
+                    var row = rng.array(count, scale: spread)
+                    let raw = row
+                    var entropy: Float = .nan
+                    row.withUnsafeMutableBufferPointer {
+                        Softmax.causalRow($0.baseAddress!, visible: visible, count: count, scale: 0.5, entropy: &entropy)
+                    }
+                    let scaled = raw[0..<visible].map { Double($0) * 0.5 }
+                    let m = scaled.max()!
+                    let z = scaled.map { exp($0 - m) }.reduce(0, +)
+                    let want = -scaled.map { exp($0 - m) / z }.filter { $0 > 0 }.map { $0 * log($0) }.reduce(0, +)
+                    XCTAssertEqual(Double(entropy), want, accuracy: 2e-6 * max(want, 1), "count \(count) visible \(visible) spread \(spread)")
+                    if visible == 1 { XCTAssertEqual(entropy, 0, accuracy: 1e-7) }
+                }
+            }
+        }
+    }
+
     func testSoftmaxHandWorkedRow() {
         // scores (0, ln 2, ln 3) · scale 1 → (1, 2, 3) / 6; key 3 masked.
         var row: [Float] = [0, Float(log(2.0)), Float(log(3.0)), 100]

@@ -34,7 +34,15 @@ public struct ForwardOptions {
     /// `attentionIntervention` the heads are seen after it (then in a second pass over the heads).
     /// The buffer is reused: copy what must outlive the call. The first error thrown stops the pass
     /// once the heads already running have finished.
-    public var attentionHeadObserver: ((_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeBufferPointer<Float>) throws -> Void)?
+    ///
+    /// `rowEntropy`: with `attentionRowEntropy`, each row's entropy `−Σ p ln p` (T floats, nats)
+    /// as the softmax computed it from the scores (`Softmax.causalRow`); nil without it, and when
+    /// a head or layer intervention rewrote the probabilities.
+    public var attentionHeadObserver: ((_ layer: Int, _ head: Int, _ worker: Int, _ probs: UnsafeBufferPointer<Float>,
+                                        _ rowEntropy: UnsafeBufferPointer<Float>?) throws -> Void)?
+    /// True: the softmax also computes each row's entropy, for `attentionHeadObserver` (one
+    /// multiply-add per entry; no logarithm per entry).
+    public var attentionRowEntropy: Bool = false
     /// Sees layer `l`'s queries and keys (H, T, D) right after its qkv projection, before any
     /// attention is computed (and before `attentionTileMasks`): what a tile estimator reads. Runs
     /// on the calling thread. The view is borrowed: copy what must outlive the call.

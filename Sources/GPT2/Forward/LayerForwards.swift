@@ -85,22 +85,34 @@ func attentionForward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePoin
     // Heads are observed as they are computed unless a layer intervention must rewrite them first.
     let observeInline = options.attentionIntervention == nil
     let headError = FirstError()
-    var seconds = secondsOf { ParallelChunks.run(chunks: h, threads: threads) { worker, head in
+    // (H, T) row entropies, when asked for.
+    var entropies = [Float](repeating: 0, count: options.attentionRowEntropy ? h * t : 0)
+    var seconds = entropies.withUnsafeMutableBufferPointer { entropyBuffer in
+        // (An empty array may still have a base address: only use it when entropies were asked for.)
+        let entropyBase = options.attentionRowEntropy ? entropyBuffer.baseAddress : nil
+        return secondsOf { ParallelChunks.run(chunks: h, threads: threads) { worker, head in
+        // Not after an intervention: the softmax's entropies would describe other probabilities.
+        let rowEntropy = headIntervention == nil ? entropyBase.map { $0 + head * t } : nil
         CausalAttentionKernels.probabilities(q: qkv + head * d, k: qkv + c + head * d, ld: 3 * c, tokens: t, headDim: d,
-                                             scale: scale, probs: probs + head * t * t, scratch: scratch[worker].base)
+                                             scale: scale, probs: probs + head * t * t, scratch: scratch[worker].base,
+                                             rowEntropy: rowEntropy)
         if let headIntervention {
             headError.run { try headIntervention(layer, head, worker, UnsafeMutableBufferPointer(start: probs + head * t * t, count: t * t)) }
         }
         if observeInline, let headObserver {
-            headError.run { try headObserver(layer, head, worker, UnsafeBufferPointer(start: probs + head * t * t, count: t * t)) }
+            headError.run {
+                try headObserver(layer, head, worker, UnsafeBufferPointer(start: probs + head * t * t, count: t * t),
+                                 rowEntropy.map { UnsafeBufferPointer(start: $0, count: t) })
+            }
         }
-    } }
+    } } }
     try headError.rethrow()
     let all = UnsafeMutableBufferPointer(start: probs, count: h * t * t)   // (H, T, T)
     try options.attentionIntervention?(layer, all)
     if !observeInline, let headObserver {
+        // After a layer intervention the probabilities changed: the softmax's entropies no longer apply.
         ParallelChunks.run(chunks: h, threads: threads) { worker, head in
-            headError.run { try headObserver(layer, head, worker, UnsafeBufferPointer(start: probs + head * t * t, count: t * t)) }
+            headError.run { try headObserver(layer, head, worker, UnsafeBufferPointer(start: probs + head * t * t, count: t * t), nil) }
         }
         try headError.rethrow()
     }
