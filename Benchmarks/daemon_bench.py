@@ -135,6 +135,16 @@ def main():
         info = client.model_info()
         vocab = (info.get("model") or info)["vocabSize"]
         rng = random.Random(17)
+        # The daemon computes profileAttention's induction scores once per model and setting
+        # (Protocol/README.md §11): the first profile pays that pass. It is timed here, once,
+        # on a short text, so the rounds measure what every later call costs.
+        if any(METHODS[n][0] == "profileAttention" for n in names):
+            start = time.perf_counter()
+            client.call("profileAttention", {"tokens": [rng.randrange(vocab) for _ in range(8)], "force": True})
+            first = time.perf_counter() - start
+            timings = last_timings(reader)
+            extra = " ".join(f"{k}={v:.4f}" for k, v in (timings or {}).items())
+            print(f"first_profile_8_tokens seconds={first:.4f} {extra} (includes the induction pass)".rstrip(), flush=True)
         for round_index in range(args.rounds):
             loads.append(os.getloadavg()[0])
             for T in token_counts:
@@ -187,6 +197,20 @@ def main():
                 phase_cell = ", ".join(f"{k} {statistics.median([p.get(k, 0) for p in phases[(name, T)]]):.3f}"
                                        for k in keys)
             print(f"| {name} | {T} | {statistics.median(times):.3f} | " + " | ".join(cells) + f" | {phase_cell} |")
+    for T in token_counts:
+        one, many = samples.get(("sweep_e2e_1", T)), samples.get(("sweep_e2e_15", T))
+        base = samples.get(("engine_lm_head", T))
+        if one and many and base:
+            # What each end-to-end point adds once the dense reference exists: (15 points − 1 point) / 14,
+            # paired per round, over the engine's forward with its LM head.
+            ratios = [(b - a) / 14 / c for a, b, c in zip(one, many, base)]
+            print(f"end-to-end marginal point T={T}: median {statistics.median(ratios):.3f}x engine_lm_head "
+                  f"(rounds: {', '.join(f'{r:.3f}' for r in ratios)})")
+        points = phases.get(("sweep_e2e_15", T))
+        if points and base:
+            per = [(p.get("prunedForward", 0) + p.get("compare", 0)) / 15 / c for p, c in zip(points, base)]
+            print(f"end-to-end point from phases T={T} (prunedForward + compare per point): median "
+                  f"{statistics.median(per):.3f}x engine_lm_head (rounds: {', '.join(f'{r:.3f}' for r in per)})")
     for T in token_counts:
         for (key, t), values in sorted(samples.items()):
             if t == T and (key.startswith("engine") or key.startswith("torch")):

@@ -1,3 +1,4 @@
+import AttentionAnalysis
 import Foundation
 import GPT2
 import Kernels
@@ -22,7 +23,9 @@ func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory
         // lm_head: all blocks + ln_f + LM head. body: all blocks + ln_f, no LM head (hidden states
         // kept, 13 × (T, C), so the pass cannot stop early). attention_only: no LM head and nothing
         // after the last layer's attention (the pass stops there; what every analysis runs).
-        for variant in ["lm_head", "body", "attention_only"] {
+        // profile_b4, profile_b32: attention only, each head profiled on its worker as it is
+        // computed (what `profileAttention` runs, head roles included, minus the daemon).
+        for variant in ["lm_head", "body", "attention_only", "profile_b4", "profile_b32"] {
             let computeLogits = variant == "lm_head"
             var times: [Double] = []
             for run in 0...runs {
@@ -31,6 +34,15 @@ func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory
                 var options = ForwardOptions()
                 options.computeLogits = computeLogits
                 options.keepHiddenStates = variant == "body"
+                if variant.hasPrefix("profile_b"), let b = Int(variant.dropFirst("profile_b".count)) {
+                    let c = model.config
+                    let acc = try ProfileAccumulator(options: ProfileOptions(blockSize: b), tokens: t, heads: c.nHead,
+                                                     layers: c.nLayer, ids: tokens, threadCount: model.threads)
+                    options.attentionRowEntropy = true
+                    options.attentionHeadObserver = { l, h, w, probs, rowEntropy in
+                        try acc.consume(layer: l, head: h, worker: w, attention: probs, rowEntropy: rowEntropy)
+                    }
+                }
                 options.attentionObserver = { _, probs in
                     if keepAttention { kept.append(Array(probs)) } else { checksum += probs[probs.count - 1] }
                 }

@@ -30,10 +30,17 @@ func runProfileOnlyBench(tokens: Int, blockSizes: [Int], runs: Int, threads: Int
     }
     // Head by head, as the daemon feeds it from the forward pass's head observer: each head is
     // first copied into a working buffer (as the softmax writes it, so it is in cache), then
-    // profiled; only the profiling is timed. One thread: CPU seconds for all L·H heads.
+    // profiled with its rows' entropies given (as the softmax hands them over); only the profiling is timed. One thread: CPU seconds for all L·H heads.
     let head = tokens * tokens
     let work = UnsafeMutablePointer<Float>.allocate(capacity: head)
     defer { work.deallocate() }
+    // The rows' entropies, as the forward pass's softmax hands them over.
+    let entropies: [Float] = (0..<(heads * tokens)).map { i in
+        let row = (i / tokens) * head + (i % tokens) * tokens
+        var h = 0.0
+        for k in 0...(i % tokens) where layer[row + k] > 0 { h -= Double(layer[row + k]) * log(Double(layer[row + k])) }
+        return Float(h)
+    }
     for blockSize in blockSizes {
         var times: [Double] = []
         for _ in 0..<max(runs, 1) {
@@ -45,7 +52,10 @@ func runProfileOnlyBench(tokens: Int, blockSizes: [Int], runs: Int, threads: Int
                     for h in 0..<heads {
                         work.update(from: all.baseAddress! + h * head, count: head)
                         let start = DispatchTime.now().uptimeNanoseconds
-                        try acc.consume(layer: l, head: h, worker: 0, attention: UnsafeBufferPointer(start: work, count: head))
+                        try entropies.withUnsafeBufferPointer { e in
+                            try acc.consume(layer: l, head: h, worker: 0, attention: UnsafeBufferPointer(start: work, count: head),
+                                            rowEntropy: UnsafeBufferPointer(rebasing: e[(h * tokens)..<((h + 1) * tokens)]))
+                        }
                         nanoseconds += DispatchTime.now().uptimeNanoseconds - start
                     }
                 }
