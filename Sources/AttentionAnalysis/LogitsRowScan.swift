@@ -39,14 +39,17 @@ func scanRow(_ z: UnsafePointer<Float>, count v: Int, topK k: Int) -> LogitsRowS
     while i + 16 <= v {
         let x = UnsafeRawPointer(z + i).loadUnaligned(as: SIMD16<Float>.self)
         m16 = laneMax(m16, x)
-        bits16 = pointwiseMax(bits16, unsafeBitCast(x, to: SIMD16<UInt32>.self) & magnitude)
+        // A compare and a blend (the standard library's `pointwiseMax` is left as a call here).
+        let b = unsafeBitCast(x, to: SIMD16<UInt32>.self) & magnitude
+        bits16.replace(with: b, where: b .> bits16)
         if k > 0 && (!top.isFull || any(x .> top.floor)) {
             for j in i..<(i + 16) { top.offer(z, j) }
         }
         i += 16
     }
     var m = largestLane(m16)
-    var bits = bits16.max()
+    var bits: UInt32 = 0
+    for lane in 0..<16 { bits = max(bits, bits16[lane]) }
     while i < v {
         m = max(m, z[i])
         bits = max(bits, z[i].bitPattern & 0x7FFF_FFFF)
