@@ -10,7 +10,10 @@ import Kernels
 /// Weights are already known to be finite (the loader refuses NaN/Inf weights); a non-finite
 /// value here means huge weights overflowed float32 on this input. Checked: every dense layer's
 /// attention `(H, T, T)`, the dense and the pruned logits `(T, V)`, and every number of the
-/// result. Pure functions; safe from any thread.
+/// result. `forward`, which reads no attention, checks its logits in `DenseLogitsReference`'s
+/// row pass and scans the attention only when they are non-finite (a NaN or infinity in any
+/// layer's attention reaches the logits), to name the layer as the other methods do.
+/// Pure functions; safe from any thread.
 enum FiniteGuard {
     /// Throws `-32009` when `values` holds a non-finite number.
     /// - Parameters:
