@@ -50,6 +50,8 @@ struct LogitsRowSummary {
     var maximum: Float = 0
     /// `ln Σ_v exp(z_v)`, Float64.
     var logSumExp = 0.0
+    /// Every entry of the row is finite (else the other members mean nothing).
+    var isFinite = true
 }
 
 /// The dense run's logits, summarised once per request, compared with each pruned run.
@@ -61,12 +63,25 @@ public struct DenseLogitsReference: Sendable {
     public let vocabularySize: Int
     let logits: [Float]
     let rows: [LogitsRowSummary]
+    /// Per position the indices of the `topK` largest logits (the init's `topK`, at most V),
+    /// largest first, ties by lower index first; empty rows when `topK` is 0.
+    let topTokens: [[Int]]
+    /// How many top tokens per position `topTokens` holds.
+    let topK: Int
     public let threadCount: Int
 
+    /// Summarises every row in two reads of it: max, argmax, finiteness and (with `topK`) the
+    /// top tokens in the first (`scanRow`), the log-sum-exp in Float64 in the second.
+    ///
     /// - Parameters:
     ///   - logits: the dense run's logits `(T, V)`, row-major.
     ///   - tokens: the input tokens (`T` of them); position `t` predicts `tokens[t + 1]`.
-    public init(logits: [Float], tokens: [Int], vocabularySize: Int, threadCount: Int = ParallelChunks.defaultThreads) throws {
+    ///   - topK: top tokens to find per position in the same pass (for `predictions(topK:)`), 0…V
+    ///     (larger is taken as V).
+    /// - Throws: `NonFiniteLogits` (the first non-finite logit) when `logits` holds NaN or an
+    ///   infinity; `AnalysisError` for shapes and tokens out of range.
+    public init(logits: [Float], tokens: [Int], vocabularySize: Int, threadCount: Int = ParallelChunks.defaultThreads,
+                topK: Int = 0) throws {
         guard vocabularySize >= 1 else {
             throw AnalysisError.invalidDimension(field: "vocabularySize", value: vocabularySize, accepted: "an integer ≥ 1")
         }
@@ -82,7 +97,9 @@ public struct DenseLogitsReference: Sendable {
         self.tokens = tokens
         self.vocabularySize = vocabularySize
         self.threadCount = max(1, threadCount)
-        rows = summarizeRows(logits, positions: tokens.count, vocabularySize: vocabularySize, threads: self.threadCount)
+        self.topK = max(0, min(topK, vocabularySize))
+        (rows, topTokens) = try summarizeRows(logits, positions: tokens.count, vocabularySize: vocabularySize,
+                                              topK: self.topK, threads: self.threadCount)
     }
 
     /// Mean next-token NLL of the dense run (nats); nil when `T = 1`.
@@ -90,9 +107,12 @@ public struct DenseLogitsReference: Sendable {
 
     /// Compares a pruned run's logits `(T, V)` with the dense run's.
     ///
-    /// Per position two passes over the pruned row: its max and argmax, then one pass reading
-    /// both rows for `Σ exp(y − max y)` and `Σ softmax(z)·(z − y)` (see `comparePosition`).
-    /// Positions are dealt to `threadCount` threads in small chunks, taken as threads free up.
+    /// Per position two passes over the pruned row: its max, argmax and finiteness, then one
+    /// pass reading both rows for `Σ exp(y − max y)` and `Σ softmax(z)·(z − y)` (see
+    /// `comparePosition`). Positions are dealt to `threadCount` threads in small chunks, taken
+    /// as threads free up.
+    /// - Throws: `NonFiniteLogits` (the first non-finite pruned logit) when `prunedLogits` holds
+    ///   NaN or an infinity, so the caller need not scan them first.
     public func compare(prunedLogits: [Float]) throws -> EndToEndMetrics {
         let t = tokens.count, v = vocabularySize
         guard prunedLogits.count == t * v else {
@@ -100,8 +120,8 @@ public struct DenseLogitsReference: Sendable {
         }
         var pruned = [LogitsRowSummary](repeating: LogitsRowSummary(), count: t)
         var perPositionKL = [Double](repeating: 0, count: t)
-        logits.withUnsafeBufferPointer { full in
-            prunedLogits.withUnsafeBufferPointer { part in
+        try logits.withUnsafeBufferPointer { full in
+            try prunedLogits.withUnsafeBufferPointer { part in
                 perPositionKL.withUnsafeMutableBufferPointer { out in
                     pruned.withUnsafeMutableBufferPointer { prunedRows in
                         let fullBase = full.baseAddress!, partBase = part.baseAddress!
@@ -114,6 +134,7 @@ public struct DenseLogitsReference: Sendable {
                         }
                     }
                 }
+                if pruned.contains(where: { !$0.isFinite }), let first = firstNonFinite(part) { throw first }
             }
         }
         var agree = 0
@@ -148,7 +169,8 @@ func forEachPositionChunk(positions: Int, threads: Int, _ body: (_ position: Int
 /// and `Σ exp(z − lse z)(z − y)`.
 func comparePosition(full z: UnsafePointer<Float>, pruned y: UnsafePointer<Float>, count v: Int,
                              fullRow: LogitsRowSummary) -> (kl: Double, prunedRow: LogitsRowSummary) {
-    let (maxY, argmaxY) = maximumAndArgmax(y, count: v)
+    let scan = scanRow(y, count: v, topK: 0)
+    let maxY = scan.maximum
     let lseZ = fullRow.logSumExp, maxYD = Double(maxY)
     var sum8 = SIMD8<Double>(repeating: 0), acc8 = SIMD8<Double>(repeating: 0)
     var k = 0
@@ -165,56 +187,43 @@ func comparePosition(full z: UnsafePointer<Float>, pruned y: UnsafePointer<Float
         acc += exp(zk - lseZ) * (zk - yk)
         k += 1
     }
-    let row = LogitsRowSummary(argmax: argmaxY, maximum: maxY, logSumExp: maxYD + log(sum))
+    let row = LogitsRowSummary(argmax: scan.argmax, maximum: maxY, logSumExp: maxYD + log(sum), isFinite: scan.isFinite)
     return (acc - (lseZ - row.logSumExp), row)
 }
 
-/// Max, argmax (first on ties) and log-sum-exp of every row of `(T, V)` logits.
-private func summarizeRows(_ logits: [Float], positions t: Int, vocabularySize v: Int, threads: Int) -> [LogitsRowSummary] {
+/// Max, argmax (first on ties), log-sum-exp and the `topK` largest indices of every row of
+/// `(T, V)` logits; throws `NonFiniteLogits` when a row holds NaN or an infinity.
+private func summarizeRows(_ logits: [Float], positions t: Int, vocabularySize v: Int, topK k: Int,
+                           threads: Int) throws -> ([LogitsRowSummary], [[Int]]) {
     var rows = [LogitsRowSummary](repeating: LogitsRowSummary(), count: t)
-    logits.withUnsafeBufferPointer { all in
+    var top = [[Int]](repeating: [], count: t)
+    try logits.withUnsafeBufferPointer { all in
         rows.withUnsafeMutableBufferPointer { out in
-            let base = all.baseAddress!, outBase = out.baseAddress!
-            forEachPositionChunk(positions: t, threads: threads) { position in
-                outBase[position] = summarizeRow(base + position * v, count: v)
+            top.withUnsafeMutableBufferPointer { topOut in
+                let base = all.baseAddress!, outBase = out.baseAddress!, topBase = topOut.baseAddress!
+                forEachPositionChunk(positions: t, threads: threads) { position in
+                    (outBase[position], topBase[position]) = summarizeRow(base + position * v, count: v, topK: k)
+                }
             }
         }
+        if rows.contains(where: { !$0.isFinite }), let first = firstNonFinite(all) { throw first }
     }
-    return rows
+    return (rows, top)
 }
 
-private func summarizeRow(_ z: UnsafePointer<Float>, count v: Int) -> LogitsRowSummary {
-    let (m, argmax) = maximumAndArgmax(z, count: v)
-    let md = Double(m)
+private func summarizeRow(_ z: UnsafePointer<Float>, count v: Int, topK k: Int) -> (LogitsRowSummary, [Int]) {
+    let scan = scanRow(z, count: v, topK: k)
+    let md = Double(scan.maximum)
     var s8 = SIMD8<Double>(repeating: 0)
-    var k = 0
-    while k + 8 <= v {
-        s8 += vectorExpNonPositive(loadEightAsDouble(z + k) - md)
-        k += 8
+    var i = 0
+    while i + 8 <= v {
+        s8 += vectorExpNonPositive(loadEightAsDouble(z + i) - md)
+        i += 8
     }
     var s = laneSum(s8)
-    while k < v { s += exp(Double(z[k]) - md); k += 1 }
-    return LogitsRowSummary(argmax: argmax, maximum: m, logSumExp: md + log(s))
-}
-
-/// The largest of `z[0..<v]` and the first index holding it (`v − 1` when none equals it, e.g. NaNs).
-@inline(__always)
-private func maximumAndArgmax(_ z: UnsafePointer<Float>, count v: Int) -> (maximum: Float, argmax: Int) {
-    var m16 = SIMD16<Float>(repeating: -.infinity)
-    var k = 0
-    while k + 16 <= v {
-        m16 = laneMax(m16, UnsafeRawPointer(z + k).loadUnaligned(as: SIMD16<Float>.self))
-        k += 16
-    }
-    var m = largestLane(m16)
-    while k < v { m = max(m, z[k]); k += 1 }
-    // First index equal to the max: 16 lanes compared at a time, then the lane within the chunk.
-    var argmax = 0
-    while argmax + 16 <= v && !any(UnsafeRawPointer(z + argmax).loadUnaligned(as: SIMD16<Float>.self) .== m) {
-        argmax += 16
-    }
-    while argmax < v && z[argmax] != m { argmax += 1 }
-    return (m, min(argmax, v - 1))
+    while i < v { s += exp(Double(z[i]) - md); i += 1 }
+    return (LogitsRowSummary(argmax: scan.argmax, maximum: scan.maximum, logSumExp: md + log(s), isFinite: scan.isFinite),
+            scan.top)
 }
 
 /// Mean over positions `0..T−2` of `lse − z[tokens[t+1]]`, nats; nil when `T = 1`.

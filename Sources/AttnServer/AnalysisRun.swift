@@ -21,11 +21,16 @@ extension ModelSession {
     /// the result's canonical encoding with the fields `runId`, `numTokens`, `model`, `cached`,
     /// `history`.
     ///
+    /// The result is encoded once (phase `encode`): that one `JSONValue` is checked for
+    /// non-finite numbers (`resultCheck`), stored without `unstoredMembers` (`historyWrite`) and
+    /// returned as the wire result, which the registry sends without encoding it again.
+    ///
     /// - Parameter params: the decoded params; their `canonical` form keys the cache.
+    /// - Returns: the encoded `AnalysisResult<Body>`.
     /// - Important: called on the compute queue.
     func runAnalysis<Body>(method: String, params: some MethodParams, inputs: [ResolvedInput], model: LoadedModel,
                            cacheable: Bool, context: RequestContext,
-                           compute: () throws -> AnalysisOutput<Body>) throws -> AnalysisResult<Body> {
+                           compute: () throws -> AnalysisOutput<Body>) throws -> EncodedResult {
         try runAnalysis(method: method, params: params, inputs: inputs, model: model, cacheable: cacheable,
                         context: context, computeInRun: { _ in try compute() })
     }
@@ -34,35 +39,40 @@ extension ModelSession {
     /// writes parts of its result to the history as it goes (`evaluateCorpus`'s windows).
     func runAnalysis<Body>(method: String, params: some MethodParams, inputs: [ResolvedInput], model: LoadedModel,
                            cacheable: Bool, context: RequestContext,
-                           computeInRun: (RunHistory.Ticket) throws -> AnalysisOutput<Body>) throws -> AnalysisResult<Body> {
+                           computeInRun: (RunHistory.Ticket) throws -> AnalysisOutput<Body>) throws -> EncodedResult {
         let request = try runRequest(method: method, params: params, inputs: inputs, model: model, clientName: context.clientName)
         var ticket = context.timed("historyLookup") { history.begin(request, cacheable: cacheable) }
         if let stored = ticket.cached, var cached = try? stored.decode(AnalysisResult<Body>.self) {
             cached.fields.cached = true
             cached.fields.history = History(stored: true)
-            return cached
+            return try context.timed("encode") { try EncodedResult(encoding: cached) }
         }
+        let fields = AnalysisFields(runId: ticket.runID, numTokens: inputs.reduce(0) { $0 + $1.tokens.count },
+                                    model: model.fingerprint, cached: false, history: ticket.history)
         let output: AnalysisOutput<Body>
+        var members: [String: JSONValue]
         do {
             output = try computeInRun(ticket)
-            // Every number of the result must be finite (`-32009` names the first that is not).
-            try context.timed("resultCheck") { try FiniteGuard.check(result: try JSONValue(encoding: output.body).objectValue ?? [:]) }
+            // The JSON encoder refuses a non-finite number (translated below); the check names the first
+            // that got through otherwise (`-32009`).
+            members = try context.timed("encode") {
+                try JSONValue(encoding: AnalysisResult(body: output.body, fields: fields)).objectValue ?? [:]
+            }
+            try context.timed("resultCheck") { try FiniteGuard.check(result: members) }
         } catch {
             let error = FiniteGuard.translating(error)
             history.finish(ticket, error: error)
             throw error
         }
-        var result = AnalysisResult(body: output.body, fields: AnalysisFields(
-            runId: ticket.runID, numTokens: inputs.reduce(0) { $0 + $1.tokens.count }, model: model.fingerprint,
-            cached: false, history: ticket.history))
         try context.timed("historyWrite") {
-            var stored = try JSONValue(encoding: result).objectValue ?? [:]
+            var stored = members
             for member in unstoredMembers { stored[member] = nil }
+            let before = ticket.history
             ticket = history.complete(ticket, result: .object(stored), digest: try JSONValue(encoding: output.digest),
                                       points: output.points)
+            if ticket.history != before { members["history"] = try JSONValue(encoding: ticket.history) }
         }
-        result.fields.history = ticket.history
-        return result
+        return EncodedResult(json: .object(members))
     }
 
     /// The run's identity: model, input (token ids) and the canonical params.

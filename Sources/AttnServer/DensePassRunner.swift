@@ -32,18 +32,22 @@ extension ModelSession {
     /// `(H, T, T)` at a time, from the dense-pass cache when it holds this input, else from a
     /// forward pass (whose attention is kept in the cache when it fits the budget).
     ///
-    /// - Parameter needLogits: also return the logits `(T, V)` (computes the LM head).
-    /// - Parameter consumeHead: sees every head `(T, T)` first, on the pass's worker threads
-    ///   while the head is still in cache (on a cache hit: heads dealt to `model.model.threads`
-    ///   threads), before `consume` sees its layer. With it, the attention's finiteness is the
-    ///   consumer's to check (`FiniteGuard.check` on the head): the per-layer scan is skipped.
+    /// - Parameters:
+    ///   - needLogits: also return the logits `(T, V)` (computes the LM head).
+    ///   - scansFinite: false when the caller reads no attention and checks the logits itself
+    ///     (`DenseLogitsReference` does, in its row pass): the pass's attention and logits are
+    ///     then not scanned for NaN/Inf, unless the pass is kept in the cache for other requests.
+    ///   - consumeHead: sees every head `(T, T)` first, on the pass's worker threads
+    ///     while the head is still in cache (on a cache hit: heads dealt to `model.model.threads`
+    ///     threads), before `consume` sees its layer. With it, the attention's finiteness is the
+    ///     consumer's to check (`FiniteGuard.check` on the head): the per-layer scan is skipped.
     /// - Returns: the logits when `needLogits`, else nil.
     /// - Important: called on the compute queue; checks cancellation between layers.
-    func densePass(model: LoadedModel, tokens: [Int], needLogits: Bool, context: RequestContext,
+    func densePass(model: LoadedModel, tokens: [Int], needLogits: Bool, scansFinite: Bool = true, context: RequestContext,
                    progress: ProgressSpan, consumeHead: DenseHeadConsumer? = nil,
                    consume: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws -> [Float]? {
-        try timedDensePass(model: model, tokens: tokens, needLogits: needLogits, context: context, progress: progress,
-                           consumeHead: consumeHead, consume: consume).logits
+        try timedDensePass(model: model, tokens: tokens, needLogits: needLogits, scansFinite: scansFinite, context: context,
+                           progress: progress, consumeHead: consumeHead, consume: consume).logits
     }
 
     /// `densePass`, and with `queryKeys` each layer's Q and K before its attention (and before
@@ -53,7 +57,7 @@ extension ModelSession {
     ///
     /// - Returns: the logits as `densePass`, and the pass's `attentionSeconds` (nil when the
     ///   attention came from the cache).
-    func timedDensePass(model: LoadedModel, tokens: [Int], needLogits: Bool, context: RequestContext,
+    func timedDensePass(model: LoadedModel, tokens: [Int], needLogits: Bool, scansFinite: Bool = true, context: RequestContext,
                         progress: ProgressSpan, fresh: Bool = false,
                         queryKeys: ((Int, LayerQueriesKeys) throws -> Void)? = nil,
                         consumeHead: DenseHeadConsumer? = nil,
@@ -95,6 +99,7 @@ extension ModelSession {
         let keepQK: OwnedFloats? = keep != nil ? OwnedFloats(count: L * perLayerQK) : nil
         let perLayerRows = c.nHead * T   // (H, T) row entropies
         let keepEntropies: OwnedFloats? = keep != nil ? OwnedFloats(count: L * perLayerRows) : nil
+        let scan = scansFinite || keep != nil   // what the cache holds is always checked
         logger.debug("dense pass: running the forward pass (\(T) tokens, logits: \(needLogits), cached after: \(keep != nil))")
         let passStarted = DispatchTime.now().uptimeNanoseconds
         var observerSeconds = 0.0   // time spent in the observer (the analysis), inside the pass
@@ -134,7 +139,7 @@ extension ModelSession {
             options.attentionObserver = { layer, probs in
                 let observed = DispatchTime.now().uptimeNanoseconds
                 defer { observerSeconds += Double(DispatchTime.now().uptimeNanoseconds - observed) / 1e9 }
-                if consumeHead == nil { try FiniteGuard.check(probs, quantity: "attention", layer: layer) }
+                if scan && consumeHead == nil { try FiniteGuard.check(probs, quantity: "attention", layer: layer) }
                 if let keep, let src = probs.baseAddress {
                     (keep.base + layer * perLayer).update(from: src, count: perLayer)
                 }
@@ -143,7 +148,7 @@ extension ModelSession {
             }
             return try model.model.forward(tokens: tokens, options: options)
         }
-        if let logits = output.logits { try FiniteGuard.check(logits, quantity: "logits") }
+        if scan, let logits = output.logits { try FiniteGuard.check(logits, quantity: "logits") }
         if let keep {
             cache.store(key, DensePass(attention: keep, logits: output.logits, queriesKeys: keepQK, rowEntropies: keepEntropies,
                                        layers: L, heads: c.nHead, tokens: T))

@@ -1,3 +1,4 @@
+import AttentionAnalysis
 import Foundation
 import JSONRPC
 import Kernels
@@ -9,7 +10,10 @@ import Kernels
 /// Weights are already known to be finite (the loader refuses NaN/Inf weights); a non-finite
 /// value here means huge weights overflowed float32 on this input. Checked: every dense layer's
 /// attention `(H, T, T)`, the dense and the pruned logits `(T, V)`, and every number of the
-/// result. Pure functions; safe from any thread.
+/// result. `forward`, which reads no attention, checks its logits in `DenseLogitsReference`'s
+/// row pass and scans the attention only when they are non-finite (a NaN or infinity in any
+/// layer's attention reaches the logits), to name the layer as the other methods do.
+/// Pure functions; safe from any thread.
 enum FiniteGuard {
     /// Throws `-32009` when `values` holds a non-finite number.
     /// - Parameters:
@@ -24,9 +28,22 @@ enum FiniteGuard {
         try values.withUnsafeBufferPointer { try check($0, quantity: quantity, point: point) }
     }
 
+    /// Runs `body` (a `DenseLogitsReference` init or `compare`, which check the logits in their
+    /// row pass), turning the `NonFiniteLogits` it throws into `-32009` naming `quantity`
+    /// (`logits`, `prunedLogits`) and `point` — the error `check(_:quantity:point:)` gives.
+    static func checking<T>(_ quantity: String, point: Int? = nil, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let found as NonFiniteLogits {
+            throw error(quantity: quantity, layer: nil, point: point, value: Double(found.value))
+        }
+    }
+
     /// Throws `-32009` naming the first (in key order) field of `result` that holds a
     /// non-finite number, by its path (`layers[0].heads[1].sinkMass`).
     static func check(result: [String: JSONValue]) throws {
+        // One walk without paths (the common case: every number finite), paths only on a hit.
+        guard !isFinite(.object(result)) else { return }
         if let (path, value) = firstNonFinite(.object(result), path: "") {
             throw error(quantity: path, layer: nil, point: nil, value: value)
         }
@@ -56,6 +73,15 @@ enum FiniteGuard {
         return RPCError(.nonFiniteResult,
                         "the pass produced \(name) in \(place): the model's weights overflow float32 on this input; no result is reported",
                         data: .object(data))
+    }
+
+    private static func isFinite(_ value: JSONValue) -> Bool {
+        switch value {
+        case .double(let d): return d.isFinite
+        case .array(let elements): return elements.allSatisfy(isFinite)
+        case .object(let members): return members.values.allSatisfy(isFinite)
+        default: return true
+        }
     }
 
     private static func firstNonFinite(_ value: JSONValue, path: String) -> (String, Double)? {

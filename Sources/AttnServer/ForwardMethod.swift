@@ -17,16 +17,27 @@ extension ModelSession {
             return try self.runAnalysis(method: "forward", params: p, inputs: inputs, model: model,
                                         cacheable: !p.force && !p.includeLogits, context: context) {
                 let span = ProgressSpan(context: context, from: 0, to: 90)
-                guard let logits = try self.densePass(model: model, tokens: tokens, needLogits: true, context: context,
-                                                      progress: span, consume: { _, _ in }) else {
+                // `forward` reads no attention, and the reference's row pass checks the logits: the
+                // pass skips both scans (unless it is kept in the cache).
+                guard let logits = try self.densePass(model: model, tokens: tokens, needLogits: true, scansFinite: false,
+                                                      context: context, progress: span, consume: { _, _ in }) else {
                     throw RPCError(.internalError, "the forward pass returned no logits")
                 }
                 try context.checkCancelled()
-                let (reference, predictions) = try context.timed("analysis") { () throws -> (DenseLogitsReference, [NextTokenPrediction]) in
-                    let reference = try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: V,
-                                                             threadCount: model.model.threads)
-                    return (reference, reference.predictions(topK: p.topK))
+                let reference: DenseLogitsReference
+                do {
+                    reference = try context.timed("analysis") {
+                        try DenseLogitsReference(logits: logits, tokens: tokens, vocabularySize: V,
+                                                 threadCount: model.model.threads, topK: p.topK)
+                    }
+                } catch let found as NonFiniteLogits {
+                    // Overflow seen only in the logits: a pass with the attention scan names the layer
+                    // where it began, as every method reports it; else it began after the attention.
+                    _ = try self.densePass(model: model, tokens: tokens, needLogits: false, context: context,
+                                           progress: span, consume: { _, _ in })
+                    throw FiniteGuard.error(quantity: "logits", layer: nil, point: nil, value: Double(found.value))
                 }
+                let predictions = context.timed("analysis") { reference.predictions(topK: p.topK) }
                 let argmax = predictions.map(\.argmax)
                 let top = predictions.map { $0.top.map { TopToken(token: $0.token, piece: model.tokenizer.piece($0.token) ?? "", logprob: $0.logprob) } }
                 let nll = reference.nll

@@ -67,6 +67,8 @@ public final class MethodRegistry: @unchecked Sendable {
             try reader.finish()
             return { context in
                 let result = try handle(params, context)
+                // An analysis result was encoded once already (`EncodedResult`): sent as it is.
+                if let encoded = result as? EncodedResult { return encoded.json }
                 return try context.timed("encode") { try JSONValue(encoding: result) }
             }
         }

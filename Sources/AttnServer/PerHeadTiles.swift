@@ -104,8 +104,9 @@ extension ModelSession {
         let options = perHeadOptions(plan, model: model, context: context)
         let pruned = try context.timed("prunedForward") { try model.model.forward(tokens: tokens, options: options) }
         guard let logits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
-        try FiniteGuard.check(logits, quantity: "prunedLogits", point: 0)
-        return PerHeadPassOutcome(endToEnd: try reference.compare(prunedLogits: logits),
+        // `compare` checks the pruned logits for NaN/Inf in its row pass (-32009 naming point 0).
+        let endToEnd = try FiniteGuard.checking("prunedLogits", point: 0) { try reference.compare(prunedLogits: logits) }
+        return PerHeadPassOutcome(endToEnd: endToEnd,
                                   attentionSeconds: pruned.attentionSeconds + pruned.tileMaskSeconds)
     }
 

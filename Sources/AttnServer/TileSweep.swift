@@ -256,8 +256,10 @@ extension ModelSession {
             }
             let pruned = try model.model.forward(tokens: tokens, options: options)
             guard let prunedLogits = pruned.logits else { throw RPCError(.internalError, "the pruned pass returned no logits") }
-            try FiniteGuard.check(prunedLogits, quantity: "prunedLogits", point: index)
-            points[index].endToEnd = try reference.compare(prunedLogits: prunedLogits)
+            // `compare` checks the pruned logits for NaN/Inf in its row pass (-32009 naming the point).
+            points[index].endToEnd = try FiniteGuard.checking("prunedLogits", point: index) {
+                try reference.compare(prunedLogits: prunedLogits)
+            }
             extras[index].attentionSecondsFull = dense.attentionSeconds
             // The price of skipping tiles includes choosing them: the estimator's time is added.
             extras[index].attentionSecondsPruned = pruned.attentionSeconds + pruned.tileMaskSeconds

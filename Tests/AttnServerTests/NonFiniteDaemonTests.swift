@@ -76,6 +76,30 @@ final class NonFiniteDaemonTests: XCTestCase {
         XCTAssertEqual(failed["runs"]?.array.count, 5, "each refused pass is stored as failed")
     }
 
+    /// Without the dense-pass cache `forward` skips the attention and logits scans (its logits are
+    /// checked in the reference's row pass): an overflow still names the attention layer where it
+    /// began (one attention-only pass with the scan), and overflowing logits are still `logits`.
+    func testForwardWithoutTheCacheNamesTheSameQuantities() throws {
+        let attention = try patchedModel("huge-attn", ["h.0.attn.c_attn.bias"], 1e38)
+        let logits = try patchedModel("huge-lnf", ["ln_f.weight", "ln_f.bias"], 1e38)
+        let uncached = try DaemonSupport.spawn(["--model", attention, "--cache-budget-bytes", "0",
+                                                "--db", folder.appendingPathComponent("uncached.sqlite").path])
+        defer { DaemonSupport.stop(uncached) }
+        let error = try XCTUnwrap(DaemonSupport.error(uncached, "forward", ["text": "an input long enough to overflow"]))
+        XCTAssertEqual(error.code, .nonFiniteResult)
+        XCTAssertEqual(error.data?["quantity"], "attention")
+        XCTAssertEqual(error.data?["layer"], 0)
+        XCTAssertEqual(error.data?["value"], "NaN")
+        _ = try uncached.request("model/load", params: ["path": .string(logits)])
+        let error2 = try XCTUnwrap(DaemonSupport.error(uncached, "forward", ["text": "finite attention, infinite logits"]))
+        XCTAssertEqual(error2.code, .nonFiniteResult)
+        XCTAssertEqual(error2.data?["quantity"], "logits")
+        XCTAssertNil(error2.data?["layer"])
+        XCTAssertTrue(error2.message.contains("in logits"), error2.message)
+        let failed = try uncached.request("runs/list", params: ["status": "failed"])
+        XCTAssertEqual(failed["runs"]?.array.count, 2, "each refused pass is stored as failed")
+    }
+
     /// A final layer norm of 1e38 leaves the attention finite but overflows the logits: the
     /// attention-level methods answer, `forward` refuses.
     func testLogitsOverflowIsRefusedWhileAttentionMethodsAnswer() throws {
