@@ -90,16 +90,33 @@ public struct RunStore: Sendable {
         return copy
     }
 
-    /// Runs the migrator. When two processes migrate a new file at once, the loser's "v1" fails
-    /// on existing tables; the schema is then complete, which is all that matters.
+    /// Runs the migrator. GRDB reads the applied migrations outside a transaction and then runs
+    /// each one in its own, so when two stores (threads or processes) migrate a new file at once
+    /// the loser's migration can fail on tables the winner has just created ("table model already
+    /// exists"), possibly before the winner has committed the later migrations. The loser then
+    /// re-reads what is applied and migrates again, until the schema is complete or `busyTimeout`
+    /// (seconds) has passed.
     private func migrate() throws(RunStoreError) {
         let migrator = RunStoreSchema.migrator
-        do {
-            try migrator.migrate(writer)
-        } catch {
-            let complete = (try? writer.read { db in try migrator.hasCompletedMigrations(db) }) ?? false
-            if !complete { throw translating(error) }
+        let deadline = Date().addingTimeInterval(max(busyTimeout, 0.5))
+        while true {
+            do {
+                try migrator.migrate(writer)
+                return
+            } catch {
+                let complete = (try? writer.read { db in try migrator.hasCompletedMigrations(db) }) ?? false
+                if complete { return }
+                guard Self.mayBeAConcurrentMigration(error), Date() < deadline else { throw translating(error) }
+                usleep(useconds_t.random(in: 2_000...20_000))
+            }
         }
+    }
+
+    /// Errors a concurrent migration produces in the loser: objects that already exist
+    /// (SQLITE_ERROR), a migration identifier already recorded (SQLITE_CONSTRAINT), a lock.
+    private static func mayBeAConcurrentMigration(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return [.SQLITE_ERROR, .SQLITE_CONSTRAINT, .SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode)
     }
 
     func translating(_ error: any Error) -> RunStoreError {
