@@ -27,6 +27,23 @@ public struct AttentionShape: Hashable, Sendable {
             throw AnalysisError.attentionSizeMismatch(layer: layer, expected: layerCount, actual: attentionCount)
         }
     }
+
+    /// Throws unless `(layer, head)` is in range, `worker` is below the accumulator's
+    /// `threadCount`, and `attention` holds exactly one head `(T, T)`.
+    func checkHead(layer: Int, head: Int, worker: Int, threadCount: Int, attentionCount: Int) throws {
+        guard layer >= 0, layer < layers else {
+            throw AnalysisError.unexpectedLayer(layer: layer, layers: layers, alreadySeen: false)
+        }
+        guard head >= 0, head < heads else {
+            throw AnalysisError.invalidDimension(field: "head", value: head, accepted: "0..<\(heads)")
+        }
+        guard worker >= 0, worker < threadCount else {
+            throw AnalysisError.invalidDimension(field: "worker", value: worker, accepted: "0..<\(threadCount) (the accumulator's threadCount)")
+        }
+        guard attentionCount == tokens * tokens else {
+            throw AnalysisError.attentionSizeMismatch(layer: layer, expected: tokens * tokens, actual: attentionCount)
+        }
+    }
 }
 
 /// Throws `missingLayers` unless every layer was fed.

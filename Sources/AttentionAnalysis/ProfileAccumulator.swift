@@ -107,18 +107,8 @@ public final class ProfileAccumulator {
     public func consume(layer: Int, head: Int, worker: Int, attention: UnsafeBufferPointer<Float>,
                         rowEntropy: UnsafeBufferPointer<Float>? = nil) throws -> Bool {
         let t = shape.tokens
-        guard layer >= 0, layer < shape.layers else {
-            throw AnalysisError.unexpectedLayer(layer: layer, layers: shape.layers, alreadySeen: false)
-        }
-        guard head >= 0, head < shape.heads else {
-            throw AnalysisError.invalidDimension(field: "head", value: head, accepted: "0..<\(shape.heads)")
-        }
-        guard worker >= 0, worker < threadCount else {
-            throw AnalysisError.invalidDimension(field: "worker", value: worker, accepted: "0..<\(threadCount) (the accumulator's threadCount)")
-        }
-        guard attention.count == t * t else {
-            throw AnalysisError.attentionSizeMismatch(layer: layer, expected: t * t, actual: attention.count)
-        }
+        try shape.checkHead(layer: layer, head: head, worker: worker, threadCount: threadCount,
+                            attentionCount: attention.count)
         if let rowEntropy, rowEntropy.count != t {
             throw AnalysisError.invalidDimension(field: "rowEntropy", value: rowEntropy.count, accepted: "one entropy per row (\(t))")
         }

@@ -102,19 +102,8 @@ public final class SweepAccumulator {
     ///   `cancelled` when `isCancelled` turns true (polled every 32 rows).
     public func consume(layer: Int, head: Int, attention: UnsafeBufferPointer<Float>, worker: Int,
                         isCancelled: () -> Bool = { false }) throws {
-        let t = shape.tokens
-        guard layer >= 0, layer < shape.layers else {
-            throw AnalysisError.unexpectedLayer(layer: layer, layers: shape.layers, alreadySeen: false)
-        }
-        guard head >= 0, head < shape.heads else {
-            throw AnalysisError.invalidDimension(field: "head", value: head, accepted: "0..<\(shape.heads)")
-        }
-        guard worker >= 0, worker < threadCount else {
-            throw AnalysisError.invalidDimension(field: "worker", value: worker, accepted: "0..<\(threadCount) (the accumulator's threadCount)")
-        }
-        guard attention.count == t * t else {
-            throw AnalysisError.attentionSizeMismatch(layer: layer, expected: t * t, actual: attention.count)
-        }
+        try shape.checkHead(layer: layer, head: head, worker: worker, threadCount: threadCount,
+                            attentionCount: attention.count)
         try ledger.claim(layer: layer, head: head)
         guard let base = attention.baseAddress,
               analyzeHead(base, layer: layer, head: head, worker: worker, isCancelled: isCancelled) else {
