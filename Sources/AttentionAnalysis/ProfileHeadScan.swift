@@ -77,6 +77,7 @@ final class ProfileHeadScanner {
         var blocksBelow = [Int](repeating: 0, count: blockCuts.count)
         var covered = (0, 0, 0)
         var localWindow = 0.0, previous = 0.0, streaming = 0.0, total = 0.0
+        coverage.resetHint()
         for q in 0..<t {
             let row = a + q * t
             let n = q + 1
