@@ -21,6 +21,17 @@ final class ProfileHeadScanTests: XCTestCase {
         return (count(0.9), count(0.95), count(0.99))
     }
 
+    /// `selector`'s counts for `masses` (their sum as the total) equal `sortedCoverage`'s.
+    private func assertSelectionEqualsTheSortedWalk(_ selector: CoverageSelector, _ masses: [Double], _ label: String,
+                                                    line: UInt = #line) {
+        let total = masses.reduce(0, +)
+        let got = masses.withUnsafeBufferPointer { selector.counts(mass: $0.baseAddress!, blocks: masses.count, total: total) }
+        let want = sortedCoverage(masses, total: total)
+        XCTAssertEqual(got.0, want.0, "\(label) p90", line: line)
+        XCTAssertEqual(got.1, want.1, "\(label) p95", line: line)
+        XCTAssertEqual(got.2, want.2, "\(label) p99", line: line)
+    }
+
     func testCoverageSelectionEqualsTheSortedWalk() {
         var rng = SplitMix(seed: 7)
         let selector = CoverageSelector(capacity: 600)
@@ -36,14 +47,9 @@ final class ProfileHeadScanTests: XCTestCase {
             case 4: masses = (0..<n).map { i in Double(n - i) }                                // sorted already
             default: masses = [Double](repeating: 0.25, count: n)                             // all equal
             }
-            let total = masses.reduce(0, +)
-            let got = masses.withUnsafeBufferPointer { selector.counts(mass: $0.baseAddress!, blocks: n, total: total) }
-            let want = sortedCoverage(masses, total: total)
             // The selection sums in another order: a count may move by one only when a running
             // sum lands within rounding of its target, which these rows never do but for exact ties.
-            XCTAssertEqual(got.0, want.0, "trial \(trial) n \(n) p90")
-            XCTAssertEqual(got.1, want.1, "trial \(trial) n \(n) p95")
-            XCTAssertEqual(got.2, want.2, "trial \(trial) n \(n) p99")
+            assertSelectionEqualsTheSortedWalk(selector, masses, "trial \(trial) n \(n)")
             checked += 1
         }
         XCTAssertEqual(checked, 3000)
@@ -66,12 +72,7 @@ final class ProfileHeadScanTests: XCTestCase {
                     default: return row % 50 == 0 ? pow(rng.unit(), 20) : rng.unit()   // a different row now and then
                     }
                 }
-                let total = masses.reduce(0, +)
-                let got = masses.withUnsafeBufferPointer { selector.counts(mass: $0.baseAddress!, blocks: n, total: total) }
-                let want = sortedCoverage(masses, total: total)
-                XCTAssertEqual(got.0, want.0, "shape \(shape) row \(row) p90")
-                XCTAssertEqual(got.1, want.1, "shape \(shape) row \(row) p95")
-                XCTAssertEqual(got.2, want.2, "shape \(shape) row \(row) p99")
+                assertSelectionEqualsTheSortedWalk(selector, masses, "shape \(shape) row \(row)")
             }
             // Measured: 1174 of 1200 rows narrowed when diffuse, 698 peaked, 798 mixed.
             XCTAssertGreaterThan(selector.rowsNarrowedByHint, [1100, 500, 500][shape], "shape \(shape): the hint narrowed few rows")
