@@ -9,7 +9,8 @@ import Kernels
 /// attention). Prints medians of `runs` after one warm-up.
 /// The model is loaded from `modelDirectory` (checkpoint load + packing, as the daemon does)
 /// or, without one, built from random weights in memory.
-func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory: URL?, keepAttention: Bool) throws {
+func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory: URL?, keepAttention: Bool,
+                     variants: [String]? = nil) throws {
     let model: GPT2Model
     if let modelDirectory {
         model = try loadBenchModel(directory: modelDirectory, runs: 1, threads: threads).model
@@ -25,10 +26,14 @@ func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory
         // after the last layer's attention (the pass stops there; what every analysis runs).
         // profile_b4, profile_b32: attention only, each head profiled on its worker as it is
         // computed (what `profileAttention` runs, head roles included, minus the daemon).
-        for variant in ["lm_head", "body", "attention_only", "profile_b4", "profile_b32"] {
+        for variant in ["lm_head", "body", "attention_only", "profile_b4", "profile_b32"] where variants?.contains(variant) ?? true {
             let computeLogits = variant == "lm_head"
-            var times: [Double] = []
+            var times: [Double] = [], analysisTimes: [Double] = []
+            // Per worker: nanoseconds profiling in this run (each slot written by its worker only).
+            let nanoseconds = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: model.threads)
+            defer { nanoseconds.deallocate() }
             for run in 0...runs {
+                nanoseconds.initialize(repeating: 0)
                 var kept: [[Float]] = []
                 var checksum: Float = 0
                 var options = ForwardOptions()
@@ -40,6 +45,8 @@ func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory
                                                      layers: c.nLayer, ids: tokens, threadCount: model.threads)
                     options.attentionRowEntropy = true
                     options.attentionHeadObserver = { l, h, w, probs, rowEntropy in
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        defer { nanoseconds[w] &+= DispatchTime.now().uptimeNanoseconds - start }
                         try acc.consume(layer: l, head: h, worker: w, attention: probs, rowEntropy: rowEntropy)
                     }
                 }
@@ -48,10 +55,14 @@ func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory
                 }
                 let time = try seconds { _ = try model.forward(tokens: tokens, options: options) }
                 if run > 0 { times.append(time) }
+                if run > 0 && variant.hasPrefix("profile_b") {
+                    analysisTimes.append(Double(nanoseconds.reduce(0, +)) / 1e9 / Double(nanoseconds.count))
+                }
                 _ = checksum
                 _ = kept.count
             }
-            print("forward T=\(t) variant=\(variant) lm_head=\(computeLogits) keep_attention=\(keepAttention) threads=\(threads) median_s=\(fmt(median(times))) min_s=\(fmt(times.min() ?? .nan))")
+            print("forward T=\(t) variant=\(variant) lm_head=\(computeLogits) keep_attention=\(keepAttention) threads=\(threads) median_s=\(fmt(median(times))) min_s=\(fmt(times.min() ?? .nan))"
+                  + (analysisTimes.isEmpty ? "" : " analysis_s=\(fmt(median(analysisTimes)))"))
         }
     }
 }

@@ -5,7 +5,7 @@ import Kernels
 /// gpt2-bench: speed and memory of the GPT-2 engine and the attention sweep.
 ///
 ///   gpt2-bench --gemm [--runs N] [--threads N] [--shape qkv]
-///   gpt2-bench --forward [--runs N] [--threads N] [--tokens 64,256,1024] [--keep-attention] [--model DIR]
+///   gpt2-bench --forward [--runs N] [--threads N] [--tokens 64,256,1024] [--keep-attention] [--model DIR] [--variants profile_b4,…]
 ///   gpt2-bench --write-model DIR
 ///   gpt2-bench --sweep [--runs N] [--threads N] [--tokens 1024] [--model DIR] [--end-to-end] [--load-runs N]
 ///   gpt2-bench --compare [--runs N] [--threads N] [--tokens 1024]
@@ -42,7 +42,8 @@ do {
     if arguments.contains("--forward") {
         let tokens = (option("--tokens") ?? "64,256,1024").split(separator: ",").compactMap { Int($0) }
         try runForwardBench(runs: runs, threads: threads, tokenCounts: tokens, modelDirectory: modelDirectory,
-                            keepAttention: arguments.contains("--keep-attention"))
+                            keepAttention: arguments.contains("--keep-attention"),
+                            variants: option("--variants").map { $0.split(separator: ",").map(String.init) })
     }
     if arguments.contains("--profile-only") {
         try runProfileOnlyBench(tokens: Int(option("--tokens") ?? "") ?? 1024,
