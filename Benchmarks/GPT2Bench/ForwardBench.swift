@@ -6,7 +6,9 @@ import Kernels
 /// Times `GPT2Model.forward` on the GPT-2-small shape at each T: attention captured by an
 /// observer (a copy of every layer's (H, T, T) kept when `keepAttention`, else a checksum),
 /// with the LM head, without it, and attention only (the pass stopping after the last layer's
-/// attention). Prints medians of `runs` after one warm-up.
+/// attention). Prints medians of `runs` after one warm-up; the profile variants also print
+/// `analysis_s`, the head observer's seconds averaged over the workers (the daemon's "analysis"
+/// phase). `variants` (nil: all) picks some of them.
 /// The model is loaded from `modelDirectory` (checkpoint load + packing, as the daemon does)
 /// or, without one, built from random weights in memory.
 func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory: URL?, keepAttention: Bool,
