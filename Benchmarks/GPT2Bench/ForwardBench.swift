@@ -3,6 +3,9 @@ import Foundation
 import GPT2
 import Kernels
 
+/// The variants `runForwardBench` times, in order.
+let forwardBenchVariants = ["lm_head", "body", "attention_only", "profile_b4", "profile_b32"]
+
 /// Times `GPT2Model.forward` on the GPT-2-small shape at each T: attention captured by an
 /// observer (a copy of every layer's (H, T, T) kept when `keepAttention`, else a checksum),
 /// with the LM head, without it, and attention only (the pass stopping after the last layer's
@@ -28,7 +31,7 @@ func runForwardBench(runs: Int, threads: Int, tokenCounts: [Int], modelDirectory
         // after the last layer's attention (the pass stops there; what every analysis runs).
         // profile_b4, profile_b32: attention only, each head profiled on its worker as it is
         // computed (what `profileAttention` runs, head roles included, minus the daemon).
-        for variant in ["lm_head", "body", "attention_only", "profile_b4", "profile_b32"] where variants?.contains(variant) ?? true {
+        for variant in forwardBenchVariants where variants?.contains(variant) ?? true {
             let computeLogits = variant == "lm_head"
             var times: [Double] = [], analysisTimes: [Double] = []
             // Per worker: nanoseconds profiling in this run (each slot written by its worker only).

@@ -41,9 +41,14 @@ do {
     }
     if arguments.contains("--forward") {
         let tokens = (option("--tokens") ?? "64,256,1024").split(separator: ",").compactMap { Int($0) }
+        let variants = option("--variants").map { $0.split(separator: ",").map(String.init) }
+        if let unknown = variants?.first(where: { !forwardBenchVariants.contains($0) }) {
+            FileHandle.standardError.write("--variants: unknown variant \(unknown); accepted: \(forwardBenchVariants.joined(separator: ", "))\n".data(using: .utf8)!)
+            exit(2)
+        }
         try runForwardBench(runs: runs, threads: threads, tokenCounts: tokens, modelDirectory: modelDirectory,
                             keepAttention: arguments.contains("--keep-attention"),
-                            variants: option("--variants").map { $0.split(separator: ",").map(String.init) })
+                            variants: variants)
     }
     if arguments.contains("--profile-only") {
         try runProfileOnlyBench(tokens: Int(option("--tokens") ?? "") ?? 1024,
